@@ -1,0 +1,31 @@
+"""Scalar numeric semantics of WebAssembly 2.0, described once for both engine tiers.
+
+``templates.SCALAR`` maps every scalar numeric instruction (by ``Op.name``) to a
+Python expression template; the tier-1 code generator splices templates into
+generated source and the tier-0 interpreter runs ``evaluator(name)``, compiled from
+the same template. ``scalar`` holds the helpers templates call.
+
+Run-time value representation (every engine component relies on it):
+
+* i32: ``int`` in ``[0, 2**32)``; i64: ``int`` in ``[0, 2**64)`` (unsigned canonical
+  form; signed operations reinterpret, results are masked back).
+* f64: ``float``; its bits are the f64 bits, NaN payloads included (Python keeps
+  them as long as nothing converts through a C ``float``).
+* f32: ``float`` holding exactly the f32 value, rounded to single precision after
+  every operation. An f32 NaN is the double NaN with the same sign and the f32
+  payload shifted left by 29 (the quiet bits coincide), so signalling payloads
+  survive ``neg``, ``abs``, ``copysign``, loads, stores and reinterpretation.
+  Convert between f32 bits and this float only with ``f32_from_bits`` and
+  ``f32_to_bits``: C's float->double conversion (``struct``'s ``'f'``) quiets
+  signalling NaNs on x86.
+"""
+
+from __future__ import annotations
+
+from .scalar import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
+from .templates import HELPERS, SCALAR, Template, evaluator, helper_namespace, names
+
+__all__ = [
+    "HELPERS", "SCALAR", "Template", "evaluator", "helper_namespace", "names",
+    "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "f32_round",
+]

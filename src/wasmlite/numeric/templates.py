@@ -1,0 +1,206 @@
+"""The scalar numeric instructions as Python expression templates, keyed by ``Op.name``.
+
+A template is written once and serves both tiers: the tier-1 code generator splices
+it into generated source (``Template.render``), and the tier-0 interpreter calls the
+function ``evaluator`` compiles from it. Cheap operations are inline expressions
+(they are the hot path; a call costs more than the operation), the rest call the
+helpers of ``scalar``.
+
+Conventions every template follows:
+
+* ``{0}``, ``{1}`` stand for the operands. ``render`` parenthesises any operand that
+  is not a plain identifier, so templates may treat operands as atoms
+  (``{0}.bit_length()``, ``-{0}``) and operands may be arbitrary expressions.
+* The rendered expression is itself an atom (a call or fully parenthesised), so a
+  template's output may be an operand of another.
+* Operands that occur more than once are listed in ``dup_operands``: evaluating
+  them twice is correct (operands have no side effects) but wasteful, so a code
+  generator should bind such an operand to a local first unless it is a name or a
+  constant.
+* Comparisons and ``eqz`` also have ``cond``: a plain boolean expression for an
+  ``if`` head, so compare-and-branch needs no 0/1 value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+from . import scalar
+
+HELPERS: Dict[str, object] = {name: getattr(scalar, name) for name in scalar.__all__}
+"""Every helper a template may reference, by the name it is referenced with."""
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLACEHOLDER = re.compile(r"\{(\d)\}")
+
+
+def _atom(operand: str) -> str:
+    return operand if _IDENT.match(operand) else "(" + operand + ")"
+
+
+class Template:
+    """How to compute one instruction as a Python expression."""
+
+    __slots__ = ("name", "expr", "cond", "arity", "helpers", "dup_operands", "may_trap")
+
+    def __init__(self, name: str, expr: str, cond: Optional[str], may_trap: bool) -> None:
+        self.name = name
+        self.expr = expr
+        self.cond = cond
+        placeholders = _PLACEHOLDER.findall(expr)
+        self.arity = len(set(placeholders))
+        self.helpers: FrozenSet[str] = frozenset(n for n in _NAME.findall(expr) if n in HELPERS)
+        self.dup_operands: Tuple[int, ...] = tuple(
+            sorted({int(i) for i in placeholders if placeholders.count(i) > 1}))
+        self.may_trap = may_trap
+
+    def render(self, *operands: str) -> str:
+        """The expression computing the result from operand expressions."""
+        return self.expr.format(*map(_atom, operands))
+
+    def render_cond(self, *operands: str) -> str:
+        """The boolean expression for a branch on the result (``cond`` must be set)."""
+        assert self.cond is not None, self.name
+        return self.cond.format(*map(_atom, operands))
+
+    def __repr__(self) -> str:
+        return f"<Template {self.name}: {self.expr}>"
+
+
+SCALAR: Dict[str, Template] = {}
+
+
+def _add(name: str, expr: str, cond: Optional[str] = None, may_trap: bool = False) -> None:
+    assert name not in SCALAR, name
+    SCALAR[name] = Template(name, expr, cond, may_trap)
+
+
+def _compare(name: str, cond: str) -> None:
+    _add(name, f"(1 if {cond} else 0)", cond)
+
+
+_POPCOUNT = "{0}.bit_count()" if hasattr(int, "bit_count") else 'bin({0}).count("1")'
+
+
+def _integer(t: str, bits: int) -> None:
+    mask = f"0x{(1 << bits) - 1:X}"
+    sign = f"0x{1 << (bits - 1):X}"
+
+    def signed(i: int) -> str:
+        """Operand i with its sign bit flipped: maps signed order onto unsigned order."""
+        return f"({{{i}}} ^ {sign})"
+
+    _add(f"{t}.eqz", "(0 if {0} else 1)", "not {0}")
+    _compare(f"{t}.eq", "{0} == {1}")
+    _compare(f"{t}.ne", "{0} != {1}")
+    for op, py in (("lt", "<"), ("gt", ">"), ("le", "<="), ("ge", ">=")):
+        _compare(f"{t}.{op}_u", f"{{0}} {py} {{1}}")
+        _compare(f"{t}.{op}_s", f"{signed(0)} {py} {signed(1)}")
+    _add(f"{t}.clz", f"({bits} - {{0}}.bit_length())")
+    _add(f"{t}.ctz", f"{t}_ctz({{0}})")
+    _add(f"{t}.popcnt", _POPCOUNT)
+    for op, py in (("add", "+"), ("sub", "-"), ("mul", "*")):
+        _add(f"{t}.{op}", f"(({{0}} {py} {{1}}) & {mask})")
+    _add(f"{t}.div_s", f"{t}_div_s({{0}}, {{1}})", may_trap=True)
+    _add(f"{t}.rem_s", f"{t}_rem_s({{0}}, {{1}})", may_trap=True)
+    _add(f"{t}.div_u", "({0} // {1} if {1} else trap_div_zero())", may_trap=True)
+    _add(f"{t}.rem_u", "({0} % {1} if {1} else trap_div_zero())", may_trap=True)
+    for op, py in (("and", "&"), ("or", "|"), ("xor", "^")):
+        _add(f"{t}.{op}", f"({{0}} {py} {{1}})")
+    count = f"({{1}} & {bits - 1})"
+    _add(f"{t}.shl", f"(({{0}} << {count}) & {mask})")
+    _add(f"{t}.shr_u", f"({{0}} >> {count})")
+    _add(f"{t}.shr_s", f"((({signed(0)} - {sign}) >> {count}) & {mask})")
+    _add(f"{t}.rotl", f"{t}_rotl({{0}}, {{1}})")
+    _add(f"{t}.rotr", f"{t}_rotr({{0}}, {{1}})")
+    for n in (8, 16, 32):
+        if n < bits:
+            low, top = f"0x{(1 << n) - 1:X}", f"0x{1 << (n - 1):X}"
+            _add(f"{t}.extend{n}_s", f"(((({{0}} & {low}) ^ {top}) - {top}) & {mask})")
+
+
+def _float(t: str) -> None:
+    # f64 results are exact in Python floats; f32 results are rounded back to f32.
+    r = "f32_round" if t == "f32" else ""
+    for op, py in (("eq", "=="), ("ne", "!="), ("lt", "<"), ("gt", ">"), ("le", "<="),
+                   ("ge", ">=")):
+        _compare(f"{t}.{op}", f"{{0}} {py} {{1}}")
+    _add(f"{t}.abs", "abs({0})")
+    _add(f"{t}.neg", "(-{0})")
+    _add(f"{t}.copysign", "f_copysign({0}, {1})")
+    for op in ("ceil", "floor", "trunc", "nearest"):
+        _add(f"{t}.{op}", f"f_{op}({{0}})")  # integral values of an f32 are f32 values
+    _add(f"{t}.sqrt", f"{r}(f_sqrt({{0}}))" if r else "f_sqrt({0})")
+    for op, py in (("add", "+"), ("sub", "-"), ("mul", "*")):
+        _add(f"{t}.{op}", f"{r}({{0}} {py} {{1}})")
+    # Python raises on division by zero; everything else is IEEE division.
+    _add(f"{t}.div", f"({r}({{0}} / {{1}}) if {{1}} else f_div_zero({{0}}, {{1}}))")
+    _add(f"{t}.min", "f_min({0}, {1})")
+    _add(f"{t}.max", "f_max({0}, {1})")
+
+
+def _conversions() -> None:
+    s32 = "({0} ^ 0x80000000) - 0x80000000"
+    s64 = "({0} ^ 0x8000000000000000) - 0x8000000000000000"
+    _add("i32.wrap_i64", "({0} & 0xFFFFFFFF)")
+    _add("i64.extend_i32_s", f"(({s32}) & 0xFFFFFFFFFFFFFFFF)")
+    _add("i64.extend_i32_u", "{0}")
+    for src in ("f32", "f64"):
+        for dst in ("i32", "i64"):
+            for sg in ("s", "u"):
+                _add(f"{dst}.trunc_{src}_{sg}", f"{dst}_trunc_{sg}({{0}})", may_trap=True)
+                _add(f"{dst}.trunc_sat_{src}_{sg}", f"{dst}_trunc_sat_{sg}({{0}})")
+    # i32 -> f32 is exact in a double, then rounded once; i64 needs integer rounding.
+    _add("f32.convert_i32_s", f"f32_round({s32})")
+    _add("f32.convert_i32_u", "f32_round({0})")
+    _add("f32.convert_i64_s", f"f32_from_int({s64})")
+    _add("f32.convert_i64_u", "f32_from_int({0})")
+    # int -> float in Python rounds correctly (half to even).
+    _add("f64.convert_i32_s", f"float({s32})")
+    _add("f64.convert_i32_u", "float({0})")
+    _add("f64.convert_i64_s", f"float({s64})")
+    _add("f64.convert_i64_u", "float({0})")
+    _add("f32.demote_f64", "f32_demote({0})")
+    # Every f32 value is already the same double; only a NaN must become quiet.
+    _add("f64.promote_f32", "({0} if {0} == {0} else f_quiet({0}))")
+    _add("i32.reinterpret_f32", "f32_to_bits({0})")
+    _add("i64.reinterpret_f64", "f64_to_bits({0})")
+    _add("f32.reinterpret_i32", "f32_from_bits({0})")
+    _add("f64.reinterpret_i64", "f64_from_bits({0})")
+
+
+_integer("i32", 32)
+_integer("i64", 64)
+_float("f32")
+_float("f64")
+_conversions()
+
+
+def names() -> List[str]:
+    """Every instruction name covered, in table order."""
+    return list(SCALAR)
+
+
+def helper_namespace(helpers: Iterable[str]) -> Dict[str, object]:
+    """The globals a generated module needs for templates using ``helpers``."""
+    return {name: HELPERS[name] for name in helpers}
+
+
+_EVALUATORS: Dict[str, Callable[..., object]] = {}
+
+
+def evaluator(name: str) -> Callable[..., object]:
+    """A function computing the instruction from its operand values (compiled once).
+
+    Raises KeyError for a name that is not a scalar numeric instruction.
+    """
+    fn = _EVALUATORS.get(name)
+    if fn is None:
+        t = SCALAR[name]
+        params = [f"a{i}" for i in range(t.arity)]
+        source = f"lambda {', '.join(params)}: {t.render(*params)}"
+        code = compile(source, f"<wasmlite.numeric {name}>", "eval")
+        fn = _EVALUATORS[name] = eval(code, helper_namespace(t.helpers))
+    return fn
