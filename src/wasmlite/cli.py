@@ -1,0 +1,98 @@
+"""The ``wasmlite`` command line: ``validate``, ``wat2wasm``, ``wast``.
+
+Usage errors and bad input are reported as one line on stderr with a non-zero exit
+status, never as a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from . import __version__
+from .errors import WasmError
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .module import Module
+
+    status = 0
+    for path in args.files:
+        try:
+            Module.from_file(path)
+        except WasmError as exc:
+            print(f"{path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            status = 1
+        else:
+            if not args.quiet:
+                print(f"{path}: valid")
+    return status
+
+
+def cmd_wat2wasm(args: argparse.Namespace) -> int:
+    from .text import wat2wasm
+
+    with open(args.input, "r", encoding="utf-8") as f:
+        source = f.read()
+    binary = wat2wasm(source)
+    if args.validate:
+        from .module import Module
+
+        Module(binary)
+    output = args.output or (args.input.rsplit(".", 1)[0] + ".wasm")
+    with open(output, "wb") as f:
+        f.write(binary)
+    return 0
+
+
+def cmd_wast(args: argparse.Namespace) -> int:
+    from .wast_runner import run_files
+
+    passed, failed, skipped = run_files(args.files, verbose=args.verbose)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wasmlite", description="A WebAssembly runtime in pure Python.")
+    parser.add_argument("-V", "--version", action="version", version=f"wasmlite {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check that WebAssembly modules (.wasm or .wat) are valid")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("wat2wasm", help="translate WebAssembly text to the binary format")
+    p.add_argument("input", metavar="IN.wat")
+    p.add_argument("-o", "--output", metavar="OUT.wasm", help="where to write (default: IN.wasm)")
+    p.add_argument("--no-validate", dest="validate", action="store_false", help="skip validation")
+    p.set_defaults(func=cmd_wat2wasm)
+
+    p = sub.add_parser("wast", help="run WAST scripts (the spec test suite's format)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list errors worded unlike the suite")
+    p.set_defaults(func=cmd_wast)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except WasmError as exc:
+        print(f"wasmlite: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"wasmlite: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

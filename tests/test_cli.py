@@ -1,0 +1,75 @@
+"""The command line: exit codes and messages, never tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+EXAMPLE = os.path.join(REPO, "examples", "fib.wat")
+
+
+def wasmlite(*args: str, cwd: str = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "wasmlite", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_validate_example() -> None:
+    r = wasmlite("validate", EXAMPLE)
+    assert r.returncode == 0, r.stderr
+    assert "valid" in r.stdout
+
+
+def test_wat2wasm_then_validate(tmp_path) -> None:
+    out = tmp_path / "fib.wasm"
+    r = wasmlite("wat2wasm", EXAMPLE, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:4] == b"\0asm"
+    r = wasmlite("validate", str(out))
+    assert r.returncode == 0, r.stderr
+
+
+def test_validate_reports_invalid_module(tmp_path) -> None:
+    bad = tmp_path / "bad.wat"
+    bad.write_text("(module (func (result i32) (i64.const 1)))")
+    r = wasmlite("validate", str(bad))
+    assert r.returncode == 1
+    assert "type mismatch" in r.stderr
+    assert "in function 0" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_validate_reports_malformed_binary(tmp_path) -> None:
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(b"\0asm\x01\0\0\0\x01\x05\x01")
+    r = wasmlite("validate", str(bad))
+    assert r.returncode == 1
+    assert "DecodeError" in r.stderr and "offset" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_file_is_reported() -> None:
+    r = wasmlite("validate", "no-such-file.wasm")
+    assert r.returncode == 1
+    assert "no-such-file.wasm" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_wast_closing_line(tmp_path) -> None:
+    script = tmp_path / "t.wast"
+    script.write_text(
+        '(module (func (export "f") (result i32) (i32.const 1)))\n'
+        '(assert_invalid (module (func (result i32) (i64.const 1))) "type mismatch")\n'
+        '(assert_malformed (module quote "(func (i32.const nonsense))") "unexpected token")\n'
+    )
+    r = wasmlite("wast", str(script))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines()[-1] == "3 passed, 0 failed, 0 skipped"
+
+
+def test_no_command_prints_help() -> None:
+    r = wasmlite()
+    assert r.returncode == 2
+    assert "usage" in r.stderr
