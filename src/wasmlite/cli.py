@@ -53,6 +53,33 @@ def cmd_wast(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    from . import syntax
+    from .ir import format_function
+    from .module import Module
+    from .translate import translate_function
+    from .validate.code import FuncValidator
+
+    module = Module.from_file(args.file).syntax
+    first = len(module.imports_of(syntax.EXTERN_FUNC))
+    indices = range(first, first + len(module.funcs))
+    if args.func_index is not None:
+        if args.func_index not in indices:
+            print(f"wasmlite: no defined function {args.func_index} (defined: {first}..{indices.stop - 1})",
+                  file=sys.stderr)
+            return 1
+        indices = range(args.func_index, args.func_index + 1)
+    validator = FuncValidator(module)
+    for n, index in enumerate(indices):
+        try:
+            ir = translate_function(module, index, validator)
+            text = format_function(ir, module.names.funcs.get(index, ""))
+        except NotImplementedError as exc:
+            text = f"func {index}: not translated: {exc}"
+        print(("\n" if n else "") + text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wasmlite", description="A WebAssembly runtime in pure Python.")
     parser.add_argument("-V", "--version", action="version", version=f"wasmlite {__version__}")
@@ -73,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("-v", "--verbose", action="store_true", help="also list errors worded unlike the suite")
     p.set_defaults(func=cmd_wast)
+
+    p = sub.add_parser("explore", help="print the register IR of a module's functions")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--func", dest="func_index", type=int, metavar="N",
+                   help="only function N (in the function index space)")
+    p.set_defaults(func=cmd_explore)
     return parser
 
 

@@ -1,0 +1,81 @@
+"""The execution engine: ``call(func, args) -> results``.
+
+Functions are translated to the register IR (``wasmlite.translate``) and loaded
+into tier 0 (``interp``) lazily, on their first call. Deep wasm recursion is
+Python recursion: ``call`` raises the interpreter's recursion limit as far as
+``interp.MAX_CALL_DEPTH`` needs, and where every Python call also takes C stack
+(CPython before 3.11, PyPy: measured to crash near 12,000 wasm frames on the
+default 8 MiB stack) runs the outermost call on a thread with a large stack.
+Whatever the guest does, only ``WasmError`` subclasses come out.
+
+Call the engine from one thread at a time: the call depth and the per-instance
+validators used for translation are shared state.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import threading
+from typing import Any, List
+
+from ..errors import Trap
+from ..runtime.objects import Function, HostFunction, WasmFunction
+from . import interp
+
+__all__ = ["call"]
+
+_FRAMES_PER_CALL = 3  # Python frames one wasm call costs, with room for helpers
+_BIG_STACK = platform.python_implementation() != "CPython" or sys.version_info < (3, 11)
+_STACK_BYTES = 512 * 1024 * 1024
+
+
+def _call(func: Function, args: List[Any]) -> List[Any]:
+    try:
+        if isinstance(func, WasmFunction):
+            return interp._run(interp.compiled(func), list(args))
+        if isinstance(func, HostFunction):
+            return interp.call_host(func, list(args))
+        raise TypeError(f"not a function: {func!r}")
+    except RecursionError:
+        raise Trap(interp.EXHAUSTED) from None
+
+
+def _on_big_stack(func: Function, args: List[Any]) -> List[Any]:
+    """Run the outermost call on a thread whose C stack fits the deepest recursion."""
+    box: List[Any] = []
+
+    def target() -> None:
+        try:
+            box.append((True, _call(func, args)))
+        except BaseException as exc:  # handed over to the calling thread
+            box.append((False, exc))
+
+    old = threading.stack_size()
+    try:
+        threading.stack_size(_STACK_BYTES)
+        t = threading.Thread(target=target, name="wasmlite-call")
+        t.start()
+    except (ValueError, RuntimeError):  # no room for such a stack: run in place
+        return _call(func, args)
+    finally:
+        threading.stack_size(old)
+    t.join()
+    ok, value = box[0]
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
+
+
+def call(func: Function, args: List[Any]) -> List[Any]:
+    """Call ``func`` with run-time values ``args``; the list of its results.
+
+    Raises ``Trap`` (with the spec's message) when execution traps, and other
+    ``WasmError``s for what the engine cannot run (SIMD, for now).
+    """
+    needed = interp.MAX_CALL_DEPTH * _FRAMES_PER_CALL + 1000
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
+    if _BIG_STACK and interp._depth == 0:
+        return _on_big_stack(func, args)
+    return _call(func, args)

@@ -1,0 +1,323 @@
+"""Tier-0 handler factories for memory, table, global and reference instructions.
+
+Each factory takes the IR instruction, the index of the next instruction and the
+module instance, and returns the handler ``h(regs) -> next`` (see ``interp``). Instances
+(memories, tables, globals) are bound when the code is loaded: a memory's
+``bytearray`` is grown in place, so binding it is safe. Every bounds check leans on
+an unsigned address: ``struct`` and slicing then raise or check past the end, and
+nothing ever indexes from the end of a buffer.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable, Dict, List, Tuple
+
+from ..errors import Trap
+from ..ir import Instr
+from ..numeric import f32_from_bits, f32_to_bits
+from ..runtime.objects import ModuleInstance
+
+Handler = Callable[[list], Any]
+Factory = Callable[[Instr, int, ModuleInstance], Handler]
+
+OOB_MEMORY = "out of bounds memory access"
+OOB_TABLE = "out of bounds table access"
+_M32 = 0xFFFFFFFF
+
+# name: (struct format, expression turning the unpacked ``v`` into the value)
+_LOADS = {
+    "i32.load": ("<I", "v"), "i64.load": ("<Q", "v"),
+    "f32.load": ("<I", "f32_from_bits(v)"), "f64.load": ("<d", "v"),
+    "i32.load8_s": ("<b", "v & 0xFFFFFFFF"), "i32.load8_u": ("<B", "v"),
+    "i32.load16_s": ("<h", "v & 0xFFFFFFFF"), "i32.load16_u": ("<H", "v"),
+    "i64.load8_s": ("<b", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load8_u": ("<B", "v"),
+    "i64.load16_s": ("<h", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load16_u": ("<H", "v"),
+    "i64.load32_s": ("<i", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load32_u": ("<I", "v"),
+}  # fmt: skip
+
+# name: (struct format, expression computing what to pack from the value ``v``)
+_STORES = {
+    "i32.store": ("<I", "v"), "i64.store": ("<Q", "v"),
+    "f32.store": ("<I", "f32_to_bits(v)"), "f64.store": ("<d", "v"),
+    "i32.store8": ("<B", "v & 0xFF"), "i32.store16": ("<H", "v & 0xFFFF"),
+    "i64.store8": ("<B", "v & 0xFF"), "i64.store16": ("<H", "v & 0xFFFF"),
+    "i64.store32": ("<I", "v & 0xFFFFFFFF"),
+}  # fmt: skip
+
+_UNPACK = {name: struct.Struct(fmt).unpack_from for name, (fmt, _) in _LOADS.items()}
+_PACK = {name: struct.Struct(fmt).pack_into for name, (fmt, _) in _STORES.items()}
+
+ACCESSES = frozenset(_LOADS) | frozenset(_STORES)
+"""The loads and stores: each is one statement, which a run of straight-line code
+in ``interp`` can take in too."""
+
+ACCESS_GLOBALS: Dict[str, Any] = {
+    "Trap": Trap, "OOB": OOB_MEMORY, "error": struct.error,
+    "f32_from_bits": f32_from_bits, "f32_to_bits": f32_to_bits,
+}  # fmt: skip
+"""The names the statements of ``access_statement`` use."""
+
+
+def access_statement(name: str, tag: str) -> Tuple[List[str], str]:
+    """The factory parameters and the handler lines (names suffixed with ``tag``) of
+    load or store ``name``; ``access_args`` gives the parameters' values. The struct
+    function is a parameter too: a closure variable is cheaper to reach than a global."""
+    if name in _LOADS:
+        params = [f"d{tag}", f"a{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
+        lines = (f"        try:\n            v = f{tag}(data{tag}, regs[a{tag}] + off{tag})[0]\n"
+                 f"        except error:\n            raise Trap(OOB) from None\n"
+                 f"        regs[d{tag}] = {_LOADS[name][1]}\n")
+    else:
+        params = [f"a{tag}", f"b{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
+        lines = (f"        v = regs[b{tag}]\n"
+                 f"        try:\n            f{tag}(data{tag}, regs[a{tag}] + off{tag}, {_STORES[name][1]})\n"
+                 f"        except error:\n            raise Trap(OOB) from None\n")
+    return params, lines
+
+
+def access_args(ins: Instr, inst: ModuleInstance) -> List[Any]:
+    """The values of ``access_statement``'s parameters for ``ins``."""
+    name = ins.op
+    if name in _LOADS:
+        return [ins.dst, ins.a[0], ins.imm[1], inst.mems[0].data, _UNPACK[name]]
+    return [ins.a[0], ins.a[1], ins.imm[1], inst.mems[0].data, _PACK[name]]
+
+
+def _access(name: str) -> Factory:
+    params, lines = access_statement(name, "")
+    source = (f"def make({', '.join(params)}, nxt):\n    def h(regs):\n{lines}"
+              "        return nxt\n    return h\n")
+    ns = dict(ACCESS_GLOBALS)
+    exec(compile(source, "<wasmlite.engine.memory_ops>", "exec"), ns)
+    make = ns["make"]
+
+    def factory(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+        return make(*access_args(ins, inst), nxt)  # type: ignore[no-any-return]
+
+    return factory
+
+
+def _memory_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    d, data = ins.dst, inst.mems[ins.imm].data
+
+    def h(regs: list) -> Any:
+        regs[d] = len(data) >> 16
+        return nxt
+
+    return h
+
+
+def _memory_grow(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    d, a, grow = ins.dst, ins.a[0], inst.mems[ins.imm].grow
+
+    def h(regs: list) -> Any:
+        regs[d] = grow(regs[a]) & _M32
+        return nxt
+
+    return h
+
+
+def _memory_fill(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    a, b, c = ins.a
+    data = inst.mems[ins.imm].data
+
+    def h(regs: list) -> Any:
+        start, n = regs[a], regs[c]
+        if start + n > len(data):
+            raise Trap(OOB_MEMORY)
+        data[start:start + n] = bytes((regs[b] & 0xFF,)) * n
+        return nxt
+
+    return h
+
+
+def _memory_copy(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    a, b, c = ins.a
+    dst, src = inst.mems[ins.imm[0]].data, inst.mems[ins.imm[1]].data
+
+    def h(regs: list) -> Any:
+        d, s, n = regs[a], regs[b], regs[c]
+        if d + n > len(dst) or s + n > len(src):
+            raise Trap(OOB_MEMORY)
+        dst[d:d + n] = src[s:s + n]
+        return nxt
+
+    return h
+
+
+def _memory_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    a, b, c = ins.a
+    seg_index, mem = ins.imm
+    data, datas = inst.mems[mem].data, inst.datas
+
+    def h(regs: list) -> Any:
+        d, s, n = regs[a], regs[b], regs[c]
+        seg = datas[seg_index]
+        if d + n > len(data) or s + n > len(seg):
+            raise Trap(OOB_MEMORY)
+        data[d:d + n] = seg[s:s + n]
+        return nxt
+
+    return h
+
+
+def _data_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    index, datas = ins.imm, inst.datas
+
+    def h(regs: list) -> Any:
+        datas[index] = b""
+        return nxt
+
+    return h
+
+
+def _global_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    d, g = ins.dst, inst.globals[ins.imm]
+
+    def h(regs: list) -> Any:
+        regs[d] = g.value
+        return nxt
+
+    return h
+
+
+def _global_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    a, g = ins.a[0], inst.globals[ins.imm]
+
+    def h(regs: list) -> Any:
+        g.value = regs[a]
+        return nxt
+
+    return h
+
+
+def _table_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    d, a, table = ins.dst, ins.a[0], inst.tables[ins.imm]
+
+    def h(regs: list) -> Any:
+        i = regs[a]
+        elements = table.elements
+        if i >= len(elements):
+            raise Trap(OOB_TABLE)
+        regs[d] = elements[i]
+        return nxt
+
+    return h
+
+
+def _table_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    a, b = ins.a
+    table = inst.tables[ins.imm]
+
+    def h(regs: list) -> Any:
+        i = regs[a]
+        elements = table.elements
+        if i >= len(elements):
+            raise Trap(OOB_TABLE)
+        elements[i] = regs[b]
+        return nxt
+
+    return h
+
+
+def _table_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    d, table = ins.dst, inst.tables[ins.imm]
+
+    def h(regs: list) -> Any:
+        regs[d] = len(table.elements)
+        return nxt
+
+    return h
+
+
+def _table_grow(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    d, (a, b), table = ins.dst, ins.a, inst.tables[ins.imm]
+
+    def h(regs: list) -> Any:
+        try:
+            regs[d] = table.grow(regs[b], regs[a]) & _M32
+        except MemoryError:  # a table without a maximum may still not fit: growth fails
+            regs[d] = _M32
+        return nxt
+
+    return h
+
+
+def _table_fill(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    a, b, c = ins.a
+    table = inst.tables[ins.imm]
+
+    def h(regs: list) -> Any:
+        i, n = regs[a], regs[c]
+        elements = table.elements
+        if i + n > len(elements):
+            raise Trap(OOB_TABLE)
+        elements[i:i + n] = [regs[b]] * n
+        return nxt
+
+    return h
+
+
+def _table_copy(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    a, b, c = ins.a
+    dst, src = inst.tables[ins.imm[0]], inst.tables[ins.imm[1]]
+
+    def h(regs: list) -> Any:
+        d, s, n = regs[a], regs[b], regs[c]
+        de, se = dst.elements, src.elements
+        if d + n > len(de) or s + n > len(se):
+            raise Trap(OOB_TABLE)
+        de[d:d + n] = se[s:s + n]
+        return nxt
+
+    return h
+
+
+def _table_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    a, b, c = ins.a
+    seg_index, table_index = ins.imm
+    table, elems = inst.tables[table_index], inst.elems
+
+    def h(regs: list) -> Any:
+        d, s, n = regs[a], regs[b], regs[c]
+        seg = elems[seg_index]
+        elements = table.elements
+        if d + n > len(elements) or s + n > len(seg):
+            raise Trap(OOB_TABLE)
+        elements[d:d + n] = seg[s:s + n]
+        return nxt
+
+    return h
+
+
+def _elem_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    index, elems = ins.imm, inst.elems
+
+    def h(regs: list) -> Any:
+        elems[index] = []
+        return nxt
+
+    return h
+
+
+def _ref_is_null(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    d, a = ins.dst, ins.a[0]
+
+    def h(regs: list) -> Any:
+        regs[d] = 1 if regs[a] is None else 0
+        return nxt
+
+    return h
+
+
+FACTORIES: Dict[str, Factory] = {name: _access(name) for name in ACCESSES}
+FACTORIES.update({
+    "memory.size": _memory_size, "memory.grow": _memory_grow, "memory.fill": _memory_fill,
+    "memory.copy": _memory_copy, "memory.init": _memory_init, "data.drop": _data_drop,
+    "global.get": _global_get, "global.set": _global_set, "table.get": _table_get,
+    "table.set": _table_set, "table.size": _table_size, "table.grow": _table_grow,
+    "table.fill": _table_fill, "table.copy": _table_copy, "table.init": _table_init,
+    "elem.drop": _elem_drop, "ref.is_null": _ref_is_null,
+})  # fmt: skip
+"""IR op name -> handler factory, for the instructions of this module."""

@@ -1,0 +1,149 @@
+"""Function, memory, table and global instances, and the module instance holding them."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List
+
+from .. import syntax
+
+PAGE_SIZE = 65536
+MAX_PAGES = 65536  # 4 GiB: the 32-bit address space
+
+
+class Function:
+    """A function instance (a funcref value); ``type`` is its ``syntax.FuncType``."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, type: syntax.FuncType) -> None:
+        self.type = type
+
+
+class WasmFunction(Function):
+    """A function defined by a module: ``instance.module.codes[index - imported]``.
+
+    ``compiled`` is the engine's per-function state (IR, generated code, call
+    counters), filled lazily on first call and shared by nobody else.
+    """
+
+    __slots__ = ("instance", "index", "body", "compiled")
+
+    def __init__(self, type: syntax.FuncType, instance: "ModuleInstance", index: int,
+                 body: syntax.FuncBody) -> None:
+        super().__init__(type)
+        self.instance = instance
+        self.index = index  # in the defining module's function index space
+        self.body = body
+        self.compiled: Any = None
+
+    def __repr__(self) -> str:
+        name = self.instance.module.names.funcs.get(self.index)
+        return f"<wasm function {self.index}{' ' + name if name else ''} {self.type}>"
+
+
+class HostFunction(Function):
+    """A function given by the embedder: ``callable(*args)`` returns None, a value or a tuple."""
+
+    __slots__ = ("callable", "name")
+
+    def __init__(self, type: syntax.FuncType, callable: Callable[..., Any], name: str = "") -> None:
+        super().__init__(type)
+        self.callable = callable
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<host function {self.name or self.callable!r} {self.type}>"
+
+
+class ExternRef:
+    """A non-null externref: wraps any host value; equal when the values are."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ExternRef) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"ExternRef({self.value!r})"
+
+
+class MemoryInstance:
+    """A linear memory: ``data`` is a bytearray of ``pages * PAGE_SIZE`` bytes.
+
+    ``grow`` replaces nothing: it extends ``data`` in place, so the engine may keep
+    a reference to the bytearray across calls (but not a memoryview, which would
+    block resizing).
+    """
+
+    __slots__ = ("type", "data", "max")
+
+    def __init__(self, type: syntax.MemoryType) -> None:
+        self.type = type
+        self.data = bytearray(type.limits.min * PAGE_SIZE)
+        self.max = MAX_PAGES if type.limits.max is None else type.limits.max
+
+    @property
+    def pages(self) -> int:
+        return len(self.data) // PAGE_SIZE
+
+    def grow(self, delta: int) -> int:
+        """Add ``delta`` pages; the old size in pages, or -1 (as ``memory.grow`` says) if not possible."""
+        old = self.pages
+        if old + delta > self.max:
+            return -1
+        if delta:
+            try:
+                self.data.extend(bytes(delta * PAGE_SIZE))
+            except MemoryError:
+                return -1
+        return old
+
+
+class TableInstance:
+    """A table of references; ``elements`` is a list of ``None`` / ``Function`` / ``ExternRef``."""
+
+    __slots__ = ("type", "elements", "max")
+
+    def __init__(self, type: syntax.TableType, init: Any = None) -> None:
+        self.type = type
+        self.elements: List[Any] = [init] * type.limits.min
+        self.max = 0xFFFFFFFF if type.limits.max is None else type.limits.max
+
+    def grow(self, delta: int, init: Any) -> int:
+        """Add ``delta`` entries set to ``init``; the old size, or -1 if not possible."""
+        old = len(self.elements)
+        if old + delta > self.max:
+            return -1
+        self.elements.extend([init] * delta)
+        return old
+
+
+class GlobalInstance:
+    """A global variable; ``value`` in the run-time representation of its type."""
+
+    __slots__ = ("type", "value")
+
+    def __init__(self, type: syntax.GlobalType, value: Any) -> None:
+        self.type = type
+        self.value = value
+
+
+class ModuleInstance:
+    """Everything one instantiation allocated or imported, in index-space order."""
+
+    def __init__(self, module: syntax.Module) -> None:
+        self.module = module
+        self.types: List[syntax.FuncType] = module.types
+        self.funcs: List[Function] = []
+        self.tables: List[TableInstance] = []
+        self.mems: List[MemoryInstance] = []
+        self.globals: List[GlobalInstance] = []
+        self.elems: List[List[Any]] = []  # emptied by elem.drop (and after active init)
+        self.datas: List[bytes] = []  # emptied by data.drop (and after active init)
+        self.exports: Dict[str, Any] = {}

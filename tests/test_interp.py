@@ -1,0 +1,265 @@
+"""Tests of the engine (``wasmlite.engine.call`` over tier 0): results, traps, calls
+across the host boundary, deep recursion and lazy translation."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, List
+
+import pytest
+
+from wasmlite import engine, syntax
+from wasmlite.engine import interp
+from wasmlite.errors import Trap, WasmError
+from wasmlite.numeric import f32_from_bits, f32_to_bits
+from wasmlite.runtime import HostFunction, ModuleInstance, WasmFunction
+from wasmlite.runtime.instantiate import instantiate
+from wasmlite.text import parse_module
+from wasmlite.validate import validate_module
+
+
+def load(wat: str, imports: List[Any] = ()) -> ModuleInstance:  # type: ignore[assignment]
+    module = parse_module(wat)
+    validate_module(module)
+    return instantiate(module, list(imports), engine.call)
+
+
+def run(inst: ModuleInstance, name: str, *args: Any) -> List[Any]:
+    return engine.call(inst.exports[name], list(args))
+
+
+PROGRAMS = """(module
+ (memory 1)
+ (func $fac (export "fac") (param i64) (result i64)
+   (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 1))
+     (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
+ (func (export "sum") (param i32) (result i32) (local i32 i32)
+   (block (loop
+      (br_if 1 (i32.gt_u (local.get 2) (local.get 0)))
+      (local.set 1 (i32.add (local.get 1) (local.get 2)))
+      (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+      (br 0)))
+   (local.get 1))
+ (func $fib (export "fib") (param i32) (result i32)
+   (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0))
+     (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                    (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+ (func $depth (export "depth") (param i32) (result i32)
+   (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+     (else (i32.add (i32.const 1) (call $depth (i32.sub (local.get 0) (i32.const 1)))))))
+ (func $forever (export "forever") (call $forever))
+ (func (export "swap") (param i32 i32) (result i32 i32) (local.get 1) (local.get 0))
+ (func (export "swap_twice") (param i32 i32) (result i32 i32)
+   (call 5 (call 5 (local.get 0) (local.get 1))))
+ (func (export "old_value") (param i32) (result i32)
+   (local.get 0) (local.set 0 (i32.const 100)) (local.get 0) (i32.sub))
+ (func (export "switch") (param i32) (result i32)
+   (block (result i32) (block (result i32) (block (result i32)
+     (br_table 0 1 2 (i32.const 10) (local.get 0)))
+     (i32.add (i32.const 1))) (i32.add (i32.const 2))))
+ (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+ (func (export "trap") (unreachable))
+ (func (export "load") (param i32) (result i32) (i32.load offset=4 (local.get 0)))
+ (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+ (func (export "f32_roundtrip") (param i32) (result i32)
+   (f32.store (i32.const 8) (f32.reinterpret_i32 (local.get 0)))
+   (i32.load (i32.const 8)))
+ (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+ (func (export "size") (result i32) (memory.size))
+ (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+ (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+ (func (export "select") (param i32) (result i32) (select (i32.const 1) (i32.const 2) (local.get 0)))
+)"""
+
+
+@pytest.fixture(scope="module")
+def prog() -> ModuleInstance:
+    return load(PROGRAMS)
+
+
+def test_programs(prog: ModuleInstance) -> None:
+    assert run(prog, "fac", 20) == [2432902008176640000]
+    assert run(prog, "sum", 100000) == [(100000 * 100001 // 2) & 0xFFFFFFFF]
+    assert run(prog, "fib", 15) == [610]
+    assert run(prog, "swap", 1, 2) == [2, 1]
+    assert run(prog, "swap_twice", 1, 2) == [1, 2]
+    assert run(prog, "old_value", 7) == [(7 - 100) & 0xFFFFFFFF]
+    assert [run(prog, "switch", i)[0] for i in range(4)] == [13, 12, 10, 10]
+    assert run(prog, "select", 0) == [2] and run(prog, "select", 5) == [1]
+
+
+def test_arithmetic_traps(prog: ModuleInstance) -> None:
+    with pytest.raises(Trap, match="integer divide by zero"):
+        run(prog, "div", 1, 0)
+    with pytest.raises(Trap, match="integer overflow"):
+        run(prog, "div", 0x80000000, 0xFFFFFFFF)
+    with pytest.raises(Trap, match="unreachable"):
+        run(prog, "trap")
+
+
+def test_memory_bounds_never_wrap(prog: ModuleInstance) -> None:
+    run(prog, "store", 65532, 0xDEADBEEF)
+    assert run(prog, "load", 65528) == [0xDEADBEEF]
+    for addr in (65529, 65532, 0xFFFFFFFF, 0xFFFFFFFC):
+        with pytest.raises(Trap, match="out of bounds memory access"):
+            run(prog, "load", addr)
+    with pytest.raises(Trap, match="out of bounds memory access"):
+        run(prog, "store", 65533, 1)
+    assert run(prog, "load", 65528) == [0xDEADBEEF]  # nothing half-written
+
+
+def test_f32_nan_payloads_survive_memory(prog: ModuleInstance) -> None:
+    for bits in (0x7FA00001, 0xFF800001, 0x7FC00000, 0x00000001):
+        assert run(prog, "f32_roundtrip", bits) == [bits]
+    assert f32_to_bits(f32_from_bits(0x7FA00001)) == 0x7FA00001
+
+
+def test_memory_grow_and_bulk() -> None:
+    inst = load("""(module (memory 1 3)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+      (func (export "size") (result i32) (memory.size))
+      (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+      (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+      (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0))))""")
+    assert run(inst, "grow", 1) == [1] and run(inst, "size") == [2]
+    assert run(inst, "grow", 5) == [0xFFFFFFFF]
+    run(inst, "fill", 131070, 0x1AB, 2)  # the new page is addressable
+    assert run(inst, "load8", 131071) == [0xAB]
+    run(inst, "copy", 0, 131070, 2)
+    assert run(inst, "load8", 1) == [0xAB]
+    with pytest.raises(Trap, match="out of bounds memory access"):
+        run(inst, "fill", 131070, 0, 3)
+    run(inst, "fill", 131072, 0, 0)  # zero bytes at the very end is fine
+
+
+def test_call_indirect_traps() -> None:
+    inst = load("""(module
+      (type $v_i (func (result i32)))
+      (table 3 funcref)
+      (elem (i32.const 0) $one $other)
+      (func $one (result i32) (i32.const 1))
+      (func $other (param i32) (result i32) (local.get 0))
+      (func (export "call") (param i32) (result i32) (call_indirect (type $v_i) (local.get 0))))""")
+    assert run(inst, "call", 0) == [1]
+    with pytest.raises(Trap, match="indirect call type mismatch"):
+        run(inst, "call", 1)
+    with pytest.raises(Trap, match="uninitialized element"):
+        run(inst, "call", 2)
+    with pytest.raises(Trap, match="undefined element"):
+        run(inst, "call", 3)
+
+
+def test_host_functions_and_reentry() -> None:
+    seen: List[Any] = []
+    holder: List[ModuleInstance] = []
+
+    def log(x: int) -> None:
+        seen.append(x)
+
+    def pair(x: int) -> Any:
+        return (x + 1, x + 2)
+
+    def reenter(x: int) -> int:
+        return engine.call(holder[0].exports["double"], [x])[0] + 1
+
+    i_i = syntax.FuncType((syntax.I32,), (syntax.I32,))
+    imports = [
+        HostFunction(syntax.FuncType((syntax.I32,), ()), log, "log"),
+        HostFunction(syntax.FuncType((syntax.I32,), (syntax.I32, syntax.I32)), pair, "pair"),
+        HostFunction(i_i, reenter, "reenter"),
+    ]
+    inst = load("""(module
+      (import "env" "log" (func $log (param i32)))
+      (import "env" "pair" (func $pair (param i32) (result i32 i32)))
+      (import "env" "reenter" (func $reenter (param i32) (result i32)))
+      (func (export "double") (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
+      (func (export "go") (param i32) (result i32)
+        (call $log (local.get 0))
+        (i32.mul (call $pair (local.get 0)))
+        (call $reenter)))""", imports)
+    holder.append(inst)
+    assert run(inst, "go", 3) == [(4 * 5) * 2 + 1]
+    assert seen == [3]
+    assert engine.call(imports[1], [1]) == [2, 3]
+
+
+def test_deep_recursion_and_exhaustion(prog: ModuleInstance) -> None:
+    assert run(prog, "depth", 10000) == [10000]
+    for _ in range(2):
+        with pytest.raises(Trap, match="call stack exhausted"):
+            run(prog, "forever")
+    assert run(prog, "depth", 10000) == [10000]  # still usable
+    assert interp._depth == 0
+
+
+def test_big_stack_thread_path(prog: ModuleInstance, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "_BIG_STACK", True)
+    assert run(prog, "depth", 10000) == [10000]
+    with pytest.raises(Trap, match="call stack exhausted"):
+        run(prog, "forever")
+    with pytest.raises(Trap, match="integer divide by zero"):
+        run(prog, "div", 1, 0)
+
+
+def test_recursion_limit_is_raised_not_lowered(prog: ModuleInstance) -> None:
+    sys.setrecursionlimit(10 ** 6)
+    try:
+        run(prog, "fib", 2)
+        assert sys.getrecursionlimit() == 10 ** 6
+    finally:
+        sys.setrecursionlimit(1000)
+    run(prog, "fib", 2)
+    assert sys.getrecursionlimit() >= interp.MAX_CALL_DEPTH
+
+
+def test_translation_is_lazy_and_simd_fails_only_when_called() -> None:
+    inst = load("""(module
+      (func (export "plain") (result i32) (i32.const 42))
+      (func (export "simd") (result i32) (i32x4.extract_lane 0 (v128.const i32x4 1 2 3 4))))""")
+    plain, simd = inst.exports["plain"], inst.exports["simd"]
+    assert isinstance(plain, WasmFunction) and plain.compiled is None
+    assert engine.call(plain, []) == [42] and plain.compiled is not None
+    with pytest.raises(WasmError, match="SIMD") as info:
+        engine.call(simd, [])
+    assert not isinstance(info.value, Trap) and simd.compiled is None
+
+
+def test_tables_and_references() -> None:
+    inst = load("""(module
+      (table $t 2 10 funcref)
+      (elem declare func $f)
+      (func $f (result i32) (i32.const 7))
+      (func (export "grow") (param i32) (result i32) (table.grow $t (ref.func $f) (local.get 0)))
+      (func (export "size") (result i32) (table.size $t))
+      (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get $t (local.get 0))))
+      (func (export "set") (param i32) (table.set $t (local.get 0) (ref.func $f)))
+      (func (export "fill") (param i32 i32) (table.fill $t (local.get 0) (ref.null func) (local.get 1))))""")
+    assert run(inst, "is_null", 0) == [1]
+    run(inst, "set", 1)
+    assert run(inst, "is_null", 1) == [0]
+    assert run(inst, "grow", 3) == [2] and run(inst, "size") == [5]
+    assert run(inst, "is_null", 4) == [0]
+    assert run(inst, "grow", 6) == [0xFFFFFFFF]
+    run(inst, "fill", 1, 4)
+    assert run(inst, "is_null", 4) == [1]
+    with pytest.raises(Trap, match="out of bounds table access"):
+        run(inst, "is_null", 5)
+    with pytest.raises(Trap, match="out of bounds table access"):
+        run(inst, "fill", 4, 2)
+
+
+def test_globals() -> None:
+    inst = load("""(module (global $g (mut i64) (i64.const -1))
+      (func (export "bump") (result i64)
+        (global.set $g (i64.add (global.get $g) (i64.const 1))) (global.get $g)))""")
+    assert run(inst, "bump") == [0] and run(inst, "bump") == [1]
+
+
+def test_a_host_function_returning_the_wrong_arity_is_an_embedder_error() -> None:
+    two = HostFunction(syntax.FuncType((), (syntax.I32, syntax.I32)), lambda: 1, "two")
+    inst = load("""(module (import "env" "two" (func $two (result i32 i32)))
+      (func (export "f") (result i32) (i32.add (call $two))))""", [two])
+    with pytest.raises(TypeError, match="returned 1 value"):
+        run(inst, "f")
+    with pytest.raises(TypeError):
+        engine.call(two, [])
