@@ -73,3 +73,29 @@ def test_no_command_prints_help() -> None:
     r = wasmlite()
     assert r.returncode == 2
     assert "usage" in r.stderr
+
+
+def test_run_invoke_prints_results() -> None:
+    r = wasmlite("run", "--invoke", "fib", EXAMPLE, "20")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "6765\n"
+
+
+def test_run_reports_wrong_arguments() -> None:
+    r = wasmlite("run", "--invoke", "fib", EXAMPLE)
+    assert r.returncode == 2
+    assert "takes 1 argument" in r.stderr
+    r = wasmlite("run", "--invoke", "fib", EXAMPLE, "x")
+    assert r.returncode == 2 and "bad argument" in r.stderr
+    r = wasmlite("run", "--invoke", "nope", EXAMPLE)
+    assert r.returncode == 1 and "no function named 'nope'" in r.stderr
+
+
+def test_run_trap_is_reported(tmp_path) -> None:
+    wat = tmp_path / "trap.wat"
+    wat.write_text('(module (func (export "f") (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0))))')
+    r = wasmlite("run", "--invoke", "f", str(wat), "0")
+    assert r.returncode == 1
+    assert "integer divide by zero" in r.stderr and "Traceback" not in r.stderr
+    r = wasmlite("run", "--invoke", "f", str(wat), "-1")
+    assert r.returncode == 0 and r.stdout == "0\n"

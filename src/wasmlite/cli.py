@@ -1,4 +1,4 @@
-"""The ``wasmlite`` command line: ``validate``, ``wat2wasm``, ``wast``.
+"""The ``wasmlite`` command line: ``run``, ``validate``, ``wat2wasm``, ``wast``, ``explore``.
 
 Usage errors and bad input are reported as one line on stderr with a non-zero exit
 status, never as a Python traceback.
@@ -80,10 +80,83 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_arg(text: str, t: int) -> object:
+    """A command-line argument as a run-time value of type ``t`` (ints may be signed)."""
+    from . import numeric, syntax
+
+    if t in (syntax.I32, syntax.I64):
+        bits = 32 if t == syntax.I32 else 64
+        value = int(text, 0)
+        if not -(1 << (bits - 1)) <= value < (1 << bits):
+            raise ValueError(f"{text} does not fit in {syntax.valtype_name(t)}")
+        return value & ((1 << bits) - 1)
+    if t == syntax.F32:
+        return numeric.f32_round(float(text))
+    if t == syntax.F64:
+        return float(text)
+    raise ValueError(f"cannot pass a {syntax.valtype_name(t)} from the command line")
+
+
+def _show_result(value: object, t: int) -> str:
+    """Results print as the wasmtime CLI prints them: integers signed, floats as decimals."""
+    from . import syntax
+
+    if t in (syntax.I32, syntax.I64) and isinstance(value, int):
+        bits = 32 if t == syntax.I32 else 64
+        return str(value - (1 << bits) if value >> (bits - 1) else value)
+    return repr(value)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from . import syntax
+    from .engine import call
+    from .module import Module
+    from .runtime.instantiate import instantiate
+
+    module = Module.from_file(args.file).syntax
+    if module.imports:
+        first = module.imports[0]
+        print(f"wasmlite: {args.file}: imports {first.module}.{first.name}, and wasmlite run cannot "
+              f"provide imports yet (WASI support is coming)", file=sys.stderr)
+        return 1
+    instance = instantiate(module, [], call)
+    name = args.invoke or ("_start" if "_start" in instance.exports else None)
+    if name is None:
+        if args.args:
+            print("wasmlite: arguments given but nothing to invoke (use --invoke NAME)", file=sys.stderr)
+            return 2
+        return 0
+    func = instance.exports.get(name)
+    export_kinds = {e.name: e.kind for e in module.exports}
+    if func is None or export_kinds.get(name) != syntax.EXTERN_FUNC:
+        print(f"wasmlite: {args.file} exports no function named {name!r}", file=sys.stderr)
+        return 1
+    params = func.type.params
+    if len(args.args) != len(params):
+        print(f"wasmlite: {name} takes {len(params)} argument(s) {func.type}, got {len(args.args)}",
+              file=sys.stderr)
+        return 2
+    try:
+        values = [_parse_arg(a, t) for a, t in zip(args.args, params)]
+    except ValueError as exc:
+        print(f"wasmlite: bad argument for {name}: {exc}", file=sys.stderr)
+        return 2
+    for value, t in zip(call(func, values), func.type.results):
+        print(_show_result(value, t))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wasmlite", description="A WebAssembly runtime in pure Python.")
     parser.add_argument("-V", "--version", action="version", version=f"wasmlite {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a WebAssembly module, or call one of its exports")
+    p.add_argument("--invoke", metavar="NAME", help="the exported function to call (default: _start)")
+    p.add_argument("file", metavar="FILE.wasm|FILE.wat")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                   help="arguments for the invoked function, parsed by its parameter types")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check that WebAssembly modules (.wasm or .wat) are valid")
     p.add_argument("files", nargs="+", metavar="FILE")
