@@ -49,6 +49,24 @@ _END = opcodes.SINGLE_BYTE[0x0B]
 
 Pos = int
 
+# Implementation limits, the ones wasmparser (so wasmtime) enforces, most of them
+# also the JS API's: the spec allows any implementation to impose such limits, and
+# matching the reference's keeps our verdict on a module the same as wasmtime's.
+MAX_TYPES = 1_000_000
+MAX_FUNCS = 1_000_000  # imported and defined
+MAX_GLOBALS = 1_000_000  # imported and defined
+MAX_TABLES = 100  # imported and defined
+MAX_PARAMS = 1000
+MAX_RESULTS = 1000
+MAX_ELEM_SEGMENTS = 100_000
+MAX_DATA_SEGMENTS = 100_000
+MAX_BODY_BYTES = 7_654_321
+
+
+def _check_limit(what: str, n: int, limit: int, pos: int) -> None:
+    if n > limit:
+        raise DecodeError(f"{n} {what} exceed the implementation limit of {limit}", pos)
+
 
 def decode_module(data: bytes) -> syntax.Module:
     """Decode a binary module; raises ``DecodeError`` if it is malformed.
@@ -172,15 +190,19 @@ def _exprs(data: bytes, pos: int, end: int) -> Tuple[Tuple[syntax.Expr, ...], Po
 
 
 def _type_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
+    count_pos = pos
     count, pos = read_len(data, pos, end)
+    _check_limit("types", count, MAX_TYPES, count_pos)
     for _ in range(count):
         form, after = read_s7(data, pos, end)  # -0x20 is 0x60 as a signed LEB128
         if form != -0x20:
             raise DecodeError("malformed function type", pos)
         pos = after
         sig: List[Tuple[int, ...]] = []
-        for _ in range(2):
+        for what, limit in (("params", MAX_PARAMS), ("results", MAX_RESULTS)):
+            n_pos = pos
             n, pos = read_len(data, pos, end)
+            _check_limit(what, n, limit, n_pos)
             types = []
             for _ in range(n):
                 t, pos = read_valtype(data, pos, end)
@@ -210,11 +232,16 @@ def _import_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
             raise DecodeError("malformed import kind", pos)
         pos = after
         m.imports.append(syntax.Import(module_name, field, kind, desc))
+    _check_limit("functions", len(m.imports_of(syntax.EXTERN_FUNC)), MAX_FUNCS, pos)
+    _check_limit("tables", len(m.imports_of(syntax.EXTERN_TABLE)), MAX_TABLES, pos)
+    _check_limit("globals", len(m.imports_of(syntax.EXTERN_GLOBAL)), MAX_GLOBALS, pos)
     return pos
 
 
 def _function_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
+    count_pos = pos
     count, pos = read_len(data, pos, end)
+    _check_limit("functions", len(m.imports_of(syntax.EXTERN_FUNC)) + count, MAX_FUNCS, count_pos)
     for _ in range(count):
         index, pos = read_u32(data, pos, end)
         m.funcs.append(index)
@@ -222,7 +249,9 @@ def _function_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
 
 
 def _table_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
+    count_pos = pos
     count, pos = read_len(data, pos, end)
+    _check_limit("tables", len(m.imports_of(syntax.EXTERN_TABLE)) + count, MAX_TABLES, count_pos)
     for _ in range(count):
         table, pos = _table_type(data, pos, end)
         m.tables.append(table)
@@ -238,7 +267,9 @@ def _memory_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
 
 
 def _global_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
+    count_pos = pos
     count, pos = read_len(data, pos, end)
+    _check_limit("globals", len(m.imports_of(syntax.EXTERN_GLOBAL)) + count, MAX_GLOBALS, count_pos)
     for _ in range(count):
         gtype, pos = _global_type(data, pos, end)
         init, pos = const_expr(data, pos, end)
@@ -266,7 +297,9 @@ def _start_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
 def _element_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
     """Segments in any of the eight encodings; flag bit 0: passive or declarative,
     bit 1: explicit table index (active) or declarative, bit 2: expressions."""
+    count_pos = pos
     count, pos = read_len(data, pos, end)
+    _check_limit("element segments", count, MAX_ELEM_SEGMENTS, count_pos)
     for _ in range(count):
         flags_pos = pos
         flags, pos = read_u32(data, pos, end)
@@ -299,23 +332,29 @@ def _element_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
 
 
 def _data_count_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
+    count_pos = pos
     m.data_count, pos = read_u32(data, pos, end)
+    _check_limit("data segments", m.data_count, MAX_DATA_SEGMENTS, count_pos)
     return pos
 
 
 def _code_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
     count, pos = read_len(data, pos, end)
     for _ in range(count):
+        size_pos = pos
         size, pos = read_len(data, pos, end)
         if pos + size > end:
             raise DecodeError(UNEXPECTED_END, end)
+        _check_limit("bytes of function body", size, MAX_BODY_BYTES, size_pos)
         m.codes.append(syntax.FuncBody(data, pos, pos + size))
         pos += size
     return pos
 
 
 def _data_section(m: syntax.Module, data: bytes, pos: int, end: int) -> Pos:
+    count_pos = pos
     count, pos = read_len(data, pos, end)
+    _check_limit("data segments", count, MAX_DATA_SEGMENTS, count_pos)
     for _ in range(count):
         flags_pos = pos
         flags, pos = read_u32(data, pos, end)

@@ -174,8 +174,15 @@ def read_len(data: bytes, pos: int, end: int) -> Tuple[int, int]:
     return n, after
 
 
+MAX_NAME_BYTES = 100_000
+"""Implementation limit on a name's length, as in wasmparser (wasmtime) and the JS API."""
+
+
 def read_name(data: bytes, pos: int, end: int) -> Tuple[str, int]:
-    n, pos = read_len(data, pos, end)
+    n, after = read_len(data, pos, end)
+    if n > MAX_NAME_BYTES:
+        raise DecodeError(f"name of {n} bytes exceeds the implementation limit of {MAX_NAME_BYTES}", pos)
+    pos = after
     raw, after = read_bytes(data, pos, end, n)
     try:
         return raw.decode("utf-8"), after

@@ -24,11 +24,15 @@ STRING = "string"  # the value is the bytes the literal denotes
 
 _IDCHARS = r"0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~"
 _DELIMITER = r"(?=[ \t\n\r();]|\Z)"
+# Whitespace and line comments. Each run is matched whole (the lookaheads), so the
+# text splits into runs one way only: when the token after it fails to match,
+# backtracking is linear, not exponential in the length of the run.
+_BLANK = r"(?:[ \t\n\r]+(?![ \t\n\r])|;;[^\n\r]*(?![^\n\r]))*"
 # One token with the whitespace and line comments before it. A token is a run of
 # idchars and strings up to whitespace, a parenthesis or ``;``; a run that is not
 # exactly one idchar sequence or one string is "reserved", and malformed.
 _TOKEN = re.compile(
-    rf"""(?:[ \t\n\r]+|;;[^\n\r]*)*
+    rf"""{_BLANK}
     (?:
       (\((?!;))
     | (\))
@@ -40,7 +44,7 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE | re.DOTALL,
 )
-_SKIP = re.compile(r"(?:[ \t\n\r]+|;;[^\n\r]*)*")
+_SKIP = re.compile(_BLANK)
 _BAD_STRING_CHAR = re.compile(r"[\x00-\x1f\x7f]")
 _ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{2})|u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"t": b"\t", "n": b"\n", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\"}

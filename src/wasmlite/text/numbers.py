@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Optional
+from typing import Optional, Tuple
 
 _DEC = r"[0-9](?:_?[0-9])*"
 _HEX = r"[0-9a-fA-F](?:_?[0-9a-fA-F])*"
@@ -26,6 +26,10 @@ _FLOAT = re.compile(
     re.VERBOSE,
 )
 
+
+_MAX_INT_DIGITS = 40  # more than any 128-bit value needs, in either base
+_KEEP_DEC = 800  # decimal digits that can decide a rounding (binary64 needs 767)
+_KEEP_HEX = 40  # hex digits likewise (binary64 needs 14)
 
 _INF = float("inf")
 _DOUBLE = struct.Struct("<d")
@@ -83,10 +87,18 @@ def parse_int(text: str, bits: int) -> Optional[int]:
 
 
 def _int_digits(m: "re.Match[str]") -> int:
+    """The literal's magnitude; one too long for any integer type raises at once
+    (``int`` refuses decimal strings over 4300 digits, and is quadratic anyway)."""
     hexdigits, decdigits = m.group(2), m.group(3)
     if hexdigits is not None:
-        return int(hexdigits.replace("_", ""), 16)
-    return int(decdigits.replace("_", ""))
+        digits = hexdigits.replace("_", "").lstrip("0")
+        base = 16
+    else:
+        digits = decdigits.replace("_", "").lstrip("0")
+        base = 10
+    if len(digits) > _MAX_INT_DIGITS:
+        raise OutOfRange
+    return int(digits or "0", base)
 
 
 def parse_float(text: str, fmt: Format) -> Optional[int]:
@@ -111,12 +123,15 @@ def parse_float(text: str, fmt: Format) -> Optional[int]:
     if m.group("hm") is not None:
         digits = (m.group("hm") + (m.group("hf") or "")).replace("_", "")
         exp2 = _exponent(m.group("he")) - 4 * len((m.group("hf") or "").replace("_", ""))
-        return sign | _round(int(digits, 16), 1, exp2, fmt)
+        digits, dropped = _significant(digits, _KEEP_HEX)
+        return sign | _round(int(digits or "0", 16), 1, exp2 + 4 * dropped, fmt)
     frac = (m.group("df") or "").replace("_", "")
     digits = (m.group("dm").replace("_", "") + frac).lstrip("0")
     exp10 = _exponent(m.group("de")) - len(frac)
     if not digits:
         return sign
+    digits, dropped = _significant(digits, _KEEP_DEC)
+    exp10 += dropped
     # Bound the magnitude first, so that huge exponents cost nothing: the value
     # lies in [10**(n-1+exp10), 10**(n+exp10)) for n significant digits.
     n = len(digits)
@@ -163,8 +178,25 @@ def _exponent(text: Optional[str]) -> int:
     """A decimal exponent, clamped far beyond any format's range."""
     if text is None:
         return 0
-    value = int(text.replace("_", ""))
-    return max(-100000, min(100000, value))
+    text = text.replace("_", "")
+    sign = -1 if text[0] == "-" else 1
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > 6:  # int() would refuse a long enough one
+        return sign * 100000
+    return max(-100000, min(100000, sign * int(digits or "0")))
+
+
+def _significant(digits: str, keep: int) -> Tuple[str, int]:
+    """``digits`` cut to ``keep`` significant ones plus a sticky nonzero digit if
+    anything nonzero was cut, and how many places were dropped: the value's
+    rounding is unchanged, and the exact arithmetic stays small."""
+    digits = digits.lstrip("0")
+    if len(digits) <= keep:
+        return digits, 0
+    head, tail = digits[:keep], digits[keep:]
+    if tail.strip("0"):
+        return head + "1", len(tail) - 1
+    return head, len(tail)
 
 
 def _round(num: int, den: int, exp2: int, fmt: Format) -> int:

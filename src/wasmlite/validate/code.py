@@ -50,10 +50,11 @@ fields (``popped``, ``pushed``, ``height_before``, ``closed`` are unspecified).
 
 from __future__ import annotations
 
+import bisect
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import syntax
-from ..decode.body import read_instr, read_locals
+from ..decode.body import MAX_LOCALS, read_instr, read_local_decls
 from ..errors import DecodeError, ValidationError, WasmError
 from ..opcodes import BY_NAME, SELECT_TYPED, Op, all_ops
 from ..syntax import FUNCREF, I32, V128, FuncType, valtype_name
@@ -717,6 +718,47 @@ def declared_refs(module: syntax.Module) -> Set[int]:
     return refs
 
 
+_EXPAND_LOCALS = 1024
+"""Locals up to this many are a plain tuple; more are kept as runs (``_RunLocals``)."""
+
+
+class _RunLocals:
+    """The types of a function's locals (parameters first), kept as runs.
+
+    A few bytes of declaration can ask for 50000 locals; expanding them for every
+    function let a small module take seconds to validate. Lookups bisect the runs;
+    a slice (the translator's only other use) expands them after all.
+    """
+
+    __slots__ = ("params", "ends", "types", "total")
+
+    def __init__(self, params: Tuple[int, ...], decls: List[Tuple[int, int]], total: int) -> None:
+        self.params = params
+        self.ends: List[int] = []
+        self.types: List[int] = []
+        n = len(params)
+        for count, t in decls:
+            if count:
+                n += count
+                self.ends.append(n)
+                self.types.append(t)
+        self.total = total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self.total)))
+        if index < 0:
+            index += self.total
+        if not 0 <= index < self.total:
+            raise IndexError(index)
+        if index < len(self.params):
+            return self.params[index]
+        return self.types[bisect.bisect_right(self.ends, index)]
+
+
 class FuncValidator:
     """Validates the bodies of one module; see the module docstring for the hook."""
 
@@ -760,10 +802,21 @@ class FuncValidator:
 
         Raises ValidationError (with ``func_index`` and the instruction's
         ``offset``) or DecodeError (malformed body)."""
-        declared, pos = read_locals(body)
+        decls, total, pos = read_local_decls(body)
         self.func_index = func_index
         self.functype = functype
-        self.locals = functype.params + tuple(declared)
+        total += len(functype.params)
+        if total > MAX_LOCALS:  # counting parameters, as wasmparser does
+            raise ValidationError(
+                f"{total} locals and parameters exceed the implementation limit of {MAX_LOCALS}", func_index
+            )
+        if total <= _EXPAND_LOCALS:
+            expanded = list(functype.params)
+            for n, t in decls:
+                expanded.extend((t,) * n)
+            self.locals = tuple(expanded)
+        else:
+            self.locals = _RunLocals(functype.params, decls, total)
         self.code_start = pos
         self.vals: List[Optional[int]] = []
         self.ctrls = [Frame(FUNC, (), functype.results, 0)]
@@ -892,7 +945,7 @@ def check_body_wellformed(body: syntax.FuncBody, has_data_count: bool) -> None:
 
     Malformedness must win over invalidity wherever both occur in a module, so
     when validation fails the module validator runs this over every body."""
-    _, pos = read_locals(body)
+    _, _, pos = read_local_decls(body)
     source = body.source
     end = body.end
     awaiting_else = [False]  # per open block: is it an `if` still before its `else`
