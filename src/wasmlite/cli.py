@@ -72,8 +72,15 @@ def cmd_explore(args: argparse.Namespace) -> int:
     validator = FuncValidator(module)
     for n, index in enumerate(indices):
         try:
-            ir = translate_function(module, index, validator)
-            text = format_function(ir, module.names.funcs.get(index, ""))
+            if args.python:
+                from .engine import codegen
+
+                ir, root, skip = codegen.translate(module, index, validator)
+                gen = codegen.generate(ir, root, skip, module)
+                text = f"# func {index} ({gen.scheme})\n{gen.source}"
+            else:
+                ir = translate_function(module, index, validator)
+                text = format_function(ir, module.names.funcs.get(index, ""))
         except NotImplementedError as exc:
             text = f"func {index}: not translated: {exc}"
         print(("\n" if n else "") + text)
@@ -178,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--func", dest="func_index", type=int, metavar="N",
                    help="only function N (in the function index space)")
+    p.add_argument("--python", action="store_true",
+                   help="print the Python source tier 1 generates instead of the IR")
     p.set_defaults(func=cmd_explore)
     return parser
 

@@ -352,16 +352,18 @@ _BY_OP: Dict[Op, Optional[Callable[..., None]]] = {op: _SPECIAL.get(op.name) for
 
 
 def translate_function(module: syntax.Module, func_index: int,
-                       validator: Optional[FuncValidator] = None) -> IRFunction:
+                       validator: Optional[FuncValidator] = None,
+                       translator: Optional[Translator] = None) -> IRFunction:
     """The register IR of defined function ``func_index`` (an index in the function
     index space). Validates the body on the way (a module is validated before it is
     instantiated, so errors here mean a bug or an unvalidated module); raises
-    NotImplementedError for SIMD instructions."""
+    NotImplementedError for SIMD instructions. ``translator`` may be a subclass
+    recording more (tier 1 records the block structure)."""
     v = validator or FuncValidator(module)
     nimported = len(module.imports_of(syntax.EXTERN_FUNC))
     body = module.codes[func_index - nimported]
     ft = module.types[module.funcs[func_index - nimported]]
-    t = Translator()
+    t = translator or Translator()
     v.validate_function(func_index, ft, body, t)
     assert t.result is not None
     return t.result

@@ -1,7 +1,9 @@
 """The execution engine: ``call(func, args) -> results``.
 
 Functions are translated to the register IR (``wasmlite.translate``) and loaded
-into tier 0 (``interp``) lazily, on their first call. Deep wasm recursion is
+into tier 0 (``interp``) lazily, on their first call; hot ones are compiled to
+Python (``codegen``, tier 1, with the disk cache of ``cache``), and
+``WASMLITE_TIER`` forces either tier (see ``interp``). Deep wasm recursion is
 Python recursion: ``call`` raises the interpreter's recursion limit as far as
 ``interp.MAX_CALL_DEPTH`` needs, and where every Python call also takes C stack
 (CPython before 3.11, PyPy: measured to crash near 12,000 wasm frames on the
@@ -22,6 +24,7 @@ from typing import Any, List
 from ..errors import Trap
 from ..runtime.objects import Function, HostFunction, WasmFunction
 from . import interp
+from .codegen import Tier1
 
 __all__ = ["call"]
 
@@ -33,7 +36,11 @@ _STACK_BYTES = 512 * 1024 * 1024
 def _call(func: Function, args: List[Any]) -> List[Any]:
     try:
         if isinstance(func, WasmFunction):
-            return interp._run(interp.compiled(func), list(args))
+            c = interp.compiled(func)
+            if c.__class__ is Tier1:  # straight in, without tier 0's frame
+                r = c.fn(*args)
+                return [r] if c.hi - c.lo == 1 else list(r or ())
+            return interp._run(c, list(args))
         if isinstance(func, HostFunction):
             return interp.call_host(func, list(args))
         raise TypeError(f"not a function: {func!r}")

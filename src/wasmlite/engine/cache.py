@@ -1,0 +1,138 @@
+"""The cache of tier-1 code: per process (shared by every instance of a module) and on disk.
+
+An entry is what ``codegen`` needs to load a function without translating it: the
+``make`` code object, its bindings and the function's arity, as one ``marshal``
+blob. The key is the module's hash (``module_hash``: everything generated code
+depends on) and the function index; a file's name adds a hash of wasmlite's
+version and of the sources that shape generated code (``code_stamp``: a changed
+template must not meet code generated from the old one) and
+``sys.implementation.cache_tag`` (marshal and bytecode are per interpreter
+version). ``WASMLITE_CACHE_DIR`` relocates the directory (default
+``$XDG_CACHE_HOME/wasmlite`` or ``~/.cache/wasmlite``); set to an empty string it
+disables the disk cache. Writes are atomic (a temporary file, then ``os.replace``);
+a file that cannot be read or decoded is ignored (and rewritten), never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from typing import Any, Dict, List, Optional, Tuple
+
+from .. import encode, syntax
+
+Entry = Tuple[Any, ...]
+
+MAX_MEMORY_ENTRIES = 4096
+"""Entries kept in memory (a long-running process loading many modules stays bounded)."""
+
+_memory: Dict[Tuple[str, int], Entry] = {}
+
+
+def module_hash(module: syntax.Module) -> str:
+    """sha256 over what generated code depends on: types, the type of every function,
+    and the bodies."""
+    h = hashlib.sha256()
+    for t in module.types:
+        h.update(encode.func_type(t))
+    for imp in module.imports_of(syntax.EXTERN_FUNC):
+        h.update(b"i%d," % int(imp.desc))  # type: ignore[arg-type]
+    h.update(b"f" + ",".join(map(str, module.funcs)).encode())
+    for body in module.codes:
+        b = body.body_bytes()
+        h.update(b"b%d:" % len(b))
+        h.update(b)
+    return h.hexdigest()
+
+
+_STAMPED = ("wasmlite.ir", "wasmlite.translate", "wasmlite.numeric.templates",
+            "wasmlite.numeric.scalar", "wasmlite.engine.memory_ops", "wasmlite.engine.interp",
+            "wasmlite.engine.codegen")
+_stamp: List[str] = []
+
+
+def code_stamp() -> str:
+    """A hash of the modules generated code depends on (read once per process)."""
+    if not _stamp:
+        from .. import __version__  # (read late: the package imports the engine lazily)
+
+        h = hashlib.sha256(__version__.encode())
+        for name in _STAMPED:
+            path = getattr(sys.modules.get(name), "__file__", None)
+            try:
+                with open(path, "rb") as f:  # type: ignore[arg-type]
+                    h.update(f.read())
+            except (OSError, TypeError):  # no source at hand: the version alone
+                h.update(name.encode())
+        _stamp.append(h.hexdigest()[:16])
+    return _stamp[0]
+
+
+def directory() -> Optional[str]:
+    """The disk cache's directory, or None when disabled."""
+    d = os.environ.get("WASMLITE_CACHE_DIR")
+    if d is not None:
+        return d or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "wasmlite")
+
+
+def _path(d: str, key: Tuple[str, int]) -> str:
+    name = f"{key[0]}-{key[1]}-{code_stamp()}-{sys.implementation.cache_tag}.bin"
+    return os.path.join(d, key[0][:2], name)
+
+
+def get(key: Tuple[str, int], check: Any) -> Optional[Entry]:
+    """The entry for ``key`` (memory first, then disk), or None. ``check(entry)`` says
+    whether a decoded entry has the expected shape."""
+    e = _memory.get(key)
+    if e is not None:
+        return e
+    d = directory()
+    if d is None:
+        return None
+    try:
+        with open(_path(d, key), "rb") as f:
+            e = marshal.loads(f.read())
+        if not check(e):
+            return None
+    except Exception:  # missing, unreadable or corrupt: compile again
+        return None
+    _remember(key, e)
+    return e
+
+
+def _remember(key: Tuple[str, int], e: Entry) -> None:
+    if len(_memory) >= MAX_MEMORY_ENTRIES:
+        _memory.clear()
+    _memory[key] = e
+
+
+def put(key: Tuple[str, int], e: Entry) -> None:
+    """Store an entry in memory and (best effort) on disk."""
+    _remember(key, e)
+    d = directory()
+    if d is None:
+        return
+    path = _path(d, key)
+    try:
+        data = marshal.dumps(e)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except (OSError, ValueError):  # read-only or full disk: the cache is optional
+        pass
+
+
+def clear_memory() -> None:
+    """Forget the in-process entries (tests use it to reach the disk)."""
+    _memory.clear()

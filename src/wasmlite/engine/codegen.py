@@ -1,0 +1,831 @@
+"""Tier 1: the register IR compiled to Python source, then to a code object.
+
+Every register is a Python local (``l3`` a param or local, ``t0`` the temporary at
+stack height 0), constants are literals (``K<n>`` names bound once for NaNs and
+infinities), numeric ops come from the ``numeric`` templates and loads/stores from
+``memory_ops``' format and conversion tables. The source defines
+``make(<bindings>)`` returning the function, so the code object holds nothing
+instance-specific: memories, globals, tables, callees and helpers arrive as
+``make``'s arguments (closure cells: the fastest non-local lookup) and are
+described by ``Generated.bindings`` (marshalable, for the disk cache). ``make``
+runs with ``interp``'s module dict as globals, so tier-1 code counts wasm call
+depth in the same ``_depth`` as tier 0, with the same limit.
+
+Control flow, two schemes:
+
+* Structured (the fast path). The translator's block/loop/if nesting, recorded
+  by ``_Recorder`` alongside the IR, becomes Python: a wasm ``loop`` is
+  ``while True:`` (a back edge is ``continue``, falling out is ``break``), an
+  ``if`` is ``if:``/``else:``, and a ``block`` costs nothing unless a branch must
+  leave it, in which case it is a one-iteration ``while True:`` left by
+  ``break``. A forward branch breaks the innermost Python loop that ends at its
+  target (``block (loop ... br_if 1 ...))`` needs no wrapper for the block). A
+  branch that must leave several Python loops sets ``br`` to a code naming the
+  target loop and breaks; after each loop such a branch crosses, one ``if br:``
+  test forwards it (only branches that can cross a loop pay for the test).
+* Dispatch (the fallback), when the structured form is too deep for CPython
+  (20 statically nested loops, 100 indentation levels): the IR cut into basic
+  blocks, run by ``while True:`` over a binary-search ``if`` tree on ``pc``.
+
+``br_table`` is a binary-search tree over runs of equal arms in both schemes. A
+numeric result that only the next instruction reads is spliced into that
+instruction's expression instead of stored. ``tier1`` is the way in: it uses
+``cache`` (per process and on disk) and leaves functions of more than
+``MAX_INSTRUCTIONS`` to tier 0. Traps keep tier 0's messages; ``struct.error``
+from a load or store becomes "out of bounds memory access" at the function's
+``except``, so the accesses themselves need no ``try``.
+"""
+
+from __future__ import annotations
+
+import struct
+import types
+import weakref
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+from .. import syntax
+from ..ir import Instr, IRFunction, RefFunc
+from ..numeric import HELPERS, SCALAR, f64_to_bits
+from ..runtime.objects import Function, ModuleInstance, WasmFunction
+from ..translate import Translator, translate_function
+from ..validate.code import FUNC, LOOP, FuncValidator
+from . import cache, interp
+from .memory_ops import _LOADS, _PACK, _STORES, _UNPACK, FACTORIES, OOB_MEMORY
+
+__all__ = ["Generated", "Tier1", "generate", "translate", "load", "entry", "tier1"]
+
+MAX_LOOPS = 17
+"""Python loops the structured scheme may nest: CPython allows 20 statically nested
+blocks and the function's ``try``/``except``/``finally`` takes two; one spare."""
+
+MAX_INDENT = 80
+"""Indentation levels the structured scheme may use (the tokenizer stops at 100)."""
+
+MAX_EXPR = 200
+"""Longest expression (in characters) spliced into the next instruction's."""
+
+
+# -- structure recovery ---------------------------------------------------------------
+
+
+class Region:
+    """A wasm block, loop or if over IR instructions ``start .. end - 1``.
+
+    ``items`` alternates ``(lo, hi)`` instruction ranges and nested regions; an
+    ``if`` keeps its then-arm in ``items`` and its else-arm in ``else_items``;
+    ``cond`` is the ``if``'s ``br_unless`` (its branch to the else-arm).
+    """
+
+    __slots__ = ("kind", "start", "end", "items", "else_items", "cond", "cursor", "wrap", "in_else")
+
+    def __init__(self, kind: str, start: int) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = -1
+        self.items: List[Any] = []
+        self.else_items: Optional[List[Any]] = None
+        self.cond = -1
+        self.cursor = start
+        self.wrap = False
+        self.in_else = False
+
+    def add(self, item: Any) -> None:
+        (self.else_items if self.in_else else self.items).append(item)  # type: ignore[union-attr]
+
+    def flush(self, pc: int) -> None:
+        if pc > self.cursor:
+            self.add((self.cursor, pc))
+        self.cursor = pc
+
+
+class _Recorder(Translator):
+    """The translator, also recording the block structure (``root``) and the
+    ``br`` ending each then-arm (``skip``: it is the Python ``if``'s own exit)."""
+
+    def begin(self, v: FuncValidator) -> None:
+        super().begin(v)
+        self.root = Region("func", 0)
+        self.stack = [self.root]
+        self.skip: Set[int] = set()
+
+    def instr(self, op: Any, imm: Any, offset: int, v: FuncValidator) -> None:
+        name = op.name
+        dead = self.dead
+        super().instr(op, imm, offset, v)
+        if name in ("block", "loop", "if"):
+            pc = len(self.code)
+            parent = self.stack[-1]
+            if name == "if":
+                parent.flush(pc - 1)
+                r = Region("if", pc - 1)
+                r.cond = pc - 1
+                r.cursor = pc
+            else:
+                parent.flush(pc)
+                r = Region("loop" if v.ctrls[-1].kind is LOOP else "block", pc)
+            parent.add(r)
+            parent.cursor = -1
+            self.stack.append(r)
+        elif name == "else":
+            r = self.stack[-1]
+            pc = len(self.code)
+            if not dead:
+                self.skip.add(pc - 1)
+            r.flush(pc)
+            r.in_else = True
+            r.else_items = []
+        elif name == "end":
+            pc = len(self.code)
+            r = self.stack[-1]
+            r.flush(pc)
+            if v.closed is not None and v.closed.kind is FUNC:
+                return
+            r.end = pc
+            self.stack.pop()
+            self.stack[-1].cursor = pc
+
+
+def translate(module: syntax.Module, func_index: int,
+              validator: Optional[FuncValidator] = None) -> Tuple[IRFunction, Region, Set[int]]:
+    """The IR of a defined function with its block structure (see ``Region``)."""
+    t = _Recorder()
+    return translate_function(module, func_index, validator, t), t.root, t.skip
+
+
+# -- generation -----------------------------------------------------------------------
+
+
+class Generated:
+    """Source of one function and what ``make`` needs: ``bindings`` are
+    ``(name, kind, arg)`` triples (see ``_bind``)."""
+
+    __slots__ = ("source", "bindings", "nparams", "nresults", "scheme")
+
+    def __init__(self, source: str, bindings: List[Tuple[str, str, Any]], nparams: int,
+                 nresults: int, scheme: str) -> None:
+        self.source = source
+        self.bindings = bindings
+        self.nparams = nparams
+        self.nresults = nresults
+        self.scheme = scheme
+
+
+class _Fallback(Exception):
+    """The structured form does not fit CPython's limits."""
+
+
+class _PyLoop:
+    """A Python ``while True:`` being generated: ``exit`` is where ``break`` lands,
+    ``head`` where ``continue`` goes (a wasm loop's start, else None)."""
+
+    __slots__ = ("exit", "head", "code", "crossed")
+
+    def __init__(self, exit: int, head: Optional[int], code: int) -> None:
+        self.exit = exit
+        self.head = head
+        self.code = code  # break code; continue code is code + 1
+        self.crossed: Set[int] = set()  # branch codes leaving through this loop
+
+
+def _branch_targets(ins: Instr) -> List[int]:
+    if ins.op == "br_table":
+        return [t for t, _ in ins.imm]
+    return [ins.target]
+
+
+class _Gen:
+    def __init__(self, ir: IRFunction, module: syntax.Module) -> None:
+        self.ir = ir
+        self.module = module
+        self.L = ir.nlocals
+        self.nres = ir.nresults
+        self.bindings: Dict[str, Tuple[str, Any]] = {}
+        self.prelude: List[str] = []  # lines run once in make (constants)
+        self.lines: List[str] = []
+        self.pending: Optional[Tuple[int, str]] = None  # (temporary, expression) see ``straight``
+        ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
+        ftypes += [module.types[t] for t in module.funcs]
+        self.ftypes = ftypes
+
+    # -- operands and bindings --
+
+    def bind(self, name: str, kind: str, arg: Any) -> str:
+        self.bindings[name] = (kind, arg)
+        return name
+
+    def reg(self, r: int) -> str:
+        if r >= 0:
+            return f"l{r}" if r < self.L else f"t{r - self.L}"
+        value = self.ir.consts[-1 - r]
+        if value is None:
+            return "None"
+        if isinstance(value, RefFunc):
+            return self.bind(f"R{value.index}", "func", value.index)
+        if isinstance(value, float):
+            if value - value == 0.0:  # finite: repr round-trips exactly
+                return repr(value)
+            name = f"K{-1 - r}"
+            if name not in self.bindings:
+                self.bind("f64_from_bits", "helper", None)
+                self.prelude.append(f"{name} = f64_from_bits(0x{f64_to_bits(value):X})")
+                self.bindings[name] = ("local", None)
+            return name
+        return str(value)
+
+    def results(self, regs: List[str]) -> str:
+        if not regs:
+            return "return"
+        return "return " + ", ".join(regs)
+
+    def template(self, name: str) -> Any:
+        t = SCALAR[name]
+        for h in t.helpers:
+            self.bind(h, "helper", None)
+        return t
+
+    def test(self, ins: Instr) -> str:
+        """The condition of a branch form, without its sense (``br_if`` or ``br_unless``)."""
+        cmp = ins.op.partition(".")[2]
+        if cmp:
+            return self.template(cmp).render_cond(*map(self.reg, ins.a))
+        return self.reg(ins.a[0])
+
+    def cond(self, ins: Instr) -> str:
+        """The Python condition under which ``ins`` (a br_if/br_unless form) branches."""
+        c = self.test(ins)
+        return c if ins.op.startswith("br_if") else f"not ({c})"
+
+    # -- straight-line instructions --
+
+    def operands(self, a: Tuple[int, ...]) -> List[str]:
+        """Operand expressions: a pending temporary is its producer's expression."""
+        pending = self.pending
+        if pending is None:
+            return [self.reg(x) for x in a]
+        self.pending = None
+        return [pending[1] if x == pending[0] else self.reg(x) for x in a]
+
+    def straight(self, ins: Instr, out: List[str], nxt: Optional[Instr]) -> None:
+        """The statements of a non-branch instruction; ``nxt`` is the instruction run
+        right after it, if straight-line too. A numeric result in a temporary that
+        ``nxt`` alone reads (a stack value is popped once) is not stored but
+        spliced into ``nxt``'s expression (nesting bounded by ``MAX_EXPR``)."""
+        op = ins.op
+        r = self.reg
+        if op in SCALAR:
+            expr = self.template(op).render(*self.operands(ins.a))
+            d = ins.dst
+            if (d >= self.L and nxt is not None and nxt.op in SCALAR and nxt.a.count(d) == 1
+                    and nxt.a.index(d) not in SCALAR[nxt.op].dup_operands and len(expr) < MAX_EXPR):
+                self.pending = (d, expr)
+                return
+            out.append(f"{r(d)} = {expr}")
+        elif op == "copy":
+            out.append(f"{r(ins.dst)} = {r(ins.a[0])}")
+        elif op == "select":
+            a, b, c = map(r, ins.a)
+            out.append(f"{r(ins.dst)} = {a} if {c} else {b}")
+        elif op in _LOADS:
+            self.bind("M0", "mem", 0)
+            f = self.bind("U_" + op.replace(".", "_"), "unpack", op)
+            expr = _LOADS[op][1]
+            self.helpers_of(expr)
+            if expr == "v":
+                out.append(f"{r(ins.dst)} = {f}(M0, {r(ins.a[0])} + {ins.imm[1]})[0]")
+            else:
+                out.append(f"v = {f}(M0, {r(ins.a[0])} + {ins.imm[1]})[0]")
+                out.append(f"{r(ins.dst)} = {expr}")
+        elif op in _STORES:
+            self.bind("M0", "mem", 0)
+            f = self.bind("P_" + op.replace(".", "_"), "pack", op)
+            expr = _STORES[op][1]
+            self.helpers_of(expr)
+            out.append(f"v = {r(ins.a[1])}")
+            out.append(f"{f}(M0, {r(ins.a[0])} + {ins.imm[1]}, {expr})")
+        elif op == "global.get":
+            out.append(f"{r(ins.dst)} = {self.bind(f'G{ins.imm}', 'global', ins.imm)}.value")
+        elif op == "global.set":
+            out.append(f"{self.bind(f'G{ins.imm}', 'global', ins.imm)}.value = {r(ins.a[0])}")
+        elif op == "memory.size":
+            out.append(f"{r(ins.dst)} = len({self.bind(f'M{ins.imm}', 'mem', ins.imm)}) >> 16")
+        elif op == "ref.is_null":
+            out.append(f"{r(ins.dst)} = 1 if {r(ins.a[0])} is None else 0")
+        elif op == "call":
+            callee = "fn" if ins.imm == self.ir.func_index else self.bind(f"F{ins.imm}", "func", ins.imm)
+            self.call(f"{callee}({', '.join(map(r, ins.a))})", ins.d, len(self.ftypes[ins.imm].results), out)
+        elif op == "call_indirect":
+            type_index, table_index = ins.imm
+            table = self.bind(f"T{table_index}", "table", table_index)
+            ft = self.bind(f"FT{type_index}", "type", type_index)
+            self.bind("invoke", "invoke", None)
+            i = r(ins.a[-1])
+            out += [f"e = {table}.elements",
+                    f"if {i} >= len(e): raise Trap('undefined element')",
+                    f"e = e[{i}]",
+                    "if e is None: raise Trap('uninitialized element')",
+                    f"if e.type != {ft}: raise Trap('indirect call type mismatch')"]
+            args = "".join(f"{r(x)}, " for x in ins.a[:-1])
+            self.call(f"invoke(e, ({args}))", ins.d, len(self.module.types[type_index].results), out)
+        elif op == "unreachable":
+            out.append("raise Trap('unreachable')")
+        elif op in FACTORIES:
+            # Rare bulk/table ops: tier 0's handler itself, over a small register list.
+            n = len(ins.a)
+            h = self.bind(f"H{len(self.bindings)}", "handler", (op, ins.imm, n, ins.d is not None))
+            regs = ", ".join([r(x) for x in ins.a] + (["None"] if ins.d is not None else []))
+            out.append(f"e = [{regs}]")
+            out.append(f"{h}(e)")
+            if ins.d is not None:
+                out.append(f"{r(ins.d)} = e[{n}]")
+        else:
+            raise NotImplementedError(f"no tier-1 code for {op}")
+
+    def helpers_of(self, expr: str) -> None:
+        for name in HELPERS:
+            if name in expr:
+                self.bind(name, "helper", None)
+
+    def call(self, expr: str, d: Optional[int], nres: int, out: List[str]) -> None:
+        if nres == 0:
+            out.append(expr)
+        elif nres == 1:
+            out.append(f"{self.reg(d)} = {expr}")  # type: ignore[arg-type]
+        else:
+            out.append(", ".join(self.reg(d + k) for k in range(nres)) + f", = {expr}")  # type: ignore[operator]
+
+    def copies(self, copies: Tuple[Tuple[int, int], ...], out: List[str]) -> None:
+        for d, s in copies:
+            out.append(f"{self.reg(d)} = {self.reg(s)}")
+
+    def ret(self, copies: Tuple[Tuple[int, int], ...]) -> str:
+        """``return`` of the results after ``copies`` (read straight from their sources)."""
+        src = {d: s for d, s in copies}
+        return self.results([self.reg(src.get(self.L + k, self.L + k)) for k in range(self.nres)])
+
+    def table_tree(self, index: str, arms: List[Tuple[int, Any]], emit_arm: Callable[[int, int], None],
+                   ind: int) -> None:
+        """A binary search over ``index`` for arm ``arms[k]``: runs of equal arms share a leaf.
+        ``emit_arm(k, ind)`` writes the leaf for the arm at position ``k``."""
+        *cases, default = arms
+        runs: List[Tuple[int, int]] = []  # (first index, arm position)
+        for k, arm in enumerate(cases):
+            if runs and (cases[runs[-1][1]] == arm):
+                continue
+            runs.append((k, k))
+        runs.append((len(cases), len(cases)))  # the default, for index >= len(cases)
+        emit = self.lines.append
+
+        def tree(lo: int, hi: int, ind: int) -> None:
+            if hi - lo == 1:
+                emit_arm(runs[lo][1], ind)
+                return
+            mid = (lo + hi) // 2
+            emit("    " * ind + f"if {index} < {runs[mid][0]}:")
+            tree(lo, mid, ind + 1)
+            emit("    " * ind + "else:")
+            tree(mid, hi, ind + 1)
+
+        if ind + len(runs).bit_length() > MAX_INDENT:
+            raise _Fallback
+        tree(0, len(runs), ind)
+
+
+class _Structured(_Gen):
+    """The structured scheme (see the module docstring)."""
+
+    def __init__(self, ir: IRFunction, module: syntax.Module, root: Region, skip: Set[int]) -> None:
+        super().__init__(ir, module)
+        self.root = root
+        self.skip = skip
+        self.loops: List[_PyLoop] = []
+        self.uses_br = False
+        self.decide(root, [])
+
+    def decide(self, region: Region, ancestors: List[Region]) -> None:
+        """Mark the blocks and ifs that need a ``while True:`` (``wrap``): those a branch
+        leaves whose innermost enclosing region ending at the target is not a loop."""
+        if len(ancestors) > MAX_INDENT:
+            raise _Fallback
+        ancestors.append(region)
+        for items in (region.items, region.else_items or ()):
+            for item in items:
+                if isinstance(item, Region):
+                    self.decide(item, ancestors)
+                    continue
+                for pc in range(*item):
+                    ins = self.ir.code[pc]
+                    if not ins.is_branch() or pc in self.skip:
+                        continue
+                    for t in _branch_targets(ins):
+                        if t < 0 or t >= len(self.ir.code) or t <= pc:
+                            continue
+                        for a in reversed(ancestors):
+                            if a.end == t:
+                                if a.kind != "loop":
+                                    a.wrap = True
+                                break
+        ancestors.pop()
+
+    def run(self) -> None:
+        self.items(self.root.items, 2)
+        self.lines.append("        " + self.ret(()))
+
+    def emit(self, ind: int, text: str) -> None:
+        self.lines.append("    " * ind + text)
+
+    def items(self, items: List[Any], ind: int) -> None:
+        if ind > MAX_INDENT:
+            raise _Fallback
+        n = len(self.lines)
+        for item in items:
+            if isinstance(item, Region):
+                self.region(item, ind)
+            else:
+                lo, hi = item
+                for pc in range(lo, hi):
+                    self.instr(pc, ind, self.ir.code[pc + 1] if pc + 1 < hi else None)
+        if len(self.lines) == n:
+            self.emit(ind, "pass")
+
+    def open_loop(self, exit: int, head: Optional[int], ind: int) -> _PyLoop:
+        if len(self.loops) >= MAX_LOOPS:
+            raise _Fallback
+        loop = _PyLoop(exit, head, 2 * len(self.loops) + 2)
+        self.loops.append(loop)
+        self.emit(ind, "while True:")
+        return loop
+
+    def close_loop(self, loop: _PyLoop, ind: int) -> None:
+        """After the loop: forward a multi-level branch that left through it."""
+        self.loops.pop()
+        if not loop.crossed:
+            return
+        self.emit(ind, "if br:")
+        outer = self.loops[-1]
+        if outer.code in loop.crossed:
+            self.emit(ind + 1, f"if br == {outer.code}:")
+            self.emit(ind + 2, "br = 0")
+            self.emit(ind + 2, "break")
+        if outer.code + 1 in loop.crossed:
+            self.emit(ind + 1, f"if br == {outer.code + 1}:")
+            self.emit(ind + 2, "br = 0")
+            self.emit(ind + 2, "continue")
+        if loop.crossed - {outer.code, outer.code + 1}:
+            outer.crossed |= loop.crossed - {outer.code, outer.code + 1}
+            self.emit(ind + 1, "break")
+
+    def region(self, r: Region, ind: int) -> None:
+        if r.kind == "loop":
+            loop = self.open_loop(r.end, r.start, ind)
+            self.items(r.items, ind + 1)
+            self.emit(ind + 1, "break")
+            self.close_loop(loop, ind)
+            return
+        wrapper = self.open_loop(r.end, None, ind) if r.wrap else None
+        if wrapper is not None:
+            ind += 1
+        if r.kind == "if":
+            self.emit(ind, f"if {self.test(self.ir.code[r.cond])}:")
+            self.items(r.items, ind + 1)
+            if r.else_items:
+                self.emit(ind, "else:")
+                self.items(r.else_items, ind + 1)
+        else:
+            self.items(r.items, ind)
+        if wrapper is not None:
+            self.emit(ind, "break")
+            self.close_loop(wrapper, ind - 1)
+
+    def branch(self, target: int, copies: Tuple[Tuple[int, int], ...], ind: int) -> None:
+        """Go to IR index ``target`` (carrying ``copies``) from inside the current loops."""
+        if target < 0 or target >= len(self.ir.code):
+            self.emit(ind, self.ret(copies))
+            return
+        out: List[str] = []
+        self.copies(copies, out)
+        for line in out:
+            self.emit(ind, line)
+        for depth, loop in enumerate(reversed(self.loops)):
+            if loop.head == target or (loop.exit == target and loop.head != target):
+                code = loop.code + (1 if loop.head == target else 0)
+                if depth == 0:
+                    self.emit(ind, "continue" if loop.head == target else "break")
+                    return
+                self.uses_br = True
+                for inner in self.loops[len(self.loops) - depth:]:
+                    inner.crossed.add(code)
+                self.emit(ind, f"br = {code}")
+                self.emit(ind, "break")
+                return
+        raise AssertionError(f"branch to {target} has no enclosing target")
+
+    def instr(self, pc: int, ind: int, nxt: Optional[Instr]) -> None:
+        ins = self.ir.code[pc]
+        op = ins.op
+        if not ins.is_branch():
+            out: List[str] = []
+            self.straight(ins, out, nxt)
+            for line in out:
+                self.emit(ind, line)
+        elif pc in self.skip:  # the then-arm's exit: Python's ``if`` goes there anyway
+            out = []
+            self.copies(ins.copies, out)
+            for line in out:
+                self.emit(ind, line)
+        elif op == "br":
+            self.branch(ins.target, ins.copies, ind)
+        elif op == "br_table":
+            index = self.reg(ins.a[0])
+            arms = [(t, c) for t, c in ins.imm]
+            self.table_tree(index, arms, lambda k, i: self.branch(arms[k][0], arms[k][1], i), ind)
+        else:
+            self.emit(ind, f"if {self.cond(ins)}:")
+            self.branch(ins.target, ins.copies, ind + 1)
+
+
+class _Dispatch(_Gen):
+    """The fallback: basic blocks under a binary-search dispatch on ``pc``."""
+
+    def run(self) -> None:
+        code = self.ir.code
+        n = len(code)
+        leaders = {0}
+        for i, ins in enumerate(code):
+            if ins.is_branch() or ins.op == "unreachable":
+                leaders.add(i + 1)
+                leaders.update(t for t in _branch_targets(ins) if 0 <= t < n)
+        starts = sorted(x for x in leaders if x < n) or [0]
+        self.block_of = {s: k for k, s in enumerate(starts)}
+        self.lines.append("        pc = 0")
+        self.lines.append("        while True:")
+        bounds = starts[1:] + [n]
+
+        def tree(lo: int, hi: int, ind: int) -> None:
+            if hi - lo == 1:
+                self.block(starts[lo], bounds[lo], ind)
+                return
+            mid = (lo + hi) // 2
+            self.lines.append("    " * ind + f"if pc < {mid}:")
+            tree(lo, mid, ind + 1)
+            self.lines.append("    " * ind + "else:")
+            tree(mid, hi, ind + 1)
+
+        tree(0, len(starts), 3)
+
+    def goto(self, target: int, copies: Tuple[Tuple[int, int], ...], ind: int) -> None:
+        if target < 0 or target >= len(self.ir.code):
+            self.lines.append("    " * ind + self.ret(copies))
+            return
+        out: List[str] = []
+        self.copies(copies, out)
+        out.append(f"pc = {self.block_of[target]}")
+        self.lines.extend("    " * ind + line for line in out)
+
+    def block(self, lo: int, hi: int, ind: int) -> None:
+        pad = "    " * ind
+        out: List[str] = []
+        code = self.ir.code
+        for pc in range(lo, hi):
+            ins = code[pc]
+            if not ins.is_branch():
+                self.straight(ins, out, code[pc + 1] if pc + 1 < hi else None)
+        self.lines.extend(pad + line for line in out)
+        last = code[hi - 1] if hi > lo else None
+        if last is None or not last.is_branch():
+            if last is not None and last.op == "unreachable":
+                return
+            self.goto(hi, (), ind)
+        elif last.op == "br":
+            self.goto(last.target, last.copies, ind)
+        elif last.op == "br_table":
+            arms = [(t, c) for t, c in last.imm]
+            self.table_tree(self.reg(last.a[0]), arms, lambda k, i: self.goto(arms[k][0], arms[k][1], i), ind)
+        else:
+            self.lines.append(pad + f"if {self.cond(last)}:")
+            self.goto(last.target, last.copies, ind + 1)
+            self.lines.append(pad + "else:")
+            self.goto(hi, (), ind + 1)
+
+
+def _assemble(g: _Gen, scheme: str) -> Generated:
+    ir = g.ir
+    nparams = len(ir.type.params)
+    params = ", ".join(f"l{i}" for i in range(nparams))
+    zero = {syntax.F32: "0.0", syntax.F64: "0.0", syntax.FUNCREF: "None", syntax.EXTERNREF: "None"}
+    head = [f"        l{nparams + i} = {zero.get(t, '0')}" for i, t in enumerate(ir.local_types)]
+    if isinstance(g, _Structured) and g.uses_br:
+        head.append("        br = 0")
+    g.bind("error", "error", None)
+    names = sorted(n for n, (kind, _) in g.bindings.items() if kind != "local")
+    src = [f"def make({', '.join(names)}):"]
+    src += ["    " + line for line in g.prelude]
+    src += [f"    def fn({params}):",
+            "        global _depth",
+            "        if _depth >= MAX_CALL_DEPTH:",
+            "            raise Trap(EXHAUSTED)",
+            "        _depth += 1",
+            "        try:"]
+    body = head + g.lines
+    src += ["    " + line for line in body]
+    src += ["        except error:",
+            f"            raise Trap({OOB_MEMORY!r}) from None",
+            "        finally:",
+            "            _depth -= 1",
+            f"    fn.__qualname__ = fn.__name__ = 'wasm_func_{ir.func_index}'",
+            "    return fn", ""]
+    bindings = [(n, g.bindings[n][0], g.bindings[n][1]) for n in names]
+    return Generated("\n".join(src), bindings, nparams, ir.nresults, scheme)
+
+
+def generate(ir: IRFunction, root: Region, skip: Set[int], module: syntax.Module,
+             structured: bool = True) -> Generated:
+    """The Python source of a translated function: structured if it fits, else dispatch."""
+    if structured:
+        try:
+            s = _Structured(ir, module, root, skip)
+            s.run()
+            return _assemble(s, "structured")
+        except _Fallback:
+            pass
+    d = _Dispatch(ir, module)
+    d.run()
+    return _assemble(d, "dispatch")
+
+
+def compile_source(gen: Generated) -> types.CodeType:
+    """The code object of ``make`` (raises SyntaxError/RecursionError/MemoryError on
+    what CPython cannot compile)."""
+    module_code = compile(gen.source, "<wasmlite tier 1>", "exec")
+    for c in module_code.co_consts:
+        if isinstance(c, types.CodeType) and c.co_name == "make":
+            return c
+    raise AssertionError("no make in generated code")
+
+
+# -- loading ----------------------------------------------------------------------------
+
+
+_SHIM_SRC = """
+def shim(fn, n):
+    def h(r):
+        global _depth
+        _depth -= 1
+        try:
+            {call}
+        finally:
+            _depth += 1
+    return h
+"""
+
+
+def _shim_factory(nresults: int) -> Callable[..., Any]:
+    """The factory of ``Tier1.entry`` for ``nresults`` results, run with ``interp``'s
+    globals: the tier-0 caller has counted the call already, so the shim uncounts
+    it for the tier-1 function to count it once."""
+    call = ("fn(*r)", "r[n] = fn(*r[:n])", "r[n:] = fn(*r[:n])")[min(nresults, 2)]
+    ns: Dict[str, Any] = {}
+    exec(compile(_SHIM_SRC.format(call=call), "<wasmlite tier-1 shim>", "exec"), vars(interp), ns)
+    return ns["shim"]  # type: ignore[no-any-return]
+
+
+_SHIMS = [_shim_factory(n) for n in range(3)]
+
+
+class Tier1:
+    """A function loaded in tier 1: ``fn(*args)`` returns None, the value or a tuple.
+
+    It also has the attributes tier 0 reads from ``WasmFunction.compiled`` (``tail``,
+    ``lo``, ``hi``, ``entry``), so tier-0 callers run it like one of their own.
+    """
+
+    __slots__ = ("fn", "tail", "lo", "hi", "entry", "gen", "budget")
+
+    def __init__(self, fn: Callable[..., Any], nparams: int, nresults: int,
+                 gen: Optional[Generated] = None) -> None:
+        self.fn = fn
+        self.gen = gen
+        self.budget = 1 << 62  # tier 0's callers count down every callee's budget
+        self.tail = [None] * nresults
+        self.lo = nparams
+        self.hi = nparams + nresults
+        self.entry = _SHIMS[min(nresults, 2)](fn, nparams)
+
+
+def entry(f: Function) -> Callable[..., Any]:
+    """A callable running ``f`` with tier 1's calling convention: the tier-1 function
+    itself when ``f`` has one now, else a stub that looks each time."""
+    if isinstance(f, WasmFunction):
+        c = f.compiled
+        if isinstance(c, Tier1):
+            return c.fn
+        nres = len(f.type.results)
+
+        def stub(*args: Any) -> Any:
+            c = f.compiled
+            if c.__class__ is Tier1:
+                return c.fn(*args)
+            r = interp._run(c if c is not None else interp.compiled(f), list(args))
+            return r[0] if nres == 1 else (tuple(r) if nres else None)
+
+        return stub
+    return lambda *args: invoke(f, args)
+
+
+def invoke(f: Function, args: Tuple[Any, ...]) -> Any:
+    """Call any function with tier 1's calling convention (``call_indirect``)."""
+    if isinstance(f, WasmFunction):
+        c = f.compiled
+        if c.__class__ is Tier1:
+            return c.fn(*args)
+        return entry(f)(*args)
+    r = interp.call_host(f, list(args))  # type: ignore[arg-type]
+    n = len(r)
+    return r[0] if n == 1 else (tuple(r) if n else None)
+
+
+def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
+    if kind == "helper":
+        return HELPERS[name]
+    if kind == "mem":
+        return inst.mems[arg].data
+    if kind == "unpack":
+        return _UNPACK[arg]
+    if kind == "pack":
+        return _PACK[arg]
+    if kind == "global":
+        return inst.globals[arg]
+    if kind == "table":
+        return inst.tables[arg]
+    if kind == "type":
+        return inst.types[arg]
+    if kind == "func":
+        return entry(inst.funcs[arg]) if name.startswith("F") else inst.funcs[arg]
+    if kind == "invoke":
+        return invoke
+    if kind == "error":
+        return struct.error
+    if kind == "handler":
+        op, imm, n, has_d = arg
+        ins = Instr(op, n if has_d else None, tuple(range(n)), imm)
+        return FACTORIES[op](ins, None, inst)  # type: ignore[arg-type]
+    raise AssertionError(kind)
+
+
+def load(code: types.CodeType, bindings: List[Tuple[str, str, Any]], nparams: int,
+         nresults: int, inst: ModuleInstance, gen: Optional[Generated] = None) -> Tier1:
+    """The tier-1 function of ``make``'s code object, bound to ``inst``."""
+    make = types.FunctionType(code, vars(interp))
+    fn = make(*[_bind(kind, arg, name, inst) for name, kind, arg in bindings])
+    return Tier1(fn, nparams, nresults, gen)
+
+
+
+MAX_INSTRUCTIONS = 50_000
+"""IR instructions above which a function stays in tier 0. ``compile()`` takes
+about 20-25 us per IR instruction (measured on CPython 3.11: 1.3 s for a
+straight-line function of 50,000) and the code lives as long as the process;
+functions that big are mostly run-once initialisation."""
+
+_HASHES: "weakref.WeakKeyDictionary[ModuleInstance, str]" = weakref.WeakKeyDictionary()
+
+
+def _valid_entry(e: Any) -> bool:
+    return (isinstance(e, tuple) and len(e) == 4 and isinstance(e[0], types.CodeType)
+            and isinstance(e[1], list) and isinstance(e[2], int) and isinstance(e[3], int))
+
+
+def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optional[Tier1]:
+    """``f`` compiled to tier 1 (from the cache when it is there), or None when it
+    cannot be: too big, or too much for ``compile()``. Raises NotImplementedError
+    for SIMD, like the translator."""
+    inst = f.instance
+    key_hash = _HASHES.get(inst)
+    if key_hash is None:
+        key_hash = _HASHES[inst] = cache.module_hash(inst.module)
+    key = (key_hash, f.index)
+    e = cache.get(key, _valid_entry)
+    gen = None
+    if e is None:
+        ir, root, skip = translate(inst.module, f.index, validator)
+        if len(ir.code) > MAX_INSTRUCTIONS:
+            return None
+        gen = generate(ir, root, skip, inst.module)
+        try:
+            code = compile_source(gen)
+        except (SyntaxError, RecursionError, MemoryError):
+            if gen.scheme == "dispatch":
+                return None
+            gen = generate(ir, root, skip, inst.module, structured=False)
+            try:
+                code = compile_source(gen)
+            except (SyntaxError, RecursionError, MemoryError):
+                return None
+        e = (code, gen.bindings, gen.nparams, gen.nresults)
+        cache.put(key, e)
+    try:
+        return load(e[0], e[1], e[2], e[3], inst, gen)
+    except (KeyError, IndexError, TypeError, AssertionError):
+        if gen is not None:
+            raise
+        cache.clear_memory()  # a stale entry under a colliding key: start afresh
+        return None

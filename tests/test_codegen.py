@@ -1,0 +1,464 @@
+"""Tests of tier 1 (``engine.codegen``, ``engine.cache``): generated Python agrees with
+tier 0, both control-flow schemes, CPython's limits (deep nesting, huge functions,
+huge ``br_table``), recursion, cross-tier calls, tier-up and the disk cache."""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any, List
+
+import pytest
+
+from wasmlite import engine
+from wasmlite.engine import cache, codegen, interp
+from wasmlite.errors import Trap
+from wasmlite.runtime import ModuleInstance, WasmFunction
+from wasmlite.runtime.instantiate import instantiate
+from wasmlite.text import parse_module
+from wasmlite.validate import validate_module
+
+M32 = 0xFFFFFFFF
+
+
+@pytest.fixture(autouse=True)
+def no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    monkeypatch.setattr(interp, "TIER", "0")
+    cache.clear_memory()
+
+
+def load(wat: str) -> ModuleInstance:
+    module = parse_module(wat)
+    validate_module(module)
+    return instantiate(module, [], engine.call)
+
+
+def functions(inst: ModuleInstance) -> List[WasmFunction]:
+    return [f for f in inst.funcs if isinstance(f, WasmFunction) and f.instance is inst]
+
+
+def to_tier1(inst: ModuleInstance) -> None:
+    for f in functions(inst):
+        t = codegen.tier1(f)
+        assert t is not None
+        f.compiled = t
+
+
+def both_tiers(wat: str, name: str, argsets: List[List[Any]]) -> List[List[Any]]:
+    """The results in tier 0 and in tier 1 (which must agree)."""
+    out = []
+    for tier in (0, 1):
+        inst = load(wat)
+        if tier:
+            to_tier1(inst)
+        out.append([engine.call(inst.exports[name], list(a)) for a in argsets])
+    assert out[0] == out[1]
+    return out[1]
+
+
+# -- structure ---------------------------------------------------------------------------
+
+
+def nested_switch(n: int) -> str:
+    """``n`` nested blocks, a ``br_table`` to every one of them at the bottom."""
+    s = '(module (func (export "f") (param i32) (result i32) (local i32)\n'
+    s += "(block " * n + "(br_table " + " ".join(map(str, range(n))) + " (local.get 0))"
+    for k in range(n):
+        s += f") (local.set 1 (i32.add (i32.mul (local.get 1) (i32.const 3)) (i32.const {k})))\n"
+    return s + "(local.get 1)))"
+
+
+def expect_switch(n: int, i: int) -> int:
+    acc = 0
+    for k in range(min(i, n - 1), n):
+        acc = (acc * 3 + k) & M32
+    return acc
+
+
+@pytest.mark.parametrize("n", [3, 16, 300])
+def test_nested_blocks_br_table(n: int) -> None:
+    inst = load(nested_switch(n))
+    f = inst.exports["f"]
+    t = codegen.tier1(f)
+    assert t is not None and t.gen is not None
+    assert t.gen.scheme == ("structured" if n < codegen.MAX_LOOPS else "dispatch")
+    f.compiled = t
+    for i in (0, 1, 2, n - 1, n, n + 7, M32):
+        assert engine.call(f, [i]) == [expect_switch(n, i)]
+
+
+def test_br_table_5000_targets() -> None:
+    arms = " ".join(str(k % 4) for k in range(5000))
+    wat = f"""(module (func (export "f") (param i32) (result i32)
+      (block (block (block (block (block
+        (br_table {arms} 4 (local.get 0)))
+        (return (i32.const 10))) (return (i32.const 11))) (return (i32.const 12)))
+        (return (i32.const 13)))
+      (i32.const 14)))"""
+    args = [[i] for i in (0, 1, 2, 3, 4, 2500, 4997, 4998, 4999, 5000, 5001, M32)]
+    assert both_tiers(wat, "f", args) == [[10 + (i % 4 if i < 5000 else 4)] for (i,) in args]
+
+
+def test_br_table_5000_nested_blocks() -> None:
+    inst = load(nested_switch(5000))
+    f = inst.exports["f"]
+    f.compiled = codegen.tier1(f)
+    for i in (0, 2500, 4999, 5000):
+        assert engine.call(f, [i]) == [expect_switch(5000, i)]
+
+
+def test_huge_function() -> None:
+    """100k wasm instructions: over ``MAX_INSTRUCTIONS`` IR instructions it stays in tier 0."""
+    n = 25000
+    body = "".join(f"(local.set 0 (i32.add (i32.mul (local.get 0) (i32.const {k % 7 + 1}))"
+                   f" (i32.const {k})))\n" for k in range(n))
+    wat = f'(module (func (export "f") (param i32) (result i32) {body} (local.get 0)))'
+    acc = 5
+    for k in range(n):
+        acc = (acc * (k % 7 + 1) + k) & M32
+    inst = load(wat)
+    f = inst.exports["f"]
+    assert codegen.tier1(f) is None  # too big: left to tier 0
+    interp_tier = interp.TIER
+    try:
+        interp.TIER = "1"
+        assert engine.call(f, [5]) == [acc]
+    finally:
+        interp.TIER = interp_tier
+    assert isinstance(f.compiled, interp.Compiled)
+
+
+LOOPS = """(module
+ (func (export "search") (param i32 i32) (result i32) (local i32 i32 i32)
+   ;; rows x cols: the first (i, j) with i*j == target, as i*1000+j, or -1
+   (block $done (loop $rows
+     (local.set 3 (i32.const 0))
+     (block $next (loop $cols
+        (br_if $done (i32.eq (i32.mul (local.get 2) (local.get 3)) (local.get 1)))
+        (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+        (br_if $next (i32.ge_u (local.get 3) (local.get 0)))
+        (br $cols)))
+     (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+     (br_if $rows (i32.lt_u (local.get 2) (local.get 0)))
+     (return (i32.const -1))))
+   (i32.add (i32.mul (local.get 2) (i32.const 1000)) (local.get 3)))
+ (func (export "three") (param i32) (result i32) (local i32 i32 i32 i32)
+   (loop $a (block $x (loop $b (block $y (loop $c
+      (local.set 4 (i32.add (local.get 4) (i32.const 1)))
+      (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+      (br_if $c (i32.lt_u (local.get 3) (i32.const 3)))
+      (local.set 3 (i32.const 0))
+      (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+      (br_if $b (i32.lt_u (local.get 2) (i32.const 4)))
+      (local.set 2 (i32.const 0))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if $a (i32.lt_u (local.get 1) (local.get 0)))
+      (br $x))) (br $b))))
+   (local.get 4))
+ (func (export "multi") (param i32) (result i32 i64)
+   (block $out (result i32 i64)
+     (local.get 0)
+     (loop $l (param i32) (result i32 i64)
+       (i32.add (i32.const 7))
+       (local.tee 0)
+       (i64.extend_i32_u (local.get 0))
+       (br_if $out (i32.gt_u (local.get 0) (i32.const 30)))
+       (drop) (drop)
+       (br $l (i32.mul (local.get 0) (i32.const 2))))))
+ (func (export "swap") (param i32 i32) (result i32 i32)
+   (local.get 1) (local.get 0) (block (param i32 i32) (result i32 i32) (br 0)))
+ (func $pair (param i64) (result i64 i64) (local.get 0) (i64.mul (local.get 0) (i64.const 3)))
+ (func (export "call_multi") (param i64) (result i64)
+   (call $pair (local.get 0)) (i64.sub))
+)"""
+
+
+def test_loops_and_multi_level_exits() -> None:
+    assert both_tiers(LOOPS, "search", [[10, 42], [10, 1000], [5, 0]]) == [[6007], [M32], [0]]
+    assert both_tiers(LOOPS, "three", [[1], [2], [5]]) == [[12], [24], [60]]
+
+
+def test_multi_value() -> None:
+    assert both_tiers(LOOPS, "multi", [[0], [1]]) == [[49, 49], [53, 53]]
+    assert both_tiers(LOOPS, "swap", [[1, 2]]) == [[2, 1]]
+    assert both_tiers(LOOPS, "call_multi", [[5]]) == [[(5 - 15) & 0xFFFFFFFFFFFFFFFF]]
+
+
+def random_program(rng: random.Random, depth_limit: int) -> str:
+    """A random function of nested block/loop/if with br, br_if and br_table at every
+    depth; loops burn fuel (local 4) so it always ends."""
+    def cond() -> str:
+        return rng.choice(["(i32.and (local.get 1) (i32.const 1))", "(i32.gt_u (local.get 2) (local.get 1))",
+                           "(i32.eqz (i32.rem_u (local.get 3) (i32.const 3)))", "(local.get 0)"])
+
+    def update() -> str:
+        x = rng.randrange(1, 4)
+        return rng.choice([
+            f"(local.set {x} (i32.add (local.get {x}) (i32.const {rng.randrange(1, 9)})))",
+            f"(local.set {x} (i32.xor (local.get {x}) (i32.mul (local.get {rng.randrange(0, 4)}) (i32.const 7))))",
+            f"(local.set {x} (i32.shr_u (local.get {x}) (i32.const 1)))"])
+
+    def block(labels: List[str], depth: int) -> str:
+        out = []
+        for _ in range(rng.randrange(1, 4)):
+            r = rng.random()
+            if depth < depth_limit and r < 0.3:
+                kind = rng.choice(["block", "loop", "if"])
+                inner = labels + [kind]
+                if kind == "loop":
+                    fuel = ("(local.set 4 (i32.sub (local.get 4) (i32.const 1)))"
+                            "(if (i32.eqz (local.get 4)) (then (return (i32.add (local.get 1) (local.get 2)))))")
+                    out.append(f"(loop {fuel} {block(inner, depth + 1)})")
+                elif kind == "if":
+                    out.append(f"(if {cond()} (then {block(inner, depth + 1)}) (else {block(inner, depth + 1)}))")
+                else:
+                    out.append(f"(block {block(inner, depth + 1)})")
+            elif labels and r < 0.45:
+                out.append(f"(br_if {rng.randrange(len(labels))} {cond()})")
+            else:
+                out.append(update())
+        r = rng.random()
+        if labels and r < 0.2:
+            out.append(f"(br {rng.randrange(len(labels))})")
+        elif labels and r < 0.3:
+            arms = " ".join(str(rng.randrange(len(labels))) for _ in range(rng.randrange(1, 6)))
+            out.append(f"(br_table {arms} (i32.rem_u (local.get 3) (i32.const 7)))")
+        return " ".join(out)
+
+    return f"""(module (func (export "f") (param i32) (result i32) (local i32 i32 i32 i32)
+      (local.set 4 (i32.const 200)) (local.set 1 (local.get 0))
+      {block([], 0)}
+      (i32.add (i32.mul (local.get 1) (i32.const 31)) (i32.add (local.get 2) (local.get 3)))))"""
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_control_flow(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random nesting agrees with tier 0, in the structured scheme and in the fallback."""
+    rng = random.Random(seed)
+    wat = random_program(rng, 3 + seed % 5)
+    args = [[0], [1], [5], [12345]]
+    expected = both_tiers(wat, "f", args)
+    def no_structure(self: Any) -> None:
+        raise codegen._Fallback
+
+    monkeypatch.setattr(codegen._Structured, "run", no_structure)
+    cache.clear_memory()
+    inst = load(wat)
+    to_tier1(inst)
+    assert inst.exports["f"].compiled.gen.scheme == "dispatch"
+    assert [engine.call(inst.exports["f"], a) for a in args] == expected
+
+
+# -- the same results as tier 0 over a set of modules ---------------------------------------
+
+ARITH = """(module (memory 1) (global $g (mut i64) (i64.const 5)) (table 2 funcref) (elem (i32.const 0) $sq $neg)
+ (type $un (func (param f64) (result f64)))
+ (func $sq (param f64) (result f64) (f64.mul (local.get 0) (local.get 0)))
+ (func $neg (param f64) (result f64) (f64.neg (local.get 0)))
+ (func (export "indirect") (param i32 f64) (result f64) (call_indirect (type $un) (local.get 1) (local.get 0)))
+ (func (export "mem") (param i32 i64) (result i64)
+   (i64.store offset=3 (local.get 0) (local.get 1))
+   (i64.add (i64.load8_s offset=3 (local.get 0)) (i64.load offset=3 (local.get 0))))
+ (func (export "f32bits") (param i32) (result i32)
+   (f32.store (i32.const 0) (f32.neg (f32.reinterpret_i32 (local.get 0)))) (i32.load (i32.const 0)))
+ (func (export "nan") (result i64) (i64.reinterpret_f64 (f64.const nan:0x4)))
+ (func (export "glob") (param i64) (result i64)
+   (global.set $g (i64.add (global.get $g) (local.get 0))) (global.get $g))
+ (func (export "fill") (param i32) (result i32)
+   (memory.fill (i32.const 100) (local.get 0) (i32.const 4)) (i32.load (i32.const 100)))
+ (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+ (func (export "f32") (param f32 f32) (result f32) (f32.div (f32.add (local.get 0) (local.get 1)) (local.get 1)))
+ (func (export "sel") (param i32) (result i64) (select (i64.const -1) (i64.const 2) (local.get 0)))
+)"""
+
+
+def test_same_results_as_tier0() -> None:
+    assert both_tiers(ARITH, "indirect", [[0, 3.0], [1, 3.0]]) == [[9.0], [-3.0]]
+    assert both_tiers(ARITH, "mem", [[0, 0x1FF], [7, 5]]) == [[0x1FF - 1], [10]]
+    assert both_tiers(ARITH, "f32bits", [[0x7FA00001], [1]]) == [[0xFFA00001], [0x80000001]]
+    assert both_tiers(ARITH, "nan", [[]]) == [[0x7FF0000000000004]]
+    assert both_tiers(ARITH, "glob", [[1]]) == [[6]]
+    assert both_tiers(ARITH, "fill", [[0x1AB]]) == [[0xABABABAB]]
+    assert both_tiers(ARITH, "grow", [[1], [70000]]) == [[1], [M32]]
+    assert both_tiers(ARITH, "sel", [[0], [3]]) == [[2], [0xFFFFFFFFFFFFFFFF]]
+    both_tiers(ARITH, "f32", [[1.0, 3.0], [0.0, 0.0], [1e38, 1e-38]])
+
+
+def test_traps() -> None:
+    inst = load(ARITH)
+    to_tier1(inst)
+    with pytest.raises(Trap, match="out of bounds memory access"):
+        engine.call(inst.exports["mem"], [65535, 1])
+    with pytest.raises(Trap, match="undefined element"):
+        engine.call(inst.exports["indirect"], [2, 1.0])
+    assert engine.call(inst.exports["mem"], [8, 2]) == [4]
+
+
+# -- calls ------------------------------------------------------------------------------------
+
+CALLS = """(module
+ (func $depth (export "depth") (param i32) (result i32)
+   (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+     (else (i32.add (i32.const 1) (call $depth (i32.sub (local.get 0) (i32.const 1)))))))
+ (func $forever (export "forever") (call $forever))
+ (func $even (export "even") (param i32) (result i32)
+   (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1))
+     (else (call $odd (i32.sub (local.get 0) (i32.const 1))))))
+ (func $odd (export "odd") (param i32) (result i32)
+   (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+     (else (call $even (i32.sub (local.get 0) (i32.const 1))))))
+ (func $fib (export "fib") (param i32) (result i32)
+   (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0))
+     (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                    (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+)"""
+
+
+def test_recursion_depth() -> None:
+    inst = load(CALLS)
+    to_tier1(inst)
+    assert engine.call(inst.exports["depth"], [10000]) == [10000]
+    with pytest.raises(Trap, match="call stack exhausted"):
+        engine.call(inst.exports["forever"], [])
+    assert interp._depth == 0
+    assert engine.call(inst.exports["depth"], [100]) == [100]
+
+
+def test_cross_tier_calls() -> None:
+    """``even`` in tier 1 and ``odd`` in tier 0 call each other, deep."""
+    inst = load(CALLS)
+    even = inst.exports["even"]
+    even.compiled = codegen.tier1(even)
+    assert engine.call(even, [5001]) == [0]
+    assert engine.call(inst.exports["odd"], [5001]) == [1]
+    assert isinstance(inst.exports["odd"].compiled, interp.Compiled)
+    with pytest.raises(Trap, match="call stack exhausted"):
+        engine.call(even, [10 ** 6])
+    assert interp._depth == 0
+    assert engine.call(even, [10]) == [1]
+    # every wasm frame counts once, whichever tier calls which: the same limit as tier 0
+    assert engine.call(even, [interp.MAX_CALL_DEPTH - 1]) == [0]
+    with pytest.raises(Trap, match="call stack exhausted"):
+        engine.call(even, [interp.MAX_CALL_DEPTH])
+
+
+def test_tier_up_when_hot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(interp, "TIER", "auto")
+    inst = load(CALLS)
+    fib = inst.exports["fib"]
+    assert engine.call(fib, [2]) == [1]
+    assert isinstance(fib.compiled, interp.Compiled)
+    assert engine.call(fib, [15]) == [610]  # far more than HOT_CALLS calls
+    assert isinstance(fib.compiled, codegen.Tier1)
+    assert engine.call(fib, [20]) == [6765]
+
+
+def test_tier_up_by_loop_iterations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One long-looping call is enough to be compiled for the next."""
+    monkeypatch.setattr(interp, "TIER", "auto")
+    inst = load(LOOPS)
+    search = inst.exports["search"]
+    assert engine.call(search, [100, 9999]) == [M32]  # 10,000 iterations, one call
+    assert engine.call(search, [10, 42]) == [6007]
+    assert isinstance(search.compiled, codegen.Tier1)
+
+
+def test_forced_tiers(monkeypatch: pytest.MonkeyPatch) -> None:
+    for tier, kind in (("1", codegen.Tier1), ("0", interp.Compiled)):
+        monkeypatch.setattr(interp, "TIER", tier)
+        inst = load(CALLS)
+        assert engine.call(inst.exports["fib"], [12]) == [144]
+        assert isinstance(inst.exports["fib"].compiled, kind)
+
+
+# -- the cache ------------------------------------------------------------------------------
+
+
+def cache_files(d: Any) -> List[str]:
+    return [os.path.join(r, f) for r, _, fs in os.walk(str(d)) for f in fs]
+
+
+def test_cache_miss_hit_corrupt(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(interp, "TIER", "1")
+    inst = load(CALLS)
+    assert engine.call(inst.exports["fib"], [10]) == [55]
+    files = cache_files(tmp_path)
+    assert len(files) == 1 and files[0].endswith(".bin")
+    stamp = os.stat(files[0]).st_mtime_ns
+
+    cache.clear_memory()
+    calls: List[Any] = []
+    monkeypatch.setattr(codegen, "generate", lambda *a: calls.append(a))  # a hit never generates
+    inst = load(CALLS)
+    assert engine.call(inst.exports["fib"], [11]) == [89]
+    assert calls == [] and os.stat(files[0]).st_mtime_ns == stamp
+    monkeypatch.undo()
+
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(interp, "TIER", "1")
+    for garbage in (b"", b"\x00garbage", b"\xe3\x01\x00\x00\x00"):
+        cache.clear_memory()
+        with open(files[0], "wb") as f:
+            f.write(garbage)
+        inst = load(CALLS)
+        assert engine.call(inst.exports["fib"], [12]) == [144]
+        with open(files[0], "rb") as f:
+            assert f.read() != garbage  # rewritten
+    assert not [f for f in cache_files(tmp_path) if ".tmp" in f]
+
+
+def test_cache_keyed_by_code_stamp(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code generated by other sources (a changed template, say) is never reused."""
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(interp, "TIER", "1")
+    assert cache.code_stamp() == cache.code_stamp()
+    engine.call(load(CALLS).exports["fib"], [3])
+    monkeypatch.setattr(cache, "_stamp", ["other sources"])
+    cache.clear_memory()
+    engine.call(load(CALLS).exports["fib"], [3])
+    assert len(cache_files(tmp_path)) == 2
+
+
+def test_cache_shared_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(interp, "TIER", "1")
+    first = load(CALLS)
+    engine.call(first.exports["fib"], [5])
+    calls: List[Any] = []
+    monkeypatch.setattr(codegen, "generate", lambda *a: calls.append(a))
+    second = load(CALLS)
+    assert engine.call(second.exports["fib"], [6]) == [8]
+    assert calls == []
+    assert second.exports["fib"].compiled.fn is not first.exports["fib"].compiled.fn
+
+
+def test_cache_disabled_and_default(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    assert cache.directory() is None
+    monkeypatch.setattr(interp, "TIER", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    inst = load(CALLS)
+    assert engine.call(inst.exports["fib"], [7]) == [13]
+    assert cache_files(tmp_path) == []
+    monkeypatch.delenv("WASMLITE_CACHE_DIR")
+    assert cache.directory() == os.path.join(str(tmp_path), "wasmlite")
+
+
+def test_module_hash_tells_modules_apart() -> None:
+    a = parse_module(CALLS)
+    b = parse_module(CALLS.replace("(i32.const 2)", "(i32.const 3)"))
+    assert cache.module_hash(a) == cache.module_hash(parse_module(CALLS))
+    assert cache.module_hash(a) != cache.module_hash(b)
+
+
+def test_explore_python(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from wasmlite.cli import main
+
+    path = tmp_path / "m.wat"
+    path.write_text(CALLS)
+    assert main(["explore", str(path), "--func", "4", "--python"]) == 0
+    out = capsys.readouterr().out
+    assert "def fn(l0):" in out and "(structured)" in out
+    compile(out, "<explore>", "exec")
+
