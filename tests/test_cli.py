@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 EXAMPLE = os.path.join(REPO, "examples", "fib.wat")
@@ -99,3 +101,29 @@ def test_run_trap_is_reported(tmp_path) -> None:
     assert "integer divide by zero" in r.stderr and "Traceback" not in r.stderr
     r = wasmlite("run", "--invoke", "f", str(wat), "-1")
     assert r.returncode == 0 and r.stdout == "0\n"
+
+
+BACKTRACE_WAT = """(module $m
+  (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+  (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+  (func $outer (export "outer") (param i32) (result i32) (call $middle (local.get 0)))
+  (func $deep (export "deep") (call $deep)))"""
+
+
+@pytest.mark.parametrize("tier", ["0", "1"])
+def test_trap_backtrace_names_functions(tmp_path, tier) -> None:
+    wat = tmp_path / "bt.wat"
+    wat.write_text(BACKTRACE_WAT)
+    env = dict(os.environ, WASMLITE_TIER=tier, WASMLITE_CACHE_DIR="")
+    r = subprocess.run([sys.executable, "-m", "wasmlite", "run", "--invoke", "outer", str(wat), "0"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 1
+    assert "trap: integer divide by zero" in r.stderr
+    lines = r.stderr.splitlines()
+    at = lines.index("wasm backtrace:")
+    assert lines[at + 1:at + 4] == ["  0: m!inner (function 0)", "  1: m!middle (function 1)",
+                                    "  2: m!outer (function 2)"]
+    r = subprocess.run([sys.executable, "-m", "wasmlite", "run", "--invoke", "deep", str(wat)],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 1 and "call stack exhausted" in r.stderr
+    assert "more frames" in r.stderr and "Traceback" not in r.stderr

@@ -11,7 +11,7 @@ import sys
 from typing import List, Optional
 
 from . import __version__
-from .errors import WasmError
+from .errors import Trap, WasmError
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -199,6 +199,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except Trap as trap:
+        print(f"wasmlite: trap: {trap}", file=sys.stderr)
+        if trap.frames:
+            print("wasm backtrace:\n" + trap.backtrace(), file=sys.stderr)
+        return 1
     except WasmError as exc:
         print(f"wasmlite: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@ embedder can catch one class and know that nothing else escapes.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, NamedTuple, Optional
 
 
 class WasmError(Exception):
@@ -71,5 +71,33 @@ class LinkError(WasmError):
     """An import could not be satisfied (unknown import, incompatible import type)."""
 
 
+class TrapFrame(NamedTuple):
+    """One wasm function on the stack when a trap happened."""
+
+    func_index: int
+    name: Optional[str]  # from the module's name section
+    module: Optional[str]  # the module's name, from the name section
+
+
 class Trap(WasmError):
-    """A WebAssembly trap: execution stopped; ``message`` uses the spec's wording."""
+    """A WebAssembly trap: execution stopped; ``message`` uses the spec's wording.
+
+    ``frames`` is the wasm backtrace, innermost function first; the engine adds a
+    frame as the trap unwinds each wasm call.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.frames: List[TrapFrame] = []
+
+    def backtrace(self, limit: int = 40) -> str:
+        """The wasm backtrace as lines like ``  0: fib (function 1)``; past ``limit``
+        frames (deep recursion) the rest is counted, not listed."""
+        lines = []
+        for n, f in enumerate(self.frames[:limit]):
+            where = f"{f.module}!" if f.module else ""
+            name = f.name if f.name is not None else "<unnamed>"
+            lines.append(f"  {n}: {where}{name} (function {f.func_index})")
+        if len(self.frames) > limit:
+            lines.append(f"  ... {len(self.frames) - limit} more frames")
+        return "\n".join(lines)

@@ -616,6 +616,7 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
     if isinstance(g, _Structured) and g.uses_br:
         head.append("        br = 0")
     g.bind("error", "error", None)
+    g.bind("FRAME", "frame", ir.func_index)
     names = sorted(n for n, (kind, _) in g.bindings.items() if kind != "local")
     src = [f"def make({', '.join(names)}):"]
     src += ["    " + line for line in g.prelude]
@@ -628,7 +629,12 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
     body = head + g.lines
     src += ["    " + line for line in body]
     src += ["        except error:",
-            f"            raise Trap({OOB_MEMORY!r}) from None",
+            f"            t = Trap({OOB_MEMORY!r})",
+            "            t.frames.append(FRAME)",
+            "            raise t from None",
+            "        except Trap as t:",
+            "            t.frames.append(FRAME)",
+            "            raise",
             "        finally:",
             "            _depth -= 1",
             f"    fn.__qualname__ = fn.__name__ = 'wasm_func_{ir.func_index}'",
@@ -764,6 +770,8 @@ def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
         return invoke
     if kind == "error":
         return struct.error
+    if kind == "frame":
+        return interp.trap_frame(inst.funcs[arg])  # type: ignore[arg-type]
     if kind == "handler":
         op, imm, n, has_d = arg
         ins = Instr(op, n if has_d else None, tuple(range(n)), imm)

@@ -44,7 +44,7 @@ import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
-from ..errors import Trap, WasmError
+from ..errors import Trap, TrapFrame, WasmError
 from ..ir import Instr, IRFunction, RefFunc
 from ..numeric import SCALAR, helper_namespace
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
@@ -124,9 +124,21 @@ def _run(c: Compiled, args: List[Any]) -> List[Any]:
     try:
         while h is not None:
             h = h(regs)
+    except Trap as t:
+        if isinstance(c, Compiled):  # tier-1 code adds its own frame
+            t.frames.append(trap_frame(c.func))
+        raise
     finally:
         _depth -= 1
     return regs[c.lo:c.hi]
+
+
+def trap_frame(f: Optional[WasmFunction]) -> TrapFrame:
+    """The backtrace entry of ``f``, named from its module's name section."""
+    if f is None:
+        return TrapFrame(-1, None, None)
+    names = f.instance.module.names
+    return TrapFrame(f.index, names.funcs.get(f.index), names.module)
 
 
 def call_host(f: HostFunction, args: List[Any]) -> List[Any]:
@@ -428,6 +440,10 @@ def make(f, d, {params}nxt):
         try:
             while g is not None:
                 g = g(r)
+        except Trap as t:
+            if type(c) is Compiled:  # tier-1 code adds its own frame
+                t.frames.append(trap_frame(f))
+            raise
         finally:
             _depth -= 1
         {store}
