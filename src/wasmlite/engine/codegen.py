@@ -50,7 +50,7 @@ from ..runtime.objects import Function, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
 from . import cache, interp
-from .memory_ops import _LOADS, _PACK, _STORES, _UNPACK, FACTORIES, OOB_MEMORY
+from .memory_ops import FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK
 
 __all__ = ["Generated", "Tier1", "generate", "translate", "load", "entry", "tier1"]
 
@@ -285,20 +285,20 @@ class _Gen:
         elif op == "select":
             a, b, c = map(r, ins.a)
             out.append(f"{r(ins.dst)} = {a} if {c} else {b}")
-        elif op in _LOADS:
+        elif op in LOADS:
             self.bind("M0", "mem", 0)
             f = self.bind("U_" + op.replace(".", "_"), "unpack", op)
-            expr = _LOADS[op][1]
+            expr = LOADS[op][1]
             self.helpers_of(expr)
             if expr == "v":
                 out.append(f"{r(ins.dst)} = {f}(M0, {r(ins.a[0])} + {ins.imm[1]})[0]")
             else:
                 out.append(f"v = {f}(M0, {r(ins.a[0])} + {ins.imm[1]})[0]")
                 out.append(f"{r(ins.dst)} = {expr}")
-        elif op in _STORES:
+        elif op in STORES:
             self.bind("M0", "mem", 0)
             f = self.bind("P_" + op.replace(".", "_"), "pack", op)
-            expr = _STORES[op][1]
+            expr = STORES[op][1]
             self.helpers_of(expr)
             out.append(f"v = {r(ins.a[1])}")
             out.append(f"{f}(M0, {r(ins.a[0])} + {ins.imm[1]}, {expr})")
@@ -755,9 +755,9 @@ def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
     if kind == "mem":
         return inst.mems[arg].data
     if kind == "unpack":
-        return _UNPACK[arg]
+        return UNPACK[arg]
     if kind == "pack":
-        return _PACK[arg]
+        return PACK[arg]
     if kind == "global":
         return inst.globals[arg]
     if kind == "table":

@@ -26,7 +26,7 @@ OOB_TABLE = "out of bounds table access"
 _M32 = 0xFFFFFFFF
 
 # name: (struct format, expression turning the unpacked ``v`` into the value)
-_LOADS = {
+LOADS = {
     "i32.load": ("<I", "v"), "i64.load": ("<Q", "v"),
     "f32.load": ("<I", "f32_from_bits(v)"), "f64.load": ("<d", "v"),
     "i32.load8_s": ("<b", "v & 0xFFFFFFFF"), "i32.load8_u": ("<B", "v"),
@@ -37,7 +37,7 @@ _LOADS = {
 }  # fmt: skip
 
 # name: (struct format, expression computing what to pack from the value ``v``)
-_STORES = {
+STORES = {
     "i32.store": ("<I", "v"), "i64.store": ("<Q", "v"),
     "f32.store": ("<I", "f32_to_bits(v)"), "f64.store": ("<d", "v"),
     "i32.store8": ("<B", "v & 0xFF"), "i32.store16": ("<H", "v & 0xFFFF"),
@@ -45,10 +45,10 @@ _STORES = {
     "i64.store32": ("<I", "v & 0xFFFFFFFF"),
 }  # fmt: skip
 
-_UNPACK = {name: struct.Struct(fmt).unpack_from for name, (fmt, _) in _LOADS.items()}
-_PACK = {name: struct.Struct(fmt).pack_into for name, (fmt, _) in _STORES.items()}
+UNPACK = {name: struct.Struct(fmt).unpack_from for name, (fmt, _) in LOADS.items()}
+PACK = {name: struct.Struct(fmt).pack_into for name, (fmt, _) in STORES.items()}
 
-ACCESSES = frozenset(_LOADS) | frozenset(_STORES)
+ACCESSES = frozenset(LOADS) | frozenset(STORES)
 """The loads and stores: each is one statement, which a run of straight-line code
 in ``interp`` can take in too."""
 
@@ -63,15 +63,15 @@ def access_statement(name: str, tag: str) -> Tuple[List[str], str]:
     """The factory parameters and the handler lines (names suffixed with ``tag``) of
     load or store ``name``; ``access_args`` gives the parameters' values. The struct
     function is a parameter too: a closure variable is cheaper to reach than a global."""
-    if name in _LOADS:
+    if name in LOADS:
         params = [f"d{tag}", f"a{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
         lines = (f"        try:\n            v = f{tag}(data{tag}, regs[a{tag}] + off{tag})[0]\n"
                  f"        except error:\n            raise Trap(OOB) from None\n"
-                 f"        regs[d{tag}] = {_LOADS[name][1]}\n")
+                 f"        regs[d{tag}] = {LOADS[name][1]}\n")
     else:
         params = [f"a{tag}", f"b{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
         lines = (f"        v = regs[b{tag}]\n"
-                 f"        try:\n            f{tag}(data{tag}, regs[a{tag}] + off{tag}, {_STORES[name][1]})\n"
+                 f"        try:\n            f{tag}(data{tag}, regs[a{tag}] + off{tag}, {STORES[name][1]})\n"
                  f"        except error:\n            raise Trap(OOB) from None\n")
     return params, lines
 
@@ -79,9 +79,9 @@ def access_statement(name: str, tag: str) -> Tuple[List[str], str]:
 def access_args(ins: Instr, inst: ModuleInstance) -> List[Any]:
     """The values of ``access_statement``'s parameters for ``ins``."""
     name = ins.op
-    if name in _LOADS:
-        return [ins.dst, ins.a[0], ins.imm[1], inst.mems[0].data, _UNPACK[name]]
-    return [ins.a[0], ins.a[1], ins.imm[1], inst.mems[0].data, _PACK[name]]
+    if name in LOADS:
+        return [ins.dst, ins.a[0], ins.imm[1], inst.mems[0].data, UNPACK[name]]
+    return [ins.a[0], ins.a[1], ins.imm[1], inst.mems[0].data, PACK[name]]
 
 
 def _access(name: str) -> Factory:
