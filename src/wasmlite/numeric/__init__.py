@@ -1,9 +1,11 @@
-"""Scalar numeric semantics of WebAssembly 2.0, described once for both engine tiers.
+"""Numeric semantics of WebAssembly 2.0, described once for both engine tiers.
 
 ``templates.SCALAR`` maps every scalar numeric instruction (by ``Op.name``) to a
-Python expression template; the tier-1 code generator splices templates into
-generated source and the tier-0 interpreter runs ``evaluator(name)``, compiled from
-the same template. ``scalar`` holds the helpers templates call.
+Python expression template, ``simd.SIMD`` every v128 instruction but the memory
+ones; ``NUMERIC`` is both. The tier-1 code generator splices templates into
+generated source and the tier-0 interpreter builds its handlers from the same
+templates (``evaluator(name)`` runs a scalar one). ``scalar`` holds the helpers
+scalar templates call, ``simd`` generates the lane-wise ones.
 
 Run-time value representation (every engine component relies on it):
 
@@ -18,14 +20,19 @@ Run-time value representation (every engine component relies on it):
   Convert between f32 bits and this float only with ``f32_from_bits`` and
   ``f32_to_bits``: C's float->double conversion (``struct``'s ``'f'``) quiets
   signalling NaNs on x86.
+* v128: ``int`` in ``[0, 2**128)``, lane 0 in the low bits (why: see ``simd``).
 """
 
 from __future__ import annotations
 
 from .scalar import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
+from .simd import SIMD
 from .templates import HELPERS, SCALAR, Template, evaluator, helper_namespace, names
 
+NUMERIC = {**SCALAR, **SIMD}
+"""Every numeric instruction's template, scalar and SIMD."""
+
 __all__ = [
-    "HELPERS", "SCALAR", "Template", "evaluator", "helper_namespace", "names",
+    "HELPERS", "SCALAR", "SIMD", "NUMERIC", "Template", "evaluator", "helper_namespace", "names",
     "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "f32_round",
 ]

@@ -19,21 +19,26 @@ Conventions every template follows:
   constant.
 * Comparisons and ``eqz`` also have ``cond``: a plain boolean expression for an
   ``if`` head, so compare-and-branch needs no 0/1 value.
+* An instruction with an immediate (the SIMD lane and shuffle instructions) has
+  named fields, ``{shift}``, computed from the immediate by ``fields_of``: tier 1
+  renders them as literals, tier 0 as names bound in the handler's closure.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from . import scalar
 
 HELPERS: Dict[str, object] = {name: getattr(scalar, name) for name in scalar.__all__}
-"""Every helper a template may reference, by the name it is referenced with."""
+"""Every helper a template may reference, by the name it is referenced with (the
+scalar ones; ``simd`` adds its lane-wise helpers on import)."""
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{(\d)\}")
+_FIELD = re.compile(r"\{([a-z_]+)\}")
 
 
 def _atom(operand: str) -> str:
@@ -43,9 +48,11 @@ def _atom(operand: str) -> str:
 class Template:
     """How to compute one instruction as a Python expression."""
 
-    __slots__ = ("name", "expr", "cond", "arity", "helpers", "dup_operands", "may_trap")
+    __slots__ = ("name", "expr", "cond", "arity", "helpers", "dup_operands", "may_trap",
+                 "fields", "fields_of")
 
-    def __init__(self, name: str, expr: str, cond: Optional[str], may_trap: bool) -> None:
+    def __init__(self, name: str, expr: str, cond: Optional[str], may_trap: bool,
+                 fields_of: Optional[Callable[[Any], Dict[str, Any]]] = None) -> None:
         self.name = name
         self.expr = expr
         self.cond = cond
@@ -55,10 +62,14 @@ class Template:
         self.dup_operands: Tuple[int, ...] = tuple(
             sorted({int(i) for i in placeholders if placeholders.count(i) > 1}))
         self.may_trap = may_trap
+        self.fields: Tuple[str, ...] = tuple(sorted(set(_FIELD.findall(expr))))
+        self.fields_of = fields_of
+        assert bool(self.fields) == (fields_of is not None), name
 
-    def render(self, *operands: str) -> str:
-        """The expression computing the result from operand expressions."""
-        return self.expr.format(*map(_atom, operands))
+    def render(self, *operands: str, **fields: str) -> str:
+        """The expression computing the result from operand expressions (and, for an
+        instruction with an immediate, expressions for its ``fields``)."""
+        return self.expr.format(*map(_atom, operands), **fields)
 
     def render_cond(self, *operands: str) -> str:
         """The boolean expression for a branch on the result (``cond`` must be set)."""
