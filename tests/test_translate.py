@@ -147,9 +147,22 @@ def test_multi_value_call_results_go_to_consecutive_slots() -> None:
     assert call.op == "call" and call.d == fn.nlocals
 
 
-def test_simd_raises_not_implemented_at_translation() -> None:
-    with pytest.raises(NotImplementedError):
-        ir_of("(drop (v128.const i32x4 0 0 0 0))", "")
+def test_simd_memory_instructions_are_lowered_to_scalar_ones() -> None:
+    mem = "(memory 1)"
+    fn = ir_of("(v128.load8x8_s offset=4 (local.get 0))", "(param i32) (result v128)", mem)
+    assert [(i.op, i.d, i.a, i.imm) for i in fn.code] == [
+        ("i64.load", 1, (0,), (3, 4)), ("i16x8.extend_low_i8x16_s", 1, (1,), None)]
+    # A lane load reads into the temporary above its operands, then replaces the lane.
+    fn = ir_of("(v128.load16_lane offset=1 3 (local.get 0) (local.get 1))", "(param i32 v128) (result v128)", mem)
+    assert [(i.op, i.d, i.a, i.imm) for i in fn.code] == [
+        ("i32.load16_u", 4, (0,), (1, 1)), ("i16x8.replace_lane", 2, (1, 4), 3)]
+    assert fn.ntemps == 3
+    fn = ir_of("(v128.store64_lane 1 (local.get 0) (local.get 1))", "(param i32 v128)", mem)
+    assert [(i.op, i.d, i.a, i.imm) for i in fn.code] == [
+        ("i64x2.extract_lane", 4, (1,), 1), ("i64.store", None, (0, 4), (3, 0))]
+    fn = ir_of("(local.set 1 (v128.load32_zero (local.get 0))) (local.get 1)",
+               "(param i32 v128) (result v128)", mem)
+    assert [(i.op, i.d) for i in fn.code] == [("i32.load", 1), ("copy", 2)]
 
 
 def test_explore_prints_every_function(tmp_path: pytest.TempPathFactory) -> None:

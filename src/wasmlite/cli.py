@@ -71,18 +71,15 @@ def cmd_explore(args: argparse.Namespace) -> int:
         indices = range(args.func_index, args.func_index + 1)
     validator = FuncValidator(module)
     for n, index in enumerate(indices):
-        try:
-            if args.python:
-                from .engine import codegen
+        if args.python:
+            from .engine import codegen
 
-                ir, root, skip = codegen.translate(module, index, validator)
-                gen = codegen.generate(ir, root, skip, module)
-                text = f"# func {index} ({gen.scheme})\n{gen.source}"
-            else:
-                ir = translate_function(module, index, validator)
-                text = format_function(ir, module.names.funcs.get(index, ""))
-        except NotImplementedError as exc:
-            text = f"func {index}: not translated: {exc}"
+            ir, root, skip = codegen.translate(module, index, validator)
+            gen = codegen.generate(ir, root, skip, module)
+            text = f"# func {index} ({gen.scheme})\n{gen.source}"
+        else:
+            ir = translate_function(module, index, validator)
+            text = format_function(ir, module.names.funcs.get(index, ""))
         print(("\n" if n else "") + text)
     return 0
 

@@ -21,6 +21,14 @@ Optimisations done while streaming: providers (``local.get``, constants,
 single-result producer retarget it instead of copying (unless a pending read of
 the local would see the new value); a comparison (or ``eqz``) feeding ``br_if`` or
 ``if`` fuses into one compare-and-branch.
+
+The SIMD memory instructions other than ``v128.load``/``v128.store`` are lowered
+(``_LOWERED``) to a scalar load or store and a lane instruction, e.g.
+``v128.load8x8_s`` to ``i64.load`` then ``i16x8.extend_low_i8x16_s`` (an i64 is
+a v128 with zero high lanes in the run-time representation), ``v128.store16_lane``
+to ``i16x8.extract_lane_u`` into the temporary above the operands then
+``i32.store16``. The engine tiers then need nothing of their own for them, and
+their bounds checks and traps are the scalar instructions'.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import syntax
 from .ir import Instr, IRFunction, RefFunc, const_key
 from .numeric import SCALAR, f32_from_bits, f64_from_bits
-from .opcodes import BY_NAME, PREFIX_FD, Op, all_ops
+from .opcodes import BY_NAME, Op, all_ops
 from .validate.code import FUNC, LOOP, Frame, FuncValidator
 
 _M32 = 0xFFFFFFFF
@@ -81,8 +89,6 @@ class Translator:
         handler = _BY_OP[op]
         if handler is not None:
             handler(self, imm, v, v.height_before)
-        elif op.prefix == PREFIX_FD:
-            raise NotImplementedError(f"SIMD instruction {op.name} is not supported yet")
         else:
             self._generic(op.name, imm, v, v.height_before)
         h = len(v.vals)  # (the height before an instruction is the one after the last)
@@ -237,6 +243,39 @@ class Translator:
     def _f64_const(self, imm: int, v: FuncValidator, hb: int) -> None:
         self._const(f64_from_bits(imm), "f64")
 
+    def _v128_const(self, imm: int, v: FuncValidator, hb: int) -> None:
+        self._const(imm, "v128")
+
+    def _lowered(self, name: str, imm: Any, v: FuncValidator, hb: int) -> None:
+        """A SIMD memory instruction as two IR instructions (see ``_LOWERED``)."""
+        first, second = _LOWERED[name]
+        locs = self.locs
+        memarg = imm[:2]
+        if name.startswith("v128.store"):  # extract the lane above the operands, store it
+            assert second is not None
+            addr, vec = locs[hb - 2], locs[hb - 1]
+            tmp = self.L + hb
+            self.max_h = max(self.max_h, hb + 1)
+            del locs[hb - 2:]
+            self._emit(Instr(first, tmp, (vec,), imm[2]))
+            self._emit(Instr(second, None, (addr, tmp), memarg))
+            return
+        if name.endswith("_lane"):  # load into the temporary above, replace the lane
+            assert second is not None
+            addr, vec = locs[hb - 2], locs[hb - 1]
+            d, tmp = self.L + hb - 2, self.L + hb
+            self.max_h = max(self.max_h, hb + 1)
+            del locs[hb - 2:]
+            self._emit(Instr(first, tmp, (addr,), memarg))
+            ins = self._emit(Instr(second, d, (vec, tmp), imm[2]))
+        else:  # load, then widen or splat in place
+            d = self.L + hb - 1
+            ins = self._emit(Instr(first, d, (locs.pop(),), memarg))
+            if second is not None:
+                ins = self._emit(Instr(second, d, (d,)))
+        locs.append(d)
+        self.last = ins
+
     def _ref_null(self, imm: int, v: FuncValidator, hb: int) -> None:
         self._const(None, "ref")
 
@@ -347,6 +386,34 @@ _SPECIAL: Dict[str, Callable[..., None]] = {
     "br_if": Translator._br_if, "br_table": Translator._br_table, "return": Translator._return,
 }  # fmt: skip
 
+_LOWERED: Dict[str, Tuple[str, Optional[str]]] = {
+    "v128.load8x8_s": ("i64.load", "i16x8.extend_low_i8x16_s"),
+    "v128.load8x8_u": ("i64.load", "i16x8.extend_low_i8x16_u"),
+    "v128.load16x4_s": ("i64.load", "i32x4.extend_low_i16x8_s"),
+    "v128.load16x4_u": ("i64.load", "i32x4.extend_low_i16x8_u"),
+    "v128.load32x2_s": ("i64.load", "i64x2.extend_low_i32x4_s"),
+    "v128.load32x2_u": ("i64.load", "i64x2.extend_low_i32x4_u"),
+    "v128.load8_splat": ("i32.load8_u", "i8x16.splat"),
+    "v128.load16_splat": ("i32.load16_u", "i16x8.splat"),
+    "v128.load32_splat": ("i32.load", "i32x4.splat"),
+    "v128.load64_splat": ("i64.load", "i64x2.splat"),
+    "v128.load32_zero": ("i32.load", None),
+    "v128.load64_zero": ("i64.load", None),
+    "v128.load8_lane": ("i32.load8_u", "i8x16.replace_lane"),
+    "v128.load16_lane": ("i32.load16_u", "i16x8.replace_lane"),
+    "v128.load32_lane": ("i32.load", "i32x4.replace_lane"),
+    "v128.load64_lane": ("i64.load", "i64x2.replace_lane"),
+    "v128.store8_lane": ("i8x16.extract_lane_u", "i32.store8"),
+    "v128.store16_lane": ("i16x8.extract_lane_u", "i32.store16"),
+    "v128.store32_lane": ("i32x4.extract_lane", "i32.store"),
+    "v128.store64_lane": ("i64x2.extract_lane", "i64.store"),
+}  # fmt: skip
+"""SIMD memory instruction -> (first, second) IR instruction it is lowered to."""
+
+for _name in _LOWERED:
+    _SPECIAL[_name] = lambda self, imm, v, hb, _name=_name: self._lowered(_name, imm, v, hb)
+_SPECIAL["v128.const"] = Translator._v128_const
+
 _BY_OP: Dict[Op, Optional[Callable[..., None]]] = {op: _SPECIAL.get(op.name) for op in all_ops()}
 """Op -> its handler here, or None for the ops ``_generic`` emits."""
 
@@ -356,8 +423,7 @@ def translate_function(module: syntax.Module, func_index: int,
                        translator: Optional[Translator] = None) -> IRFunction:
     """The register IR of defined function ``func_index`` (an index in the function
     index space). Validates the body on the way (a module is validated before it is
-    instantiated, so errors here mean a bug or an unvalidated module); raises
-    NotImplementedError for SIMD instructions. ``translator`` may be a subclass
+    instantiated, so errors here mean a bug or an unvalidated module). ``translator`` may be a subclass
     recording more (tier 1 records the block structure)."""
     v = validator or FuncValidator(module)
     nimported = len(module.imports_of(syntax.EXTERN_FUNC))

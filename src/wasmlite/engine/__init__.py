@@ -77,8 +77,7 @@ def _on_big_stack(func: Function, args: List[Any]) -> List[Any]:
 def call(func: Function, args: List[Any]) -> List[Any]:
     """Call ``func`` with run-time values ``args``; the list of its results.
 
-    Raises ``Trap`` (with the spec's message) when execution traps, and other
-    ``WasmError``s for what the engine cannot run (SIMD, for now).
+    Raises ``Trap`` (with the spec's message) when execution traps.
     """
     needed = interp.MAX_CALL_DEPTH * _FRAMES_PER_CALL + 1000
     if sys.getrecursionlimit() < needed:

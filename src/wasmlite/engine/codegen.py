@@ -45,7 +45,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import HELPERS, SCALAR, f64_to_bits
+from ..numeric import HELPERS, NUMERIC, f64_to_bits
 from ..runtime.objects import Function, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
@@ -238,7 +238,7 @@ class _Gen:
         return "return " + ", ".join(regs)
 
     def template(self, name: str) -> Any:
-        t = SCALAR[name]
+        t = NUMERIC[name]
         for h in t.helpers:
             self.bind(h, "helper", None)
         return t
@@ -272,11 +272,13 @@ class _Gen:
         spliced into ``nxt``'s expression (nesting bounded by ``MAX_EXPR``)."""
         op = ins.op
         r = self.reg
-        if op in SCALAR:
-            expr = self.template(op).render(*self.operands(ins.a))
+        if op in NUMERIC:
+            t = self.template(op)
+            fields = {f: repr(v) for f, v in t.fields_of(ins.imm).items()} if t.fields else {}
+            expr = t.render(*self.operands(ins.a), **fields)
             d = ins.dst
-            if (d >= self.L and nxt is not None and nxt.op in SCALAR and nxt.a.count(d) == 1
-                    and nxt.a.index(d) not in SCALAR[nxt.op].dup_operands and len(expr) < MAX_EXPR):
+            if (d >= self.L and nxt is not None and nxt.op in NUMERIC and nxt.a.count(d) == 1
+                    and nxt.a.index(d) not in NUMERIC[nxt.op].dup_operands and len(expr) < MAX_EXPR):
                 self.pending = (d, expr)
                 return
             out.append(f"{r(d)} = {expr}")
@@ -804,8 +806,7 @@ def _valid_entry(e: Any) -> bool:
 
 def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optional[Tier1]:
     """``f`` compiled to tier 1 (from the cache when it is there), or None when it
-    cannot be: too big, or too much for ``compile()``. Raises NotImplementedError
-    for SIMD, like the translator."""
+    cannot be: too big, or too much for ``compile()``."""
     inst = f.instance
     key_hash = _HASHES.get(inst)
     if key_hash is None:

@@ -44,9 +44,9 @@ import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
-from ..errors import Trap, TrapFrame, WasmError
+from ..errors import Trap, TrapFrame
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import SCALAR, helper_namespace
+from ..numeric import NUMERIC, SCALAR, Template, helper_namespace
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import translate_function
 from ..validate.code import FuncValidator
@@ -174,14 +174,11 @@ def compiled(f: WasmFunction) -> Compiled:
     c = f.compiled
     if c is None:
         inst = f.instance
-        try:
-            if TIER == "1":
-                c = _tier1(f)
-            if c is None:
-                c = load(translate_function(inst.module, f.index, _validator(inst)), inst)
-                c.func = f
-        except NotImplementedError as exc:
-            raise WasmError(f"cannot run function {f.index}: {exc}") from None
+        if TIER == "1":
+            c = _tier1(f)
+        if c is None:
+            c = load(translate_function(inst.module, f.index, _validator(inst)), inst)
+            c.func = f
         f.compiled = c
     return c  # type: ignore[no-any-return]
 
@@ -234,11 +231,26 @@ def _operands(arity: int, dup: Tuple[int, ...], const: Tuple[bool, ...],
     return params, lines, exprs
 
 
+def _field_params(t: Template, tag: str = "") -> Dict[str, str]:
+    """The factory parameters standing for the template's immediate fields."""
+    return {f: f"f{tag}_{f}" for f in t.fields}
+
+
+def _field_args(t: Template, imm: Any) -> List[Any]:
+    """The values of ``_field_params`` for an instruction's immediate."""
+    if not t.fields:
+        return []
+    values = t.fields_of(imm)  # type: ignore[misc]
+    return [values[f] for f in t.fields]
+
+
 def _numeric_factory(name: str, const: Tuple[bool, ...]) -> Callable[..., Handler]:
-    t = SCALAR[name]
+    t = NUMERIC[name]
     params, lines, exprs = _operands(t.arity, t.dup_operands, const)
+    fields = _field_params(t)
+    params += list(fields.values())
     source = (f"def make(d, {', '.join(params)}, nxt):\n    def h(regs):\n{lines}"
-              f"        regs[d] = {t.render(*exprs)}\n        return nxt\n    return h\n")
+              f"        regs[d] = {t.render(*exprs, **fields)}\n        return nxt\n    return h\n")
     return _make(source, t.helpers)
 
 
@@ -293,10 +305,11 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
                 params += p
                 body += lines
                 continue
-            t = SCALAR[op]
+            t = NUMERIC[op]
             p, lines, exprs = _operands(t.arity, t.dup_operands, const, f"{j}_")
-            params += [f"d{j}"] + p
-            body += lines + f"        regs[d{j}] = {t.render(*exprs)}\n"
+            fields = _field_params(t, str(j))
+            params += [f"d{j}"] + p + list(fields.values())
+            body += lines + f"        regs[d{j}] = {t.render(*exprs, **fields)}\n"
             helpers |= t.helpers
         source = (f"def make({', '.join(params)}, nxt):\n    def h(regs):\n{body}"
                   f"        return nxt\n    return h\n")
@@ -317,11 +330,11 @@ def _straight_run(instrs: List[Instr], nxt: int, consts: List[Any], inst: Module
         else:
             const, operands = _operand_args(ins.a, consts)
             key.append((ins.op, const))
-            args += [ins.d] + operands
+            args += [ins.d] + operands + _field_args(NUMERIC[ins.op], ins.imm)
     return _run_factory(tuple(key))(*args, nxt)
 
 
-_STRAIGHT = frozenset(SCALAR) | {"copy"} | ACCESSES
+_STRAIGHT = frozenset(NUMERIC) | {"copy"} | ACCESSES
 
 
 def _labels(code: List[Instr]) -> Set[int]:
@@ -339,6 +352,7 @@ _ONE = (False,)
 _REG_REG = (False, False)
 _REG_CONST = (False, True)
 _CONST_REG = (True, False)
+_REG_REG_REG = (False, False, False)
 
 
 def _operand_args(a: Tuple[int, ...], consts: List[Any]) -> Tuple[Tuple[bool, ...], List[Any]]:
@@ -346,6 +360,8 @@ def _operand_args(a: Tuple[int, ...], consts: List[Any]) -> Tuple[Tuple[bool, ..
     register: an op on constants alone reads them from the frame's tail)."""
     if len(a) == 1:
         return _ONE, [a[0]]
+    if len(a) == 3:  # v128.bitselect
+        return _REG_REG_REG, list(a)
     x, y = a
     if y < 0 <= x:
         return _REG_CONST, [x, consts[-1 - y]]
@@ -636,9 +652,9 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
 def _handler(ins: Instr, nxt: int, inst: ModuleInstance, consts: List[Any],
              via_stub: Callable[[int, Tuple[Tuple[int, int], ...]], int]) -> Handler:
     op = ins.op
-    if op in SCALAR:
+    if op in NUMERIC:
         const, args = _operand_args(ins.a, consts)
-        return _cached("op:", op, const)(ins.d, *args, nxt)
+        return _cached("op:", op, const)(ins.d, *args, *_field_args(NUMERIC[op], ins.imm), nxt)
     if op == "copy":
         return _copy(ins.dst, ins.a[0], nxt)
     if op == "br":

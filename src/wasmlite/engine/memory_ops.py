@@ -34,6 +34,7 @@ LOADS = {
     "i64.load8_s": ("<b", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load8_u": ("<B", "v"),
     "i64.load16_s": ("<h", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load16_u": ("<H", "v"),
     "i64.load32_s": ("<i", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load32_u": ("<I", "v"),
+    "v128.load": ("<16s", "int.from_bytes(v, 'little')"),
 }  # fmt: skip
 
 # name: (struct format, expression computing what to pack from the value ``v``)
@@ -43,6 +44,7 @@ STORES = {
     "i32.store8": ("<B", "v & 0xFF"), "i32.store16": ("<H", "v & 0xFFFF"),
     "i64.store8": ("<B", "v & 0xFF"), "i64.store16": ("<H", "v & 0xFFFF"),
     "i64.store32": ("<I", "v & 0xFFFFFFFF"),
+    "v128.store": ("<16s", "v.to_bytes(16, 'little')"),
 }  # fmt: skip
 
 UNPACK = {name: struct.Struct(fmt).unpack_from for name, (fmt, _) in LOADS.items()}
