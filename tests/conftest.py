@@ -11,3 +11,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTSUITE = os.environ.get("WASMLITE_TESTSUITE") or os.path.join(
     os.path.dirname(REPO), "shared", "wasm-testsuite"
 )
+
+
+def to_tier1(inst) -> None:  # type: ignore[no-untyped-def]
+    """Compile every function defined by instance ``inst`` to tier 1 now."""
+    from wasmlite.engine import codegen
+    from wasmlite.runtime import WasmFunction
+
+    for f in inst.funcs:
+        if isinstance(f, WasmFunction) and f.instance is inst:
+            t = codegen.tier1(f)
+            assert t is not None
+            f.compiled = t

@@ -10,6 +10,7 @@ from typing import Any, List
 
 import pytest
 
+from conftest import to_tier1
 from wasmlite import engine
 from wasmlite.engine import cache, codegen, interp
 from wasmlite.errors import Trap
@@ -32,17 +33,6 @@ def load(wat: str) -> ModuleInstance:
     module = parse_module(wat)
     validate_module(module)
     return instantiate(module, [], engine.call)
-
-
-def functions(inst: ModuleInstance) -> List[WasmFunction]:
-    return [f for f in inst.funcs if isinstance(f, WasmFunction) and f.instance is inst]
-
-
-def to_tier1(inst: ModuleInstance) -> None:
-    for f in functions(inst):
-        t = codegen.tier1(f)
-        assert t is not None
-        f.compiled = t
 
 
 def both_tiers(wat: str, name: str, argsets: List[List[Any]]) -> List[List[Any]]:

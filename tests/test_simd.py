@@ -15,11 +15,12 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+from conftest import to_tier1
 from wasmlite import engine
-from wasmlite.engine import cache, codegen, interp
+from wasmlite.engine import cache, interp
 from wasmlite.numeric import NUMERIC, SIMD, Template
 from wasmlite.opcodes import PREFIX_FD, all_ops
-from wasmlite.runtime import ModuleInstance, WasmFunction
+from wasmlite.runtime import ModuleInstance
 from wasmlite.runtime.instantiate import instantiate
 from wasmlite.syntax import F32, F64, I32, I64, V128
 from wasmlite.text import parse_module
@@ -239,11 +240,7 @@ def test_differential_against_wasmtime() -> None:
     ref_exports = ref.exports(store)
     tier0 = _load(wat)
     tier1 = _load(wat)
-    for f in tier1.funcs:
-        if isinstance(f, WasmFunction):
-            t = codegen.tier1(f)
-            assert t is not None
-            f.compiled = t
+    to_tier1(tier1)
     mismatches = []
     compared = 0
     for export, (name, _) in funcs.items():
@@ -287,9 +284,7 @@ def test_memory_instructions(tier: int) -> None:
 
     inst = _load(MEMORY_WAT)
     if tier:
-        for f in inst.funcs:
-            if isinstance(f, WasmFunction):
-                f.compiled = codegen.tier1(f)
+        to_tier1(inst)
     mem = inst.exports["mem"].data
     mem[:32] = bytes(range(0x80, 0xA0))
     call = lambda name, *args: engine.call(inst.exports[name], list(args))  # noqa: E731
