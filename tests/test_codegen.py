@@ -14,7 +14,7 @@ from conftest import to_tier1
 from wasmlite import engine
 from wasmlite.engine import cache, codegen, interp
 from wasmlite.errors import Trap
-from wasmlite.runtime import ModuleInstance, WasmFunction
+from wasmlite.runtime import ModuleInstance
 from wasmlite.runtime.instantiate import instantiate
 from wasmlite.text import parse_module
 from wasmlite.validate import validate_module
