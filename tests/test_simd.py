@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import struct
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -313,3 +313,58 @@ def test_memory_instructions(tier: int) -> None:
             call(name, *args)
     assert call("splat8", 65535)  # the very last byte is in bounds
     assert bytes(mem[65520:65536]) == bytes(16)  # nothing written by the trapping stores
+
+
+# -- the whole-vector integer ops against a lane-by-lane model ----------------------------------
+
+def _lanes(v: int, bits: int, signed: bool) -> List[int]:
+    out = []
+    for i in range(0, 128, bits):
+        x = (v >> i) & ((1 << bits) - 1)
+        out.append(x - (1 << bits) if signed and x >> (bits - 1) else x)
+    return out
+
+
+def _pack(lanes: List[int], bits: int) -> int:
+    return sum((x & ((1 << bits) - 1)) << (i * bits) for i, x in enumerate(lanes))
+
+
+def _model() -> Dict[str, Any]:
+    """name: (signed, lane function) of the ops computed on all lanes at once by bit tricks."""
+    model: Dict[str, Any] = {}
+    for shape, bits in (("i8x16", 8), ("i16x8", 16), ("i32x4", 32), ("i64x2", 64)):
+        lo_s, hi_s, hi_u = -(1 << (bits - 1)), (1 << (bits - 1)) - 1, (1 << bits) - 1
+        model[f"{shape}.add"] = (False, lambda x, y: x + y)
+        model[f"{shape}.sub"] = (False, lambda x, y: x - y)
+        model[f"{shape}.eq"] = (False, lambda x, y: -(x == y))
+        model[f"{shape}.ne"] = (False, lambda x, y: -(x != y))
+        for sg in "su":
+            for op, f in (("lt", lambda x, y: x < y), ("gt", lambda x, y: x > y),
+                          ("le", lambda x, y: x <= y), ("ge", lambda x, y: x >= y)):
+                model[f"{shape}.{op}_{sg}"] = (sg == "s", lambda x, y, f=f: -f(x, y))
+            model[f"{shape}.min_{sg}"] = (sg == "s", min)
+            model[f"{shape}.max_{sg}"] = (sg == "s", max)
+            lo, hi = (lo_s, hi_s) if sg == "s" else (0, hi_u)
+            model[f"{shape}.add_sat_{sg}"] = (sg == "s", lambda x, y, lo=lo, hi=hi: min(max(x + y, lo), hi))
+            model[f"{shape}.sub_sat_{sg}"] = (sg == "s", lambda x, y, lo=lo, hi=hi: min(max(x - y, lo), hi))
+        model[f"{shape}.avgr_u"] = (False, lambda x, y: (x + y + 1) >> 1)
+    return {name: m for name, m in model.items() if name in SIMD}
+
+
+def test_whole_vector_integer_ops_match_a_lane_model() -> None:
+    from wasmlite.numeric import helper_namespace
+
+    rnd = random.Random(11)
+    model = _model()
+    assert len(model) == 66  # add, sub, eq, ne (16), other compares (28), min/max (12), sat (8), avgr (2)
+    for name, (signed, f) in sorted(model.items()):
+        bits = SHAPE_BITS[name.partition(".")[0]]
+        t = SIMD[name]
+        fn = eval(f"lambda a, b: {t.render('a', 'b')}", helper_namespace(t.helpers))
+        edges = [0, 1, 2, (1 << (bits - 1)) - 1, 1 << (bits - 1), (1 << (bits - 1)) + 1, (1 << bits) - 2,
+                 (1 << bits) - 1]
+        for _ in range(400):
+            a, b = (_pack([rnd.choice(edges) if rnd.random() < 0.6 else rnd.getrandbits(bits)
+                           for _ in range(128 // bits)], bits) for _ in range(2))
+            want = _pack([f(x, y) for x, y in zip(_lanes(a, bits, signed), _lanes(b, bits, signed))], bits)
+            assert fn(a, b) == want, (name, hex(a), hex(b))

@@ -49,8 +49,8 @@ def module_hash(module: syntax.Module) -> str:
 
 
 _STAMPED = ("wasmlite.ir", "wasmlite.translate", "wasmlite.numeric.templates",
-            "wasmlite.numeric.scalar", "wasmlite.engine.memory_ops", "wasmlite.engine.interp",
-            "wasmlite.engine.codegen")
+            "wasmlite.numeric.scalar", "wasmlite.numeric.simd", "wasmlite.engine.memory_ops",
+            "wasmlite.engine.interp", "wasmlite.engine.codegen")
 _stamp: List[str] = []
 
 

@@ -34,7 +34,7 @@ module is imported, and registered in ``templates.HELPERS`` under ``v_<name>``.
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import scalar
 from .templates import HELPERS, SCALAR, Template
@@ -71,14 +71,18 @@ for _kind, (_fmt, _bits) in _KINDS.items():
     _NS[f"U_{_kind}"], _NS[f"P_{_kind}"] = _s.unpack, _s.pack
 
 
+_P_f32 = _NS["P_f32"]
+_NS["ZEROS224"], _NS["ZEROS240"] = bytes(224), bytes(240)
+
+
 def _f32_pack(*lanes: float) -> int:
-    """f32 lanes (doubles, or ints exact in a double) rounded once to single
-    precision and packed. struct raises OverflowError for values that round to
-    infinity; then every lane goes through ``f32_round``, which makes them infinity."""
+    """f32 lanes (doubles, or ints below 2**53) rounded once to single precision
+    and packed. struct raises OverflowError for values that round to infinity;
+    then every lane goes through ``f32_round``, which makes them infinity."""
     try:
-        return int.from_bytes(_NS["P_f32"](*lanes), "little")
+        return int.from_bytes(_P_f32(*lanes), "little")
     except OverflowError:
-        return int.from_bytes(_NS["P_f32"](*map(scalar.f32_round, lanes)), "little")
+        return int.from_bytes(_P_f32(*map(scalar.f32_round, lanes)), "little")
 
 
 _NS["pack_f32"] = _f32_pack
@@ -184,14 +188,15 @@ def _lanes_access() -> None:
             _add(f"{shape}.splat", f"({{0}} * {ones})")
             _add(f"{shape}.extract_lane", get, shift)
             _add(f"{shape}.replace_lane", "(({0} & {keep}) | ({1} << {shift}))", replace)
+    # Both select bytes by index, which is what bytes.translate does through a
+    # 256-byte table: the operands' bytes, zero-padded (indices past them select 0).
     _add("i8x16.shuffle", _helper("i8x16.shuffle", {"a": None, "b": None, "lanes": None},
-                                  "from_bytes(bytes(map((a.to_bytes(16, 'little') + b.to_bytes(16, 'little'))"
-                                  ".__getitem__, lanes)), 'little')").replace("{2}", "{lanes}"),
-         lambda lanes: {"lanes": tuple(lanes)})
-    # Indices 16..255 select 0: the bytes of a padded to 256 cover every index.
+                                  "from_bytes(lanes.translate(a.to_bytes(16, 'little') + b.to_bytes(16, 'little')"
+                                  " + ZEROS224), 'little')").replace("{2}", "{lanes}"),
+         lambda lanes: {"lanes": bytes(lanes)})
     _add("i8x16.swizzle", _helper("i8x16.swizzle", {"a": None, "b": None},
-                                  "from_bytes(bytes(map((a.to_bytes(16, 'little') + bytes(240)).__getitem__,"
-                                  " b.to_bytes(16, 'little'))), 'little')"))
+                                  "from_bytes(b.to_bytes(16, 'little').translate(a.to_bytes(16, 'little') + ZEROS240),"
+                                  " 'little')"))
 
 
 # -- integer lanes ---------------------------------------------------------------------
@@ -224,22 +229,64 @@ def _integer(shape: str, bits: int) -> None:
                                       f"(1 if {' and '.join(f'a{i}' for i in range(n))} else 0)"))
     _add(f"{shape}.bitmask", _helper(f"{shape}.bitmask", {"a": s},
                                      " | ".join(f"((a{i} < 0) << {i})" for i in range(n))))
-    compares = [("eq", "==", s), ("ne", "!=", s), ("lt_s", "<", s), ("gt_s", ">", s),
-                ("le_s", "<=", s), ("ge_s", ">=", s)]
-    if bits < 64:
-        compares += [("lt_u", "<", u), ("gt_u", ">", u), ("le_u", "<=", u), ("ge_u", ">=", u)]
-        for op, kind in (("min_s", s), ("min_u", u)):
-            _lanewise(f"{shape}.{op}", kind, kind, lambda a, b: f"({a} if {a} < {b} else {b})", 2)
-        for op, kind in (("max_s", s), ("max_u", u)):
-            _lanewise(f"{shape}.{op}", kind, kind, lambda a, b: f"({a} if {a} > {b} else {b})", 2)
-    for op, py, kind in compares:
-        _lanewise(f"{shape}.{op}", kind, s, lambda a, b, py=py: f"-({a} {py} {b})", 2)
-    if bits <= 16:
-        smin, smax, umax = -(1 << (bits - 1)), (1 << (bits - 1)) - 1, (1 << bits) - 1
-        for op, py in (("add", "+"), ("sub", "-")):
-            _lanewise(f"{shape}.{op}_sat_s", s, s, lambda a, b, py=py: _sat(f"{a} {py} {b}", smin, smax, "x"), 2)
-            _lanewise(f"{shape}.{op}_sat_u", u, u, lambda a, b, py=py: _sat(f"{a} {py} {b}", 0, umax, "x"), 2)
-        _lanewise(f"{shape}.avgr_u", u, u, lambda a, b: f"(({a} + {b} + 1) >> 1)", 2)
+    _compares_and_saturation(shape, bits)
+
+
+def _compares_and_saturation(shape: str, bits: int) -> None:
+    """Comparisons, min/max, saturating add/sub and avgr_u on all lanes at once.
+
+    Measured on CPython 3.11: 0.2-0.4 us against 0.5-0.9 us unpacking lanes. The
+    carry-free add/sub (see ``_integer``) also give each lane's carry or borrow
+    out of its top bit, and ``(x >> (bits - 1)) * lane_mask`` widens a bit per
+    lane (at the lanes' top) into a full lane mask. Signed forms flip the top
+    bits first, which maps signed order onto unsigned order."""
+    k = bits - 1
+    hi = _repeat(1 << k, bits)
+    H, L, M = _hex(hi), _hex(M128 ^ hi), _hex((1 << bits) - 1)
+    ones = _repeat(1, bits)
+    add = f"r = ((a & {L}) + (b & {L})) ^ ((a ^ b) & {H})"
+    sub = f"r = ((a | {H}) - (b & {L})) ^ (((a ^ b) & {H}) ^ {H})"
+    carry = f"c = ((a & b) | ((a | b) & ~r)) & {H}"  # unsigned carry out of each lane
+    borrow = f"c = ((~a & b) | (~(a ^ b) & r)) & {H}"  # unsigned borrow: lanes where a < b
+    flip = [f"a ^= {H}", f"b ^= {H}"]
+    swap = ["a, b = b, a"]
+    full = f"((c >> {k}) * {M})"
+    less = [sub, borrow]  # c: lanes where a < b (unsigned)
+
+    def helper(op: str, pre: List[str], result: str) -> None:
+        name = f"{shape}.{op}"
+        _add(name, _helper(name, {"a": None, "b": None}, result, pre))
+
+    nonzero = f"c = ((((a ^ b) & {L}) + {L}) | (a ^ b)) & {H}"  # lanes where a != b
+    helper("eq", [nonzero], f"{_hex(M128)} ^ {full}")
+    helper("ne", [nonzero], full)
+    signs = [("_s", flip)] + ([("_u", [])] if bits < 64 else [])
+    for sg, pre in signs:
+        helper(f"lt{sg}", pre + less, full)
+        helper(f"gt{sg}", pre + swap + less, full)
+        helper(f"ge{sg}", pre + less, f"{_hex(M128)} ^ {full}")
+        helper(f"le{sg}", pre + swap + less, f"{_hex(M128)} ^ {full}")
+    if bits == 64:
+        return
+    # min_u(a, b) = a - sat_sub_u(a, b) and max_u(a, b) = b + sat_sub_u(a, b): no lane
+    # of either sum carries or borrows.
+    sat_sub = f"(r & ~{full})"
+    for sg, pre in signs:
+        post = f" ^ {H}" if sg == "_s" else ""
+        helper(f"min{sg}", pre + less, f"(a - {sat_sub}){post}")
+        helper(f"max{sg}", pre + less, f"(b + {sat_sub}){post}")
+    if bits > 16:
+        return
+    # (a + b + 1) >> 1 per lane is (a | b) - ((a ^ b) >> 1), which never borrows.
+    _add(f"{shape}.avgr_u", f"(({{0}} | {{1}}) - ((({{0}} ^ {{1}}) >> 1) & {L}))")
+    helper("add_sat_u", [add, carry], f"r | {full}")
+    helper("sub_sat_u", less, sat_sub)
+    # Signed overflow: the operands' signs agree (add) or differ (sub) and the
+    # result's differs from a's; such lanes become 0x7F.. or 0x80.. by a's sign.
+    bound = f"{_hex(ones * ((1 << k) - 1))} + ((a & {H}) >> {k})"
+    for op, pre, same in (("add", add, "~(a ^ b)"), ("sub", sub, "(a ^ b)")):
+        over = f"c = {same} & (a ^ r) & {H}"
+        helper(f"{op}_sat_s", [pre, over, f"m = {full}"], f"(r & ~m) | (({bound}) & m)")
 
 
 def _integer_mixed() -> None:
@@ -302,8 +349,10 @@ def _float(shape: str, bits: int) -> None:
 def _conversions() -> None:
     _lanewise("i32x4.trunc_sat_f32x4_s", "f32", "u32", _scalar("i32.trunc_sat_f32_s"), 1)
     _lanewise("i32x4.trunc_sat_f32x4_u", "f32", "u32", _scalar("i32.trunc_sat_f32_u"), 1)
-    _lanewise("f32x4.convert_i32x4_s", "u32", "f32", _scalar("f32.convert_i32_s"), 1)
-    _lanewise("f32x4.convert_i32x4_u", "u32", "f32", _scalar("f32.convert_i32_u"), 1)
+    # The ints themselves are the lanes: the pack rounds them once to f32, exactly
+    # the scalar f32.convert_i32 (which is f32_round of the int).
+    _lanewise("f32x4.convert_i32x4_s", "s32", "f32", lambda a: a, 1)
+    _lanewise("f32x4.convert_i32x4_u", "u32", "f32", lambda a: a, 1)
     for sg in "su":
         name = f"i32x4.trunc_sat_f64x2_{sg}_zero"
         lane = _scalar(f"i32.trunc_sat_f64_{sg}")
