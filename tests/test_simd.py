@@ -348,6 +348,10 @@ def _model() -> Dict[str, Any]:
             model[f"{shape}.add_sat_{sg}"] = (sg == "s", lambda x, y, lo=lo, hi=hi: min(max(x + y, lo), hi))
             model[f"{shape}.sub_sat_{sg}"] = (sg == "s", lambda x, y, lo=lo, hi=hi: min(max(x - y, lo), hi))
         model[f"{shape}.avgr_u"] = (False, lambda x, y: (x + y + 1) >> 1)
+        # shifts: y is the count (the same in every lane of the model)
+        model[f"{shape}.shl"] = (False, lambda x, y, bits=bits: x << (y % bits))
+        model[f"{shape}.shr_u"] = (False, lambda x, y, bits=bits: x >> (y % bits))
+        model[f"{shape}.shr_s"] = (True, lambda x, y, bits=bits: x >> (y % bits))
     return {name: m for name, m in model.items() if name in SIMD}
 
 
@@ -356,7 +360,8 @@ def test_whole_vector_integer_ops_match_a_lane_model() -> None:
 
     rnd = random.Random(11)
     model = _model()
-    assert len(model) == 66  # add, sub, eq, ne (16), other compares (28), min/max (12), sat (8), avgr (2)
+    # add, sub, eq, ne (16), other compares (28), min/max (12), sat (8), avgr (2), shifts (12)
+    assert len(model) == 78
     for name, (signed, f) in sorted(model.items()):
         bits = SHAPE_BITS[name.partition(".")[0]]
         t = SIMD[name]
@@ -366,5 +371,10 @@ def test_whole_vector_integer_ops_match_a_lane_model() -> None:
         for _ in range(400):
             a, b = (_pack([rnd.choice(edges) if rnd.random() < 0.6 else rnd.getrandbits(bits)
                            for _ in range(128 // bits)], bits) for _ in range(2))
-            want = _pack([f(x, y) for x, y in zip(_lanes(a, bits, signed), _lanes(b, bits, signed))], bits)
+            if "sh" in name:  # a shift count: an i32
+                b = rnd.choice([0, 1, bits - 1, bits, bits + 1, 2 * bits - 1]) if rnd.random() < 0.5 \
+                    else rnd.getrandbits(32)
+                want = _pack([f(x, b) for x in _lanes(a, bits, signed)], bits)
+            else:
+                want = _pack([f(x, y) for x, y in zip(_lanes(a, bits, signed), _lanes(b, bits, signed))], bits)
             assert fn(a, b) == want, (name, hex(a), hex(b))

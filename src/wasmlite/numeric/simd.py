@@ -11,24 +11,26 @@ Representation: a v128 is a Python ``int`` in ``[0, 2**128)``, lane 0 in the low
 bits (the little-endian reading of its 16 bytes). Chosen by measurement
 (``python -m benchmarks.simd_repr``, figures in benchmarks/NOTES.md): on CPython
 3.11 a bitwise op on ints costs ~40 ns against ~200-300 ns for bytes or lane
-tuples, lane-wise add/sub work on all lanes at once by carry-free bit tricks
-(~110 ns), lane access is a shift and a mask, and an int is also what constants,
-globals and the spec runner already use. Operations that need lanes unpack the
-int's bytes with ``struct`` and pack the results back: ~0.5-0.9 us, where
-tuples of lanes would win only while consecutive ops keep one shape.
+tuples, lane access is a shift and a mask, and an int is also what constants,
+globals and the spec runner already use. Lane-wise add, sub, neg, compares,
+min/max, saturating add/sub, avgr, shl and shr_u work on all lanes at once by
+carry-free bit tricks (0.1-0.4 us); shuffles are one ``bytes.translate``. The
+rest unpack the int's bytes with ``struct`` and pack the results back (~0.3-0.9
+us), where tuples of lanes would win only while consecutive ops keep one shape.
 
 Lane semantics come from ``templates.SCALAR`` wherever a scalar instruction is
 the lane operation (float arithmetic, min/max, rounding, sqrt, trunc_sat,
-conversions, popcnt), so NaN and rounding rules exist once. f32 lanes are read
-as doubles (exact) and computed as f64 operations; packing them back with
-struct's ``'f'`` rounds once to single precision, which for + - * / and sqrt gives
-the correctly rounded f32 result (53 >= 2*24 + 2 bits). That read quiets
-signalling NaNs, which is right for every arithmetic lane op; the ops that must
-keep NaN bits (abs, neg, lane access, splat, pmin/pmax, shuffles, bitwise)
-never convert lanes to floats.
+demote/promote, convert_low, popcnt), so NaN and rounding rules exist once. f32
+lanes are read as doubles (exact) and computed as f64 operations; packing them
+back with struct's ``'f'`` rounds once to single precision, which for + - * /
+and sqrt gives the correctly rounded f32 result (53 >= 2*24 + 2 bits), and for
+an i32 lane is f32.convert_i32. That read quiets signalling NaNs, which is
+right for every arithmetic lane op; the ops that must keep NaN bits (abs, neg,
+lane access, splat, pmin/pmax, shuffles, bitwise) never convert lanes to floats.
 
-The lane-wise helpers are generated, unrolled, from lane expressions when the
-module is imported, and registered in ``templates.HELPERS`` under ``v_<name>``.
+The helpers are generated, unrolled, from lane expressions when the module is
+imported (~12 ms, mostly ``compile()``), and registered in
+``templates.HELPERS`` under ``v_<name>``.
 """
 
 from __future__ import annotations
@@ -64,15 +66,14 @@ def _hex(x: int) -> str:
     return f"0x{x:X}"
 
 
-_NS: Dict[str, Any] = {"from_bytes": int.from_bytes, "OverflowError": OverflowError}
+# The generated helpers' globals: lane unpackers U_<kind> and packers P_<kind>,
+# the scalar helpers, and what the helpers below name.
+_NS: Dict[str, Any] = {"from_bytes": int.from_bytes, "ZEROS224": bytes(224), "ZEROS240": bytes(240)}
 _NS.update({name: getattr(scalar, name) for name in scalar.__all__})
 for _kind, (_fmt, _bits) in _KINDS.items():
     _s = struct.Struct(f"<{128 // _bits}{_fmt}")
     _NS[f"U_{_kind}"], _NS[f"P_{_kind}"] = _s.unpack, _s.pack
-
-
 _P_f32 = _NS["P_f32"]
-_NS["ZEROS224"], _NS["ZEROS240"] = bytes(224), bytes(240)
 
 
 def _f32_pack(*lanes: float) -> int:
@@ -88,7 +89,7 @@ def _f32_pack(*lanes: float) -> int:
 _NS["pack_f32"] = _f32_pack
 
 SIMD: Dict[str, Template] = {}
-_HELPERS: Dict[str, object] = {}
+_SOURCES: List[str] = []  # every helper's source, compiled together (one compile() is ~5x faster)
 
 
 def _packed(kind: str, lanes: Sequence[str]) -> str:
@@ -112,9 +113,7 @@ def _helper(name: str, params: Dict[str, Optional[str]], result: str, pre: Seque
             lines.append(f"    {names}, = U_{kind}({p}.to_bytes(16, 'little'))")
     lines += [f"    {s}" for s in pre]
     lines.append(f"    return {result}")
-    ns = dict(_NS)
-    exec(compile("\n".join(lines) + "\n", f"<wasmlite.numeric.simd {name}>", "exec"), ns)
-    _HELPERS[fn] = ns[fn]
+    _SOURCES.append("\n".join(lines) + "\n")
     return f"{fn}({', '.join('{%d}' % i for i in range(len(params)))})"
 
 
@@ -190,6 +189,7 @@ def _lanes_access() -> None:
             _add(f"{shape}.replace_lane", "(({0} & {keep}) | ({1} << {shift}))", replace)
     # Both select bytes by index, which is what bytes.translate does through a
     # 256-byte table: the operands' bytes, zero-padded (indices past them select 0).
+    # The shuffle's third parameter is its immediate: the field ``lanes``.
     _add("i8x16.shuffle", _helper("i8x16.shuffle", {"a": None, "b": None, "lanes": None},
                                   "from_bytes(lanes.translate(a.to_bytes(16, 'little') + b.to_bytes(16, 'little')"
                                   " + ZEROS224), 'little')").replace("{2}", "{lanes}"),
@@ -216,15 +216,18 @@ def _integer(shape: str, bits: int) -> None:
     _lanewise(f"{shape}.abs", s, u, lambda a: f"({a} if {a} >= 0 else -{a})", 1)
     if bits > 8:
         _lanewise(f"{shape}.mul", u, u, lambda a, b: f"(({a} * {b}) & {mask})", 2)
-    # Shifts: the count is taken modulo the lane width; shl and shr_u move all lanes
-    # at once and mask off what crossed a lane boundary.
+    # Shifts (the count taken modulo the lane width) move all lanes at once and mask
+    # off what crossed a lane boundary; shr_s then fills the vacated top bits of
+    # the lanes whose sign bit was set.
     ones = _hex(_repeat(1, bits))
+    count = f"s = b & {bits - 1}"
+    shr_u = f"((a >> s) & ({ones} * ({mask} >> s)))"
     _add(f"{shape}.shl", _helper(f"{shape}.shl", {"a": None, "b": None},
-                                 f"((a << (s := b & {bits - 1})) & ({ones} * (({mask} << s) & {mask})))"))
-    _add(f"{shape}.shr_u", _helper(f"{shape}.shr_u", {"a": None, "b": None},
-                                   f"((a >> (s := b & {bits - 1})) & ({ones} * ({mask} >> s)))"))
-    _add(f"{shape}.shr_s", _helper(f"{shape}.shr_s", {"a": s, "b": None},
-                                   _packed(s, [f"(a{i} >> b)" for i in range(n)]), [f"b &= {bits - 1}"]))
+                                 f"((a << s) & ({ones} * (({mask} << s) & {mask})))", [count]))
+    _add(f"{shape}.shr_u", _helper(f"{shape}.shr_u", {"a": None, "b": None}, shr_u, [count]))
+    _add(f"{shape}.shr_s", _helper(f"{shape}.shr_s", {"a": None, "b": None},
+                                   f"{shr_u} | (((a & {H}) >> {bits - 1}) * (({mask} << ({bits} - s)) & {mask}))",
+                                   [count]))
     _add(f"{shape}.all_true", _helper(f"{shape}.all_true", {"a": u},
                                       f"(1 if {' and '.join(f'a{i}' for i in range(n))} else 0)"))
     _add(f"{shape}.bitmask", _helper(f"{shape}.bitmask", {"a": s},
@@ -377,7 +380,8 @@ _float("f32x4", 32)
 _float("f64x2", 64)
 _conversions()
 
-HELPERS.update(_HELPERS)
+exec(compile("\n".join(_SOURCES), "<wasmlite.numeric.simd helpers>", "exec"), _NS)
+HELPERS.update((name, fn) for name, fn in _NS.items() if name.startswith("v_"))
 for _name, (_expr, _fields_of) in _PENDING.items():
     SIMD[_name] = Template(_name, _expr, None, False, _fields_of)
 _PENDING.clear()
