@@ -103,6 +103,18 @@ def test_run_trap_is_reported(tmp_path) -> None:
     assert r.returncode == 0 and r.stdout == "0\n"
 
 
+def test_run_passes_and_prints_v128(tmp_path) -> None:
+    wat = tmp_path / "simd.wat"
+    wat.write_text('(module (func (export "f") (param v128 i32) (result v128 i32)'
+                   ' (i32x4.add (local.get 0) (i32x4.splat (local.get 1)))'
+                   ' (i32x4.extract_lane 3 (local.get 0))))')
+    r = wasmlite("run", "--invoke", "f", str(wat), "0x00000004000000030000000200000001", "16")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "0x00000014000000130000001200000011\n4\n"
+    r = wasmlite("run", "--invoke", "f", str(wat), str(1 << 128), "0")
+    assert r.returncode == 2 and "does not fit in v128" in r.stderr
+
+
 BACKTRACE_WAT = """(module $m
   (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
   (func $middle (param i32) (result i32) (call $inner (local.get 0)))

@@ -98,16 +98,24 @@ def _parse_arg(text: str, t: int) -> object:
         return numeric.f32_round(float(text))
     if t == syntax.F64:
         return float(text)
+    if t == syntax.V128:  # the 128 bits as one integer, lane 0 lowest (e.g. 0x...)
+        value = int(text, 0)
+        if not 0 <= value < (1 << 128):
+            raise ValueError(f"{text} does not fit in v128")
+        return value
     raise ValueError(f"cannot pass a {syntax.valtype_name(t)} from the command line")
 
 
 def _show_result(value: object, t: int) -> str:
-    """Results print as the wasmtime CLI prints them: integers signed, floats as decimals."""
+    """Results print as the wasmtime CLI prints them: integers signed, floats as decimals;
+    a v128 as 32 hex digits (lane 0 last)."""
     from . import syntax
 
     if t in (syntax.I32, syntax.I64) and isinstance(value, int):
         bits = 32 if t == syntax.I32 else 64
         return str(value - (1 << bits) if value >> (bits - 1) else value)
+    if t == syntax.V128 and isinstance(value, int):
+        return f"0x{value:032x}"
     return repr(value)
 
 
