@@ -1,0 +1,106 @@
+"""The runtimes the comparison runs, as configurations of a child process.
+
+Each configuration names the runtime's adapter (how to load a module and call
+``run``), the environment it needs (tier, cache directory) and whether its first
+calls compile (then the harness warms it up before timing the steady state).
+Adapters import their runtime lazily: a child process only loads the one it measures.
+"""
+
+from __future__ import annotations
+
+import io
+import platform
+from typing import Callable, Dict, NamedTuple, Optional
+
+Run = Callable[[int], int]
+MASK = 0xFFFFFFFF
+
+
+class Config(NamedTuple):
+    name: str
+    adapter: str
+    env: Dict[str, str]
+    cache_var: Optional[str]  # the variable naming its disk cache (None: it has none)
+    warmup: bool  # its steady state is reached only after a first call
+    mode: str = ""
+
+
+CONFIGS = [
+    Config("wasmlite-t0", "wasmlite", {"WASMLITE_TIER": "0"}, "WASMLITE_CACHE_DIR", False),
+    Config("wasmlite-t1", "wasmlite", {"WASMLITE_TIER": "1"}, "WASMLITE_CACHE_DIR", True),
+    Config("wasmlite-auto", "wasmlite", {"WASMLITE_TIER": "auto"}, "WASMLITE_CACHE_DIR", True),
+    Config("pwasm-interp", "pwasm", {}, "PWASM_CACHE_DIR", False, "interpret"),
+    Config("pwasm-compile", "pwasm", {}, "PWASM_CACHE_DIR", True, "compile"),
+    Config("pywasm", "pywasm", {}, None, False),
+    Config("wasmtime", "wasmtime", {}, None, True),
+]
+BY_NAME = {c.name: c for c in CONFIGS}
+
+
+def unavailable(c: Config) -> Optional[str]:
+    """Why ``c`` cannot run in this interpreter, or None."""
+    if c.adapter == "wasmlite":
+        return None
+    if c.adapter == "pwasm" and platform.python_implementation() == "PyPy":
+        return "pwasm needs Python >= 3.10 (not on this PyPy)"
+    import importlib.util
+
+    if importlib.util.find_spec(c.adapter) is None:
+        return f"{c.adapter} is not installed here"
+    return None
+
+
+# Modules each runtime imports lazily on its first call: imported up front by the
+# child, so that start-up times compare the work, and imports are timed apart.
+PREPARE = {
+    "wasmlite": ("wasmlite", "wasmlite.engine", "wasmlite.engine.codegen", "wasmlite.runtime.instantiate"),
+    "pwasm": ("pwasm", "pwasm.compiler", "pwasm.codegen"),
+    "pywasm": ("pywasm",),
+    "wasmtime": ("wasmtime",),
+}
+
+
+def prepare(c: Config) -> None:
+    for name in PREPARE[c.adapter]:
+        __import__(name)
+
+
+def load(c: Config, data: bytes) -> Run:
+    """Decode, validate (where the runtime does) and instantiate; the ``run`` export."""
+    return _LOADERS[c.adapter](c, data)
+
+
+def _wasmlite(c: Config, data: bytes) -> Run:
+    from wasmlite import Module
+    from wasmlite.engine import call
+    from wasmlite.runtime.instantiate import instantiate
+
+    module = Module(data)
+    func = instantiate(module.syntax, [], call).exports["run"]
+    return lambda n: call(func, [n])[0] & MASK
+
+
+def _pwasm(c: Config, data: bytes) -> Run:
+    import pwasm
+
+    fn = pwasm.instantiate(pwasm.decode_module(data), mode=c.mode).exports.run
+    return lambda n: fn(n) & MASK
+
+
+def _pywasm(c: Config, data: bytes) -> Run:
+    import pywasm
+
+    runtime = pywasm.core.Runtime()
+    inst = runtime.instance(pywasm.core.ModuleDesc.from_reader(io.BytesIO(data)))
+    return lambda n: runtime.invocate(inst, "run", [n])[0] & MASK
+
+
+def _wasmtime(c: Config, data: bytes) -> Run:
+    import wasmtime
+
+    store = wasmtime.Store()
+    fn = wasmtime.Instance(store, wasmtime.Module(store.engine, data), []).exports(store)["run"]
+    return lambda n: fn(store, n) & MASK  # type: ignore[operator]
+
+
+_LOADERS = {"wasmlite": _wasmlite, "pwasm": _pwasm, "pywasm": _pywasm, "wasmtime": _wasmtime}
