@@ -47,6 +47,15 @@ STORES = {
     "v128.store": ("<16s", "v.to_bytes(16, 'little')"),
 }  # fmt: skip
 
+# Byte loads and stores index the bytearray itself (IndexError past the end), about
+# three times cheaper than struct: name -> expression of the byte ``{0}``.
+BYTE_LOADS = {
+    "i32.load8_u": "{0}", "i64.load8_u": "{0}",
+    "i32.load8_s": "((({0} ^ 0x80) - 0x80) & 0xFFFFFFFF)",
+    "i64.load8_s": "((({0} ^ 0x80) - 0x80) & 0xFFFFFFFFFFFFFFFF)",
+}  # fmt: skip
+BYTE_STORES = frozenset(("i32.store8", "i64.store8"))
+
 UNPACK = {name: struct.Struct(fmt).unpack_from for name, (fmt, _) in LOADS.items()}
 PACK = {name: struct.Struct(fmt).pack_into for name, (fmt, _) in STORES.items()}
 
@@ -65,7 +74,16 @@ def access_statement(name: str, tag: str) -> Tuple[List[str], str]:
     """The factory parameters and the handler lines (names suffixed with ``tag``) of
     load or store ``name``; ``access_args`` gives the parameters' values. The struct
     function is a parameter too: a closure variable is cheaper to reach than a global."""
-    if name in LOADS:
+    if name in BYTE_LOADS:
+        params = [f"d{tag}", f"a{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
+        lines = (f"        try:\n            v = data{tag}[regs[a{tag}] + off{tag}]\n"
+                 f"        except IndexError:\n            raise Trap(OOB) from None\n"
+                 f"        regs[d{tag}] = {BYTE_LOADS[name].format('v')}\n")
+    elif name in BYTE_STORES:
+        params = [f"a{tag}", f"b{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
+        lines = (f"        try:\n            data{tag}[regs[a{tag}] + off{tag}] = regs[b{tag}] & 0xFF\n"
+                 f"        except IndexError:\n            raise Trap(OOB) from None\n")
+    elif name in LOADS:
         params = [f"d{tag}", f"a{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
         lines = (f"        try:\n            v = f{tag}(data{tag}, regs[a{tag}] + off{tag})[0]\n"
                  f"        except error:\n            raise Trap(OOB) from None\n"
