@@ -452,3 +452,16 @@ def test_explore_python(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> No
     assert "def fn(l0):" in out and "(structured)" in out
     compile(out, "<explore>", "exec")
 
+
+
+def test_callers_rebound_to_tier1_callee(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller compiled before its callee first calls a stub; once the callee is in
+    tier 1, the caller calls it directly (no stub frame on every call)."""
+    monkeypatch.setattr(interp, "TIER", "1")
+    inst = load(CALLS)
+    even, odd = inst.exports["even"], inst.exports["odd"]
+    assert engine.call(even, [10]) == [1]
+    fn = even.compiled.fn
+    bound = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__)))
+    assert odd.compiled.fn in bound.values()
+    assert engine.call(even, [11]) == [0]

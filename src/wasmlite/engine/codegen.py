@@ -335,8 +335,13 @@ class _Gen:
                     f"e = e[{i}]",
                     "if e is None: raise Trap('uninitialized element')",
                     f"if e.type != {ft}: raise Trap('indirect call type mismatch')"]
-            args = "".join(f"{r(x)}, " for x in ins.a[:-1])
-            self.call(f"invoke(e, ({args}))", ins.d, len(self.module.types[type_index].results), out)
+            args = ", ".join(r(x) for x in ins.a[:-1])
+            # a callee already in tier 1 is called straight, without invoke's frame
+            self.bind("WasmFunction", "class", None)
+            self.bind("Tier1", "class", None)
+            out.append("c = e.compiled if e.__class__ is WasmFunction else None")
+            self.call(f"c.fn({args}) if c.__class__ is Tier1 else invoke(e, ({args}{',' if args else ''}))",
+                      ins.d, len(self.module.types[type_index].results), out)
         elif op == "unreachable":
             out.append("raise Trap('unreachable')")
         elif op in FACTORIES:
@@ -752,20 +757,27 @@ class Tier1:
 
 def entry(f: Function) -> Callable[..., Any]:
     """A callable running ``f`` with tier 1's calling convention: the tier-1 function
-    itself when ``f`` has one now, else a stub that looks each time."""
+    itself when ``f`` has one now, else a stub that looks each time, and once ``f``
+    is in tier 1 rebinds the callers that ``load`` registered in ``stub.cells``
+    (a stub's extra call frame would otherwise cost every call from then on)."""
     if isinstance(f, WasmFunction):
         c = f.compiled
         if isinstance(c, Tier1):
             return c.fn
         nres = len(f.type.results)
+        cells: List[Any] = []  # closure cells of tier-1 callers bound to this stub
 
         def stub(*args: Any) -> Any:
             c = f.compiled
             if c.__class__ is Tier1:
+                for cell in cells:  # callers call the tier-1 function directly from now on
+                    cell.cell_contents = c.fn
+                cells.clear()
                 return c.fn(*args)
             r = interp._run(c if c is not None else interp.compiled(f), list(args))
             return r[0] if nres == 1 else (tuple(r) if nres else None)
 
+        stub.cells = cells  # type: ignore[attr-defined]
         return stub
     return lambda *args: invoke(f, args)
 
@@ -801,6 +813,8 @@ def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
         return entry(inst.funcs[arg]) if name.startswith("F") else inst.funcs[arg]
     if kind == "invoke":
         return invoke
+    if kind == "class":
+        return {"WasmFunction": WasmFunction, "Tier1": Tier1}[name]
     if kind == "error":
         return struct.error
     if kind == "frame":
@@ -816,7 +830,12 @@ def load(code: types.CodeType, bindings: List[Tuple[str, str, Any]], nparams: in
          nresults: int, inst: ModuleInstance, gen: Optional[Generated] = None) -> Tier1:
     """The tier-1 function of ``make``'s code object, bound to ``inst``."""
     make = types.FunctionType(code, vars(interp))
-    fn = make(*[_bind(kind, arg, name, inst) for name, kind, arg in bindings])
+    values = [_bind(kind, arg, name, inst) for name, kind, arg in bindings]
+    fn = make(*values)
+    free = fn.__code__.co_freevars
+    for (name, _, _), value in zip(bindings, values):
+        if hasattr(value, "cells") and name in free:  # a stub: let it rebind us on tier-up
+            value.cells.append(fn.__closure__[free.index(name)])
     return Tier1(fn, nparams, nresults, gen)
 
 
