@@ -453,6 +453,21 @@ def test_explore_python(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> No
     compile(out, "<explore>", "exec")
 
 
+def test_auto_starts_in_tier1_when_cached(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under auto, a function whose tier-1 code a previous process left on disk runs
+    in tier 1 from its first call; the others start in tier 0 as usual."""
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(interp, "TIER", "auto")
+    first = load(CALLS)
+    assert engine.call(first.exports["fib"], [15]) == [610]  # hot: compiled and cached
+    assert isinstance(first.exports["fib"].compiled, codegen.Tier1)
+    cache.clear_memory()  # as a new process finds it
+    second = load(CALLS)
+    assert engine.call(second.exports["fib"], [2]) == [1]
+    assert isinstance(second.exports["fib"].compiled, codegen.Tier1)
+    assert engine.call(second.exports["even"], [4]) == [1]
+    assert isinstance(second.exports["even"].compiled, interp.Compiled)
+
 
 def test_callers_rebound_to_tier1_callee(monkeypatch: pytest.MonkeyPatch) -> None:
     """A caller compiled before its callee first calls a stub; once the callee is in

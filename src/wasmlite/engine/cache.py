@@ -20,7 +20,7 @@ import marshal
 import os
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .. import encode, syntax
 
@@ -105,6 +105,31 @@ def get(key: Tuple[str, int], check: Any) -> Optional[Entry]:
     return e
 
 
+_listed: Dict[str, Set[str]] = {}
+"""Names in each cache subdirectory, listed once per process (``known``)."""
+
+
+def known(key: Tuple[str, int]) -> bool:
+    """Whether an entry for ``key`` is likely there (in memory, or on disk as of the
+    first look at its directory): cheap enough to ask for every function at its
+    first call."""
+    if key in _memory:
+        return True
+    d = directory()
+    if d is None:
+        return False
+    path = _path(d, key)
+    sub, name = os.path.split(path)
+    names = _listed.get(sub)
+    if names is None:
+        try:
+            names = set(os.listdir(sub))
+        except OSError:
+            names = set()
+        _listed[sub] = names
+    return name in names
+
+
 def _remember(key: Tuple[str, int], e: Entry) -> None:
     if len(_memory) >= MAX_MEMORY_ENTRIES:
         _memory.clear()
@@ -126,6 +151,7 @@ def put(key: Tuple[str, int], e: Entry) -> None:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(tmp, path)
+            _listed.get(os.path.dirname(path), set()).add(os.path.basename(path))
         except BaseException:
             os.unlink(tmp)
             raise
@@ -136,3 +162,4 @@ def put(key: Tuple[str, int], e: Entry) -> None:
 def clear_memory() -> None:
     """Forget the in-process entries (tests use it to reach the disk)."""
     _memory.clear()
+    _listed.clear()

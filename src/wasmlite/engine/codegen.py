@@ -854,14 +854,25 @@ def _valid_entry(e: Any) -> bool:
             and isinstance(e[1], list) and isinstance(e[2], int) and isinstance(e[3], int))
 
 
-def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optional[Tier1]:
-    """``f`` compiled to tier 1 (from the cache when it is there), or None when it
-    cannot be: too big, or too much for ``compile()``."""
+def _key(f: WasmFunction) -> Tuple[str, int]:
     inst = f.instance
     key_hash = _HASHES.get(inst)
     if key_hash is None:
         key_hash = _HASHES[inst] = cache.module_hash(inst.module)
-    key = (key_hash, f.index)
+    return key_hash, f.index
+
+
+def cached_tier1(f: WasmFunction) -> Optional[Tier1]:
+    """``f``'s tier-1 code if the cache has it (a previous instance or process made
+    it), else None; never compiles. Code already made is worth using at once."""
+    return tier1(f) if cache.known(_key(f)) else None
+
+
+def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optional[Tier1]:
+    """``f`` compiled to tier 1 (from the cache when it is there), or None when it
+    cannot be: too big, or too much for ``compile()``."""
+    inst = f.instance
+    key = _key(f)
     e = cache.get(key, _valid_entry)
     gen = None
     if e is None:

@@ -169,13 +169,16 @@ def _validator(inst: ModuleInstance) -> FuncValidator:
 
 
 def compiled(f: WasmFunction) -> Compiled:
-    """``f.compiled``, translating and loading ``f`` on first use (in tier 1 when
-    forced and it fits, else in tier 0)."""
+    """``f.compiled``, translating and loading ``f`` on first use: in tier 1 when
+    forced and it fits, or (auto) when the cache already holds its tier-1 code;
+    else in tier 0."""
     c = f.compiled
     if c is None:
         inst = f.instance
         if TIER == "1":
             c = _tier1(f)
+        elif TIER == "auto":
+            c = _cached_tier1(f)
         if c is None:
             c = load(translate_function(inst.module, f.index, _validator(inst)), inst)
             c.func = f
@@ -187,6 +190,12 @@ def _tier1(f: WasmFunction) -> Any:
     from .codegen import tier1  # (codegen imports this module)
 
     return tier1(f, _validator(f.instance))
+
+
+def _cached_tier1(f: WasmFunction) -> Any:
+    from .codegen import cached_tier1
+
+    return cached_tier1(f)
 
 
 def tier_up(c: Compiled) -> Any:
