@@ -18,7 +18,7 @@ def measure(args: dict) -> dict:
     t0 = time.perf_counter()
     from . import runtimes
 
-    config = runtimes.BY_NAME[args["config"]]
+    config = runtimes.Config(*args["config"])
     with open(args["wasm"], "rb") as f:
         data = f.read()
     runtimes.prepare(config)

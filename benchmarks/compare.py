@@ -38,7 +38,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from . import expected as expected_mod
-from .runtimes import CONFIGS, Config, unavailable
+from .runtimes import CONFIGS, Config, baseline_configs, unavailable
 from .workloads import HERE, WORKLOADS, Workload
 
 ROOT = os.path.dirname(HERE)
@@ -49,7 +49,11 @@ RATIOS = [
     ("auto/pwc", "wasmlite-auto", "pwasm-compile"),
     ("t1/pwc", "wasmlite-t1", "pwasm-compile"),
     ("t0/pwi", "wasmlite-t0", "pwasm-interp"),
+    ("auto/pwa", "wasmlite-auto", "pwasm-auto"),
     ("auto/wt", "wasmlite-auto", "wasmtime"),
+    ("t0/base", "wasmlite-t0", "base-t0"),
+    ("t1/base", "wasmlite-t1", "base-t1"),
+    ("auto/base", "wasmlite-auto", "base-auto"),
 ]
 
 
@@ -107,13 +111,14 @@ def measure(w: Workload, c: Config, wasm: str, want: Dict[int, int], opts: argpa
     n = w.sizes[size]
     if c.name == "pywasm":  # far slower: a smaller size, scaled afterwards
         n = w.sizes["tiny" if opts.quick else "quick"]
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src") + os.pathsep + ROOT, **c.env)
+    src = os.path.join(c.src or ROOT, "src")
+    env = dict(os.environ, PYTHONPATH=src + os.pathsep + ROOT, **c.env)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # installed packages have their bytecode
     cache = tempfile.mkdtemp(prefix="wasmlite-bench-")
     try:
         if c.cache_var:
             env[c.cache_var] = cache  # empty: nothing cached yet for the cold start
-        args = {"config": c.name, "workload": w.name, "wasm": wasm, "n_start": w.sizes["tiny"],
+        args = {"config": list(c), "workload": w.name, "wasm": wasm, "n_start": w.sizes["tiny"],
                 "n": n, "reps": opts.reps, "budget": opts.budget / 2}
         result = _run_child(args, env, opts.budget)
         result["n"] = n
@@ -211,6 +216,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--budget", type=float, default=None, help="seconds allowed per child process")
     ap.add_argument("--only", default="", help="comma-separated workloads to run")
     ap.add_argument("--configs", default="", help="comma-separated runtime configurations to run")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="also run the wasmlite tree at DIR (base-t0, base-t1, base-auto), for before/after ratios")
     ap.add_argument("--no-warm", action="store_true", help="skip the warm-start measurements")
     ap.add_argument("--out", default=None, help="JSON file to write (default under benchmarks/results/)")
     opts = ap.parse_args(argv)
@@ -218,7 +225,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     opts.budget = opts.budget or (30.0 if opts.quick else 90.0)
 
     workloads = [w for w in WORKLOADS if not opts.only or w.name in opts.only.split(",")]
-    wanted = [c for c in CONFIGS if not opts.configs or c.name in opts.configs.split(",")]
+    everything = CONFIGS + (baseline_configs(os.path.abspath(opts.baseline)) if opts.baseline else [])
+    wanted = [c for c in everything if not opts.configs or c.name in opts.configs.split(",")]
     notes, configs = [], []
     for c in wanted:
         why = unavailable(c)
@@ -228,7 +236,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             configs.append(c)
     want = expected_mod.load()
     # as an installed wasmlite would have, and as the peers' wheels have
-    compileall.compile_dir(os.path.join(ROOT, "src"), quiet=1)
+    for c in {c.src or ROOT for c in configs}:
+        compileall.compile_dir(os.path.join(c, "src"), quiet=1)
     info = machine()
     info["load_before"] = _load()
     print(f"{info['implementation']} {info['python']} on {info['machine']} ({info['cpu']}, {info['cpus']} cpus), "

@@ -23,6 +23,7 @@ class Config(NamedTuple):
     cache_var: Optional[str]  # the variable naming its disk cache (None: it has none)
     warmup: bool  # its steady state is reached only after a first call
     mode: str = ""
+    src: str = ""  # another wasmlite source tree to run instead (before/after comparisons)
 
 
 CONFIGS = [
@@ -31,10 +32,17 @@ CONFIGS = [
     Config("wasmlite-auto", "wasmlite", {"WASMLITE_TIER": "auto"}, "WASMLITE_CACHE_DIR", True),
     Config("pwasm-interp", "pwasm", {}, "PWASM_CACHE_DIR", False, "interpret"),
     Config("pwasm-compile", "pwasm", {}, "PWASM_CACHE_DIR", True, "compile"),
+    Config("pwasm-auto", "pwasm", {}, "PWASM_CACHE_DIR", True, "auto"),  # pwasm's default
     Config("pywasm", "pywasm", {}, None, False),
     Config("wasmtime", "wasmtime", {}, None, True),
 ]
 BY_NAME = {c.name: c for c in CONFIGS}
+
+
+def baseline_configs(src: str) -> list:
+    """wasmlite's configurations again, running the tree at ``src`` (``base-...``)."""
+    return [c._replace(name="base-" + c.name.split("-", 1)[1], src=src)
+            for c in CONFIGS if c.adapter == "wasmlite"]
 
 
 def unavailable(c: Config) -> Optional[str]:
