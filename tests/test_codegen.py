@@ -480,3 +480,42 @@ def test_callers_rebound_to_tier1_callee(monkeypatch: pytest.MonkeyPatch) -> Non
     bound = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__)))
     assert odd.compiled.fn in bound.values()
     assert engine.call(even, [11]) == [0]
+
+
+def _random_int_expr(rng: random.Random, t: str, depth: int) -> str:
+    """A random i32/i64 expression tree over the parameters (a, b) of type ``t``,
+    rich in the wrapping operations whose masks tier 1 delays."""
+    if depth == 0 or rng.random() < 0.2:
+        if rng.random() < 0.5:
+            return f"(local.get {rng.choice('01')})"
+        return f"({t}.const {rng.choice([0, 1, -1, 7, 0x7FFFFFFF, -0x80000000, 0xFFFF, -12345])})"
+    op = rng.choice(["add", "sub", "mul", "shl", "xor", "shr_u", "shr_s", "and", "rotl", "lt_u", "wrap"])
+    a = _random_int_expr(rng, t, depth - 1)
+    if op == "wrap":  # through the other width and back
+        if t == "i32":
+            return f"(i32.wrap_i64 (i64.mul (i64.extend_i32_s {a}) (i64.const -3)))"
+        return f"(i64.extend_i32_u (i32.wrap_i64 (i64.sub {a} (i64.const 5))))"
+    b = _random_int_expr(rng, t, depth - 1)
+    if op == "lt_u":
+        cmp = f"({t}.lt_u {a} {b})"
+        return f"(i64.extend_i32_u {cmp})" if t == "i64" else cmp
+    return f"({t}.{op} {a} {b})"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_delayed_masking_agrees_with_tier0(seed: int) -> None:
+    """Spliced wrapping operations skip their masks in tier 1; the results must stay
+    exact (tier 0 computes every operation on its own)."""
+    rng = random.Random(seed)
+    funcs = []
+    for k in range(8):
+        t = rng.choice(["i32", "i64"])
+        funcs.append(f'(func (export "f{k}") (param {t} {t}) (result {t}) {_random_int_expr(rng, t, 5)})')
+    wat = "(module " + "\n".join(funcs) + ")"
+    edges = [0, 1, 2, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF, 0x8000000000000000]
+    for k in range(8):
+        t = "i64" if "(param i64" in funcs[k] else "i32"
+        mask = (1 << (64 if t == "i64" else 32)) - 1
+        args = [[x & mask, y & mask] for x in edges[::3] for y in edges[1::3]]
+        args += [[rng.getrandbits(64) & mask, rng.getrandbits(64) & mask] for _ in range(6)]
+        both_tiers(wat, f"f{k}", args)

@@ -47,7 +47,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import HELPERS, NUMERIC, f64_to_bits
+from ..numeric import ABSORBS, HELPERS, NUMERIC, UNWRAPPED, f64_to_bits, render_unwrapped
 from ..runtime.objects import Function, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
@@ -280,16 +280,19 @@ class _Gen:
         op = ins.op
         r = self.reg
         if op in NUMERIC or op in LOADS:
+            ops = self.operands(ins.a) if op in NUMERIC else []
             if op in NUMERIC:
                 t = self.template(op)
                 fields = {f: repr(v) for f, v in t.fields_of(ins.imm).items()} if t.fields else {}
-                expr = t.render(*self.operands(ins.a), **fields)
+                expr = t.render(*ops, **fields)
             else:
                 expr = self.load(ins)
             d = ins.dst
             if (d >= self.L and nxt is not None and nxt.a.count(d) == 1 and len(expr) < MAX_EXPR
                     and (nxt.op in ACCESSES or nxt.op in NUMERIC
                          and nxt.a.index(d) not in NUMERIC[nxt.op].dup_operands)):
+                if nxt.op in ABSORBS and nxt.a.index(d) in ABSORBS[nxt.op][1] and op in UNWRAPPED:
+                    expr = render_unwrapped(op, *ops)  # delayed masking: nxt masks
                 self.pending = (d, expr)
                 return
             out.append(f"{r(d)} = {expr}")

@@ -182,8 +182,35 @@ def _conversions() -> None:
     _add("f64.reinterpret_i64", "f64_from_bits({0})")
 
 
+# Delayed masking. The wrapping operations below are congruences: their result
+# modulo 2**bits depends only on their operands modulo 2**bits. So an operand
+# computed by a wrapping operation of the same width may skip its own mask (be
+# "unwrapped", any integer congruent to the value, even negative) when its
+# consumer is one of ``ABSORBS`` (on the operand positions listed), which masks
+# its result anyway. A code generator splicing expressions uses ``UNWRAPPED``.
+UNWRAPPED: Dict[str, str] = {}
+"""Wrapping instruction -> its template without the final mask."""
+ABSORBS: Dict[str, Tuple[int, Tuple[int, ...]]] = {}
+"""Instruction -> (width in bits it reduces to, operand positions that may be unwrapped)."""
+
+
+def render_unwrapped(name: str, *operands: str) -> str:
+    """``name``'s expression without its final mask (``name`` in ``UNWRAPPED``)."""
+    return UNWRAPPED[name].format(*map(_atom, operands))
+
+
+def _delayed_masks() -> None:
+    for t, bits in (("i32", 32), ("i64", 64)):
+        for op, py in (("add", "+"), ("sub", "-"), ("mul", "*")):
+            UNWRAPPED[f"{t}.{op}"] = f"({{0}} {py} {{1}})"
+            ABSORBS[f"{t}.{op}"] = (bits, (0, 1))
+        ABSORBS[f"{t}.shl"] = (bits, (0,))  # the value; the count is reduced by & (bits - 1)
+    ABSORBS["i32.wrap_i64"] = (32, (0,))  # congruent mod 2**64 is congruent mod 2**32
+
+
 _integer("i32", 32)
 _integer("i64", 64)
+_delayed_masks()
 _float("f32")
 _float("f64")
 _conversions()
