@@ -484,13 +484,18 @@ def test_callers_rebound_to_tier1_callee(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def _random_int_expr(rng: random.Random, t: str, depth: int) -> str:
     """A random i32/i64 expression tree over the parameters (a, b) of type ``t``,
-    rich in the wrapping operations whose masks tier 1 delays."""
+    rich in the wrapping operations whose masks tier 1 delays and in rotations by
+    constants, which it inlines."""
     if depth == 0 or rng.random() < 0.2:
         if rng.random() < 0.5:
             return f"(local.get {rng.choice('01')})"
         return f"({t}.const {rng.choice([0, 1, -1, 7, 0x7FFFFFFF, -0x80000000, 0xFFFF, -12345])})"
-    op = rng.choice(["add", "sub", "mul", "shl", "xor", "shr_u", "shr_s", "and", "rotl", "lt_u", "wrap"])
+    op = rng.choice(["add", "sub", "mul", "shl", "xor", "shr_u", "shr_s", "and", "rotl", "lt_u", "wrap",
+                     "rot_const"])
     a = _random_int_expr(rng, t, depth - 1)
+    if op == "rot_const":  # inline in tier 1
+        k = rng.choice([0, 1, 8, 31, 32, 33, 63, 64, -1])
+        return f"({t}.{rng.choice(['rotl', 'rotr'])} {a} ({t}.const {k}))"
     if op == "wrap":  # through the other width and back
         if t == "i32":
             return f"(i32.wrap_i64 (i64.mul (i64.extend_i32_s {a}) (i64.const -3)))"
@@ -504,8 +509,9 @@ def _random_int_expr(rng: random.Random, t: str, depth: int) -> str:
 
 @pytest.mark.parametrize("seed", range(20))
 def test_delayed_masking_agrees_with_tier0(seed: int) -> None:
-    """Spliced wrapping operations skip their masks in tier 1; the results must stay
-    exact (tier 0 computes every operation on its own)."""
+    """Spliced wrapping operations skip their masks in tier 1, rotations by constants
+    are inline; the results must stay exact (tier 0 computes every operation on its
+    own)."""
     rng = random.Random(seed)
     funcs = []
     for k in range(8):

@@ -47,7 +47,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import ABSORBS, HELPERS, NUMERIC, UNWRAPPED, f64_to_bits, render_unwrapped
+from ..numeric import ABSORBS, HELPERS, NUMERIC, ROTATES, UNWRAPPED, f64_to_bits, render_rotate, render_unwrapped
 from ..runtime.objects import Function, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
@@ -208,6 +208,7 @@ class _Gen:
         self.prelude: List[str] = []  # lines run once in make (constants)
         self.lines: List[str] = []
         self.pending: Optional[Tuple[int, str]] = None  # (temporary, expression) see ``straight``
+        self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
         ftypes += [module.types[t] for t in module.funcs]
         self.ftypes = ftypes
@@ -281,7 +282,10 @@ class _Gen:
         r = self.reg
         if op in NUMERIC or op in LOADS:
             ops = self.operands(ins.a) if op in NUMERIC else []
-            if op in NUMERIC:
+            if op in ROTATES and ins.a[1] < 0:  # by a constant: inline, no helper call
+                self.scratch += 1
+                expr = render_rotate(op, ops[0], self.ir.consts[-1 - ins.a[1]], f"w{self.scratch}")
+            elif op in NUMERIC:
                 t = self.template(op)
                 fields = {f: repr(v) for f, v in t.fields_of(ins.imm).items()} if t.fields else {}
                 expr = t.render(*ops, **fields)

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 from .scalar import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
 from .simd import SIMD
-from .templates import (ABSORBS, HELPERS, SCALAR, UNWRAPPED, Template, evaluator, helper_namespace,
-                        names, render_unwrapped)
+from .templates import (ABSORBS, HELPERS, ROTATES, SCALAR, UNWRAPPED, Template, evaluator,
+                        helper_namespace, names, render_rotate, render_unwrapped)
 
 NUMERIC = {**SCALAR, **SIMD}
 """Every numeric instruction's template, scalar and SIMD."""
 
 __all__ = [
-    "ABSORBS", "HELPERS", "SCALAR", "SIMD", "NUMERIC", "Template", "UNWRAPPED", "evaluator",
-    "helper_namespace", "names", "render_unwrapped",
+    "ABSORBS", "HELPERS", "SCALAR", "SIMD", "NUMERIC", "Template", "evaluator", "helper_namespace",
+    "names", "ROTATES", "UNWRAPPED", "render_rotate", "render_unwrapped",
     "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "f32_round",
 ]

@@ -194,6 +194,22 @@ ABSORBS: Dict[str, Tuple[int, Tuple[int, ...]]] = {}
 """Instruction -> (width in bits it reduces to, operand positions that may be unwrapped)."""
 
 
+ROTATES = {f"{t}.{op}": (bits, op == "rotl") for t, bits in (("i32", 32), ("i64", 64))
+           for op in ("rotl", "rotr")}
+"""Rotations: (width, to the left?). By a constant count they need no helper call."""
+
+
+def render_rotate(name: str, value: str, count: int, scratch: str) -> str:
+    """Rotation ``name`` of ``value`` by the constant ``count``, inline; a ``value``
+    that is not a plain name is bound once to the local ``scratch``."""
+    bits, left = ROTATES[name]
+    k = count % bits if left else -count % bits
+    if k == 0:
+        return value
+    first, again = (value, value) if _IDENT.match(value) else (f"({scratch} := {_atom(value)})", scratch)
+    return f"((({first} << {k}) | ({again} >> {bits - k})) & 0x{(1 << bits) - 1:X})"
+
+
 def render_unwrapped(name: str, *operands: str) -> str:
     """``name``'s expression without its final mask (``name`` in ``UNWRAPPED``)."""
     return UNWRAPPED[name].format(*map(_atom, operands))
