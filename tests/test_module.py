@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any, List
 
 import pytest
 
@@ -53,3 +54,32 @@ def test_validation_error_says_where() -> None:
     assert info.value.func_index == 1
     assert info.value.offset is not None
     assert "type mismatch" in str(info.value)
+
+
+def test_validated_binaries_are_remembered(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A binary that validated once is not walked again (the disk cache keeps a
+    marker); an invalid one never gets a marker; text is always validated."""
+    import wasmlite.module as module_mod
+    from wasmlite import Module, ValidationError
+
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", str(tmp_path))
+    walked: List[Any] = []
+    real = module_mod.validate_module
+    monkeypatch.setattr(module_mod, "validate_module", lambda m: (walked.append(m), real(m)))
+    good = wat2wasm('(module (func (export "f") (result i32) (i32.const 1)))')
+    Module(good)
+    Module(good)
+    assert len(walked) == 1
+    Module(good + b"\x00\x03\x01\x00\x00")  # other bytes (a custom section): validated again
+    assert len(walked) == 2
+    invalid = wat2wasm('(module (func (export "f") (result i32) (i64.const 1)))')
+    for _ in range(2):
+        with pytest.raises(ValidationError):
+            Module(invalid)
+    assert len(walked) == 4
+    Module('(module (func (export "f") (result i32) (i32.const 1)))')
+    Module('(module (func (export "f") (result i32) (i32.const 1)))')
+    assert len(walked) == 6
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    Module(good)
+    assert len(walked) == 7

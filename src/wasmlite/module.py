@@ -2,15 +2,19 @@
 
 Validation is eager: a ``Module`` that exists is valid, so an invalid module never
 reaches instantiation, as the spec requires. Function bodies are only walked (not
-translated); translation happens later, per function, on first call.
+translated); translation happens later, per function, on first call. A binary that
+validated before (same bytes, same validator sources) is not walked again: the disk
+cache (``cachedir``) keeps an empty marker file per valid binary; like the tier-1
+code kept there, the directory is trusted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import List, Union
+from typing import List, Optional, Union
 
-from . import syntax
+from . import cachedir, syntax
 from .decode import decode_module
 from .validate import validate_module
 
@@ -25,6 +29,29 @@ def _to_binary_or_syntax(source: Source) -> syntax.Module:
     return decode_module(bytes(source))
 
 
+_VALIDATOR_SOURCES = ("wasmlite.opcodes", "wasmlite.syntax", "wasmlite.decode.reader",
+                      "wasmlite.decode.body", "wasmlite.decode.module", "wasmlite.validate.code",
+                      "wasmlite.validate.module", "wasmlite.module")
+
+
+def _validated_marker(source: Union[bytes, bytearray, memoryview]) -> Optional[str]:
+    """The disk-cache file saying that ``source`` is valid (validated by these
+    sources), or None when the disk cache is disabled."""
+    d = cachedir.directory()
+    if d is None:
+        return None
+    digest = hashlib.sha256(source).hexdigest()
+    return os.path.join(d, "validated", digest[:2], f"{digest}-{cachedir.source_stamp(_VALIDATOR_SOURCES)}")
+
+
+def _mark(marker: str) -> None:
+    try:
+        os.makedirs(os.path.dirname(marker), exist_ok=True)
+        open(marker, "wb").close()
+    except OSError:  # read-only or full disk: the cache is optional
+        pass
+
+
 class Module:
     """A compiled (decoded and validated) WebAssembly module.
 
@@ -34,7 +61,12 @@ class Module:
 
     def __init__(self, source: Source) -> None:
         self.syntax: syntax.Module = _to_binary_or_syntax(source)
+        marker = None if isinstance(source, str) else _validated_marker(source)
+        if marker is not None and os.path.exists(marker):
+            return  # these very bytes passed this very validator before
         validate_module(self.syntax)
+        if marker is not None:
+            _mark(marker)
 
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> "Module":

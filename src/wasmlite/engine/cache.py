@@ -7,9 +7,7 @@ depends on) and the function index; a file's name adds a hash of wasmlite's
 version and of the sources that shape generated code (``code_stamp``: a changed
 template must not meet code generated from the old one) and
 ``sys.implementation.cache_tag`` (marshal and bytecode are per interpreter
-version). ``WASMLITE_CACHE_DIR`` relocates the directory (default
-``$XDG_CACHE_HOME/wasmlite`` or ``~/.cache/wasmlite``); set to an empty string it
-disables the disk cache. Writes are atomic (a temporary file, then ``os.replace``);
+version). ``cachedir.directory()`` is where (``WASMLITE_CACHE_DIR``). Writes are atomic (a temporary file, then ``os.replace``);
 a file that cannot be read or decoded is ignored (and rewritten), never an error.
 """
 
@@ -23,6 +21,7 @@ import tempfile
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .. import encode, syntax
+from ..cachedir import directory, source_stamp
 
 Entry = Tuple[Any, ...]
 
@@ -57,27 +56,8 @@ _stamp: List[str] = []
 def code_stamp() -> str:
     """A hash of the modules generated code depends on (read once per process)."""
     if not _stamp:
-        from .. import __version__  # (read late: the package imports the engine lazily)
-
-        h = hashlib.sha256(__version__.encode())
-        for name in _STAMPED:
-            path = getattr(sys.modules.get(name), "__file__", None)
-            try:
-                with open(path, "rb") as f:  # type: ignore[arg-type]
-                    h.update(f.read())
-            except (OSError, TypeError):  # no source at hand: the version alone
-                h.update(name.encode())
-        _stamp.append(h.hexdigest()[:16])
+        _stamp.append(source_stamp(_STAMPED))
     return _stamp[0]
-
-
-def directory() -> Optional[str]:
-    """The disk cache's directory, or None when disabled."""
-    d = os.environ.get("WASMLITE_CACHE_DIR")
-    if d is not None:
-        return d or None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "wasmlite")
 
 
 def _path(d: str, key: Tuple[str, int]) -> str:
