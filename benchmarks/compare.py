@@ -39,7 +39,8 @@ from typing import Any, Dict, List, Optional
 
 from . import expected as expected_mod
 from .runtimes import CONFIGS, Config, baseline_configs, unavailable
-from .workloads import HERE, WORKLOADS, Workload
+from .guests import SCRIPTS
+from .workloads import HERE, WORKLOADS, Workload, programs
 
 ROOT = os.path.dirname(HERE)
 CR = "\r"
@@ -118,7 +119,9 @@ def measure(w: Workload, c: Config, wasm: str, want: Dict[int, int], opts: argpa
     try:
         if c.cache_var:
             env[c.cache_var] = cache  # empty: nothing cached yet for the cold start
-        args = {"config": list(c), "workload": w.name, "wasm": wasm, "n_start": w.sizes["tiny"],
+        if w.kind == "program" and c.adapter not in ("wasmlite", "pwasm"):
+            return {"error": f"no {w.name} harness for {c.adapter}", "skipped": True}
+        args = {"config": list(c), "workload": w.name, "kind": w.kind, "wasm": wasm, "n_start": w.sizes["tiny"],
                 "n": n, "reps": opts.reps, "budget": opts.budget / 2}
         result = _run_child(args, env, opts.budget)
         result["n"] = n
@@ -224,7 +227,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     opts.reps = opts.reps or (1 if opts.quick else 3)
     opts.budget = opts.budget or (30.0 if opts.quick else 90.0)
 
-    workloads = [w for w in WORKLOADS if not opts.only or w.name in opts.only.split(",")]
+    workloads = [w for w in WORKLOADS + programs() if not opts.only or w.name in opts.only.split(",")]
     everything = CONFIGS + (baseline_configs(os.path.abspath(opts.baseline)) if opts.baseline else [])
     wanted = [c for c in everything if not opts.configs or c.name in opts.configs.split(",")]
     notes, configs = [], []
@@ -235,6 +238,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             configs.append(c)
     want = expected_mod.load()
+    want["quickjs"] = {n: value for n, (_, value) in SCRIPTS.items()}
     # as an installed wasmlite would have, and as the peers' wheels have
     for c in {c.src or ROOT for c in configs}:
         compileall.compile_dir(os.path.join(c, "src"), quiet=1)

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 class Workload(NamedTuple):
     name: str
-    kind: str  # "kernel" (C, built by kernels/build.py) or "micro" (hand-written WAT)
+    kind: str  # "kernel" (C, kernels/build.py), "micro" (hand-written WAT) or "program" (a wheel's)
     path: str
     sizes: Dict[str, int]  # tiny / check (2 x tiny, for the tests) / quick / full
 
@@ -59,5 +59,17 @@ WORKLOADS: List[Workload] = [
     _m("i64_arith", 1000, 25000, 100000),
     _m("memory", 4, 128, 512),
 ]
+
+def programs() -> List[Workload]:
+    """Real programs from installed wheels (``guests``): size 0 is the first
+    evaluation of ``1+1`` (start-up), 1 a 100k-iteration JavaScript loop."""
+    try:
+        from .guests import quickjs_path
+
+        path = quickjs_path()
+    except ImportError:  # pwasm is not installed
+        return []
+    return [Workload("quickjs", "program", path, {"tiny": 0, "check": 0, "quick": 1, "full": 1})]
+
 
 BY_NAME = {w.name: w for w in WORKLOADS}
