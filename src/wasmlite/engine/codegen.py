@@ -586,8 +586,16 @@ class _Structured(_Gen):
             self.branch(ins.target, ins.copies, ind + 1)
 
 
+def _conditional(ins: Instr) -> bool:
+    return ins.op.startswith("br_if") or ins.op.startswith("br_unless")
+
+
 class _Dispatch(_Gen):
-    """The fallback: basic blocks under a binary-search dispatch on ``pc``."""
+    """The fallback: extended basic blocks under a binary-search dispatch on ``pc``.
+
+    A block starts at a branch target or after an unconditional transfer; a
+    conditional branch inside a block jumps out (``pc = target; continue``) and
+    its not-taken path runs on in place, without a dispatch."""
 
     def run(self) -> None:
         code = self.ir.code
@@ -595,7 +603,8 @@ class _Dispatch(_Gen):
         leaders = {0}
         for i, ins in enumerate(code):
             if ins.is_branch() or ins.op == "unreachable":
-                leaders.add(i + 1)
+                if not _conditional(ins):
+                    leaders.add(i + 1)
                 leaders.update(t for t in _branch_targets(ins) if 0 <= t < n)
         starts = sorted(x for x in leaders if x < n) or [0]
         self.block_of = {s: k for k, s in enumerate(starts)}
@@ -632,6 +641,12 @@ class _Dispatch(_Gen):
             ins = code[pc]
             if not ins.is_branch():
                 self.straight(ins, out, code[pc + 1] if pc + 1 < hi else None)
+            elif pc < hi - 1:  # a conditional branch out of the middle of the block
+                self.lines.extend(pad + line for line in out)
+                out = []
+                self.lines.append(pad + f"if {self.cond(ins)}:")
+                self.goto(ins.target, ins.copies, ind + 1)
+                self.lines.append(pad + "    continue")
         self.lines.extend(pad + line for line in out)
         last = code[hi - 1] if hi > lo else None
         if last is None or not last.is_branch():
