@@ -224,6 +224,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--no-warm", action="store_true", help="skip the warm-start measurements")
     ap.add_argument("--out", default=None, help="JSON file to write (default under benchmarks/results/)")
     opts = ap.parse_args(argv)
+    sys.path.insert(0, os.path.join(ROOT, "src"))  # this tree's wasmlite assembles the WAT workloads
     opts.reps = opts.reps or (1 if opts.quick else 3)
     opts.budget = opts.budget or (30.0 if opts.quick else 90.0)
 
