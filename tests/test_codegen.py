@@ -11,10 +11,10 @@ from typing import Any, List
 import pytest
 
 from conftest import to_tier1
-from wasmlite import engine
+from wasmlite import engine, syntax
 from wasmlite.engine import cache, codegen, interp
 from wasmlite.errors import Trap
-from wasmlite.runtime import ModuleInstance
+from wasmlite.runtime import HostFunction, ModuleInstance
 from wasmlite.runtime.instantiate import instantiate
 from wasmlite.text import parse_module
 from wasmlite.validate import validate_module
@@ -525,3 +525,24 @@ def test_delayed_masking_agrees_with_tier0(seed: int) -> None:
         args = [[x & mask, y & mask] for x in edges[::3] for y in edges[1::3]]
         args += [[rng.getrandbits(64) & mask, rng.getrandbits(64) & mask] for _ in range(6)]
         both_tiers(wat, f"f{k}", args)
+
+
+def test_host_index_error_is_not_an_out_of_bounds_trap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tier 1 turns an IndexError from its own byte accesses into the trap; one
+    raised by a host function it calls passes through unchanged, as in tier 0."""
+    def host(x: int) -> int:
+        raise IndexError("the host's own")
+
+    wat = """(module (import "env" "h" (func $h (param i32) (result i32))) (memory 1)
+      (func (export "f") (param i32) (result i32)
+        (i32.add (i32.load8_u (local.get 0)) (call $h (local.get 0)))))"""
+    module = parse_module(wat)
+    validate_module(module)
+    for tier in ("0", "1"):
+        monkeypatch.setattr(interp, "TIER", tier)
+        imports = [HostFunction(syntax.FuncType((syntax.I32,), (syntax.I32,)), host, "h")]
+        inst = instantiate(module, imports, engine.call)
+        with pytest.raises(IndexError, match="the host's own"):
+            engine.call(inst.exports["f"], [1])
+        with pytest.raises(Trap, match="out of bounds memory access"):
+            engine.call(inst.exports["f"], [70000])
