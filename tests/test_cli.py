@@ -10,6 +10,8 @@ import pytest
 
 from conftest import REPO
 
+from wasmlite.cli import TRAP_STATUS
+
 EXAMPLE = os.path.join(REPO, "examples", "fib.wat")
 
 
@@ -97,7 +99,7 @@ def test_run_trap_is_reported(tmp_path) -> None:
     wat = tmp_path / "trap.wat"
     wat.write_text('(module (func (export "f") (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0))))')
     r = wasmlite("run", "--invoke", "f", str(wat), "0")
-    assert r.returncode == 1
+    assert r.returncode == TRAP_STATUS
     assert "integer divide by zero" in r.stderr and "Traceback" not in r.stderr
     r = wasmlite("run", "--invoke", "f", str(wat), "-1")
     assert r.returncode == 0 and r.stdout == "0\n"
@@ -129,7 +131,7 @@ def test_trap_backtrace_names_functions(tmp_path, tier) -> None:
     env = dict(os.environ, WASMLITE_TIER=tier, WASMLITE_CACHE_DIR="")
     r = subprocess.run([sys.executable, "-m", "wasmlite", "run", "--invoke", "outer", str(wat), "0"],
                        capture_output=True, text=True, timeout=120, env=env)
-    assert r.returncode == 1
+    assert r.returncode == TRAP_STATUS
     assert "trap: integer divide by zero" in r.stderr
     lines = r.stderr.splitlines()
     at = lines.index("wasm backtrace:")
@@ -137,5 +139,5 @@ def test_trap_backtrace_names_functions(tmp_path, tier) -> None:
                                     "  2: m!outer (function 2)"]
     r = subprocess.run([sys.executable, "-m", "wasmlite", "run", "--invoke", "deep", str(wat)],
                        capture_output=True, text=True, timeout=300, env=env)
-    assert r.returncode == 1 and "call stack exhausted" in r.stderr
+    assert r.returncode == TRAP_STATUS and "call stack exhausted" in r.stderr
     assert "more frames" in r.stderr and "Traceback" not in r.stderr

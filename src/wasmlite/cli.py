@@ -7,11 +7,16 @@ status, never as a Python traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from . import __version__
 from .errors import Trap, WasmError
+
+if TYPE_CHECKING:
+    from . import syntax
+    from .wasi import Wasi, WasiConfig
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -119,43 +124,111 @@ def _show_result(value: object, t: int) -> str:
     return repr(value)
 
 
+TRAP_STATUS = 134 if os.name != "nt" else 3
+"""The wasmtime CLI's exit status after a trap: an abort's (128 + SIGABRT) on Unix."""
+
+
+def _wasi_config(args: argparse.Namespace) -> "WasiConfig":
+    """The WASI setup of ``run``: --dir, --env, the guest's argv and inherited stdio."""
+    from .wasi import INHERIT, WasiConfig
+
+    env = []
+    for item in args.env:
+        name, eq, value = item.partition("=")
+        if not name:
+            raise UsageError(f"--env expects NAME=VALUE, got {item!r}")
+        if not eq:  # --env NAME passes the host's value on, as wasmtime does
+            if name not in os.environ:
+                continue
+            value = os.environ[name]
+        env.append((name, value))
+    config = WasiConfig(argv=[args.file] + args.args, env=env, stdin=INHERIT)
+    for item in args.dir:
+        host, sep, guest = item.partition("::")
+        if not os.path.isdir(host):
+            raise UsageError(f"--dir {item}: {host!r} is not a directory")
+        config.preopen(host, guest if sep else host)
+    return config
+
+
+class UsageError(Exception):
+    """A bad command line: reported in one line, exit status 2."""
+
+
+def _link(module: "syntax.Module", wasi: "Optional[Wasi]") -> list:
+    """The imports of ``module``: WASI functions only."""
+    from . import syntax
+    from .errors import LinkError
+    from .wasi import MODULE
+
+    provided = wasi.imports() if wasi is not None else {}
+    imports = []
+    for imp in module.imports:
+        ext = provided.get(imp.name) if imp.module == MODULE and imp.kind == syntax.EXTERN_FUNC else None
+        if ext is None:
+            what = ("function", "table", "memory", "global")[imp.kind]
+            raise LinkError(f"unknown import: {imp.module}::{imp.name} ({what}) is not defined; "
+                            f"wasmlite run provides only {MODULE} functions")
+        imports.append(ext)
+    return imports
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from . import syntax
     from .engine import call
+    from .errors import ExitError
     from .module import Module
     from .runtime.instantiate import instantiate
+    from .wasi import MODULE, Wasi
 
-    module = Module.from_file(args.file).syntax
-    if module.imports:
-        first = module.imports[0]
-        print(f"wasmlite: {args.file}: imports {first.module}.{first.name}, and wasmlite run cannot "
-              f"provide imports yet (WASI support is coming)", file=sys.stderr)
-        return 1
-    instance = instantiate(module, [], call)
-    name = args.invoke or ("_start" if "_start" in instance.exports else None)
-    if name is None:
-        if args.args:
-            print("wasmlite: arguments given but nothing to invoke (use --invoke NAME)", file=sys.stderr)
-            return 2
-        return 0
-    func = instance.exports.get(name)
-    export_kinds = {e.name: e.kind for e in module.exports}
-    if func is None or export_kinds.get(name) != syntax.EXTERN_FUNC:
-        print(f"wasmlite: {args.file} exports no function named {name!r}", file=sys.stderr)
-        return 1
-    params = func.type.params
-    if len(args.args) != len(params):
-        print(f"wasmlite: {name} takes {len(params)} argument(s) {func.type}, got {len(args.args)}",
-              file=sys.stderr)
+    try:
+        module = Module.from_file(args.file).syntax
+        uses_wasi = any(imp.module == MODULE for imp in module.imports)
+        wasi = Wasi(_wasi_config(args)) if uses_wasi or args.dir or args.env else None
+    except UsageError as exc:
+        print(f"wasmlite: {exc}", file=sys.stderr)
         return 2
     try:
-        values = [_parse_arg(a, t) for a, t in zip(args.args, params)]
-    except ValueError as exc:
-        print(f"wasmlite: bad argument for {name}: {exc}", file=sys.stderr)
-        return 2
-    for value, t in zip(call(func, values), func.type.results):
-        print(_show_result(value, t))
-    return 0
+        instance = instantiate(module, _link(module, wasi), call)
+        if wasi is not None:
+            wasi.bind(instance)
+        name = args.invoke or ("_start" if "_start" in instance.exports else None)
+        if name is None:
+            if args.args:
+                print("wasmlite: arguments given but nothing to invoke (use --invoke NAME)", file=sys.stderr)
+                return 2
+            return 0
+        func = instance.exports.get(name)
+        export_kinds = {e.name: e.kind for e in module.exports}
+        if func is None or export_kinds.get(name) != syntax.EXTERN_FUNC:
+            print(f"wasmlite: {args.file} exports no function named {name!r}", file=sys.stderr)
+            return 1
+        if args.invoke is None and wasi is not None:  # a WASI command: ARGS went to argv
+            call(func, [])
+            return 0
+        params = func.type.params
+        if len(args.args) != len(params):
+            print(f"wasmlite: {name} takes {len(params)} argument(s) {func.type}, got {len(args.args)}",
+                  file=sys.stderr)
+            return 2
+        try:
+            values = [_parse_arg(a, t) for a, t in zip(args.args, params)]
+        except ValueError as exc:
+            print(f"wasmlite: bad argument for {name}: {exc}", file=sys.stderr)
+            return 2
+        results = call(func, values)
+        sys.stdout.flush()
+        for value, t in zip(results, func.type.results):
+            print(_show_result(value, t))
+        return 0
+    except ExitError as exc:
+        return exc.code
+    except Trap as trap:
+        sys.stdout.flush()
+        print(f"wasmlite: trap: {trap}", file=sys.stderr)
+        if trap.frames:
+            print("wasm backtrace:\n" + trap.backtrace(), file=sys.stderr)
+        return TRAP_STATUS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a WebAssembly module, or call one of its exports")
     p.add_argument("--invoke", metavar="NAME", help="the exported function to call (default: _start)")
+    p.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
+                   help="give a WASI guest the host directory HOST, as GUEST (default: HOST)")
+    p.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="set a WASI guest's environment variable (NAME alone: the host's value)")
     p.add_argument("file", metavar="FILE.wasm|FILE.wat")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="arguments for the invoked function, parsed by its parameter types")

@@ -101,3 +101,15 @@ class Trap(WasmError):
         if len(self.frames) > limit:
             lines.append(f"  ... {len(self.frames) - limit} more frames")
         return "\n".join(lines)
+
+
+class ExitError(WasmError):
+    """The guest asked to exit (WASI ``proc_exit``); ``code`` is its exit status.
+
+    Not a trap: it unwinds every wasm frame untouched and is the normal way a WASI
+    program ends with a status.
+    """
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"exited with status {code}")
+        self.code = code
