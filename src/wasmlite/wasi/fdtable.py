@@ -1,7 +1,8 @@
 """The guest's descriptor table: numbers the guest sees, mapped to what they name.
 
-The table is the guest's own: stdio is 0-2, preopens follow, new descriptors take
-the lowest free number (as wasmtime does); a guest can only name what is here, and
+The table is the guest's own: stdio is 0-2, preopens follow, and a new descriptor
+takes the most recently freed number, else one past the highest in use (as
+wasmtime does); a guest can only name what is here, and
 closing one never closes a host descriptor it was not given by ``path_open``.
 Rights are reported the way wasmtime reports them (it does not enforce them beyond
 a descriptor's read/write mode).
@@ -120,11 +121,6 @@ class StdioDescriptor(Descriptor):
         self.pos += len(out)
         return out
 
-    def ready_bytes(self) -> int:
-        if self.source is not None:
-            return len(self.source) - self.pos
-        return 0
-
     def write(self, data: bytes) -> int:
         if self.capture is not None:
             self.capture += data
@@ -145,6 +141,7 @@ class FdTable:
 
     def __init__(self) -> None:
         self.fds: Dict[int, Descriptor] = {}
+        self.free: List[int] = []  # freed numbers, the last one reused first
 
     def get(self, fd: int) -> Descriptor:
         d = self.fds.get(fd)
@@ -153,14 +150,12 @@ class FdTable:
         return d
 
     def add(self, d: Descriptor) -> int:
-        fd = 0
-        while fd in self.fds:
-            fd += 1
+        while self.free and self.free[-1] in self.fds:
+            self.free.pop()
+        fd = self.free.pop() if self.free else max(self.fds, default=-1) + 1
         self.fds[fd] = d
         return fd
 
     def remove(self, fd: int) -> Descriptor:
+        self.free.append(fd)
         return self.fds.pop(fd)
-
-    def numbers(self) -> List[int]:
-        return sorted(self.fds)

@@ -73,10 +73,6 @@ class OpenFile:
     def set_append(self, append: bool) -> None:
         raise NotImplementedError
 
-    def readable_bytes(self) -> int:
-        """Bytes a read would return now (for ``poll_oneoff``)."""
-        raise NotImplementedError
-
     def close(self) -> None:
         raise NotImplementedError
 

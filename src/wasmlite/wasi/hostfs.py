@@ -85,6 +85,8 @@ class HostFile(OpenFile):
         return oscall(os.pread, self.fd, n, offset)
 
     def pwrite(self, data: bytes, offset: int) -> int:
+        if self.append:  # as Linux does for O_APPEND: at the end, the position unmoved
+            offset = self.stat().size
         return oscall(os.pwrite, self.fd, data, offset)
 
     def seek(self, offset: int, whence: int) -> int:
@@ -108,12 +110,6 @@ class HostFile(OpenFile):
 
     def set_append(self, append: bool) -> None:
         self.append = append
-
-    def readable_bytes(self) -> int:
-        try:
-            return max(0, os.fstat(self.fd).st_size - os.lseek(self.fd, 0, os.SEEK_CUR))
-        except OSError:
-            return 0
 
     def close(self) -> None:
         try:

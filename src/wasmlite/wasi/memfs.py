@@ -130,6 +130,8 @@ class MemoryFile(OpenFile):
 
     def pwrite(self, data: bytes, offset: int) -> int:
         buf = self.node.data
+        if self.append:  # as Linux does for O_APPEND: at the end, the position unmoved
+            offset = len(buf)
         if offset > len(buf):
             buf.extend(bytes(offset - len(buf)))
         buf[offset:offset + len(data)] = data
@@ -166,9 +168,6 @@ class MemoryFile(OpenFile):
 
     def set_append(self, append: bool) -> None:
         self.append = append
-
-    def readable_bytes(self) -> int:
-        return max(0, len(self.node.data) - self.pos)
 
     def close(self) -> None:
         pass

@@ -31,10 +31,22 @@ ESCAPE = EPERM
 
 class Resolved(NamedTuple):
     """Where a guest path led: ``path`` from the backend's root; ``must_be_dir`` when
-    the guest path ended in ``/`` or ``.`` (the target must be a directory)."""
+    the guest path ended in ``/`` or ``.`` (the target must be a directory);
+    ``last`` the guest path's last component as written ("" after a final ``/``),
+    which operations on names (rmdir, mkdir, rename) look at."""
 
     path: Path
     must_be_dir: bool
+    last: str
+
+    @property
+    def plain(self) -> bool:
+        """The guest path ends in a name (not ``/``, ``.`` or ``..``)."""
+        return self.last not in ("", ".", "..")
+
+    @property
+    def dotted(self) -> bool:
+        return self.last in (".", "..")
 
 
 def decode(raw: bytes) -> str:
@@ -102,4 +114,4 @@ def resolve(fs: FileSystem, base: Path, path: str, follow: bool) -> Resolved:
         if not last and kind != FILETYPE_DIRECTORY:
             raise WasiErrno(ENOTDIR)
         here.append(name)
-    return Resolved(base + tuple(here), must_be_dir)
+    return Resolved(base + tuple(here), must_be_dir, path.rsplit("/", 1)[-1])

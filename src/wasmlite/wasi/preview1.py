@@ -338,19 +338,21 @@ class Preview1:
         self.mem.set_u32(nwritten, written)
         return 0
 
-    def _positional(self, fd: int) -> FileDescriptor:
+    def _positional(self, fd: int, need_read: bool = False, need_write: bool = False) -> FileDescriptor:
+        """A file descriptor that has a position (stdio has none: ESPIPE, once the
+        descriptor is known to allow the access at all)."""
         d = self.table.get(fd)
-        if isinstance(d, StdioDescriptor):
+        if isinstance(d, (StdioDescriptor, FileDescriptor)):
+            if (need_read and not d.readable) or (need_write and not d.writable):
+                raise WasiErrno(EBADF)
+            if isinstance(d, FileDescriptor):
+                return d
             raise WasiErrno(ESPIPE)
-        if not isinstance(d, FileDescriptor):
-            raise WasiErrno(EBADF)
-        return d
+        raise WasiErrno(EBADF)
 
     @wasi("iiiIi")
     def fd_pread(self, fd: int, iovs: int, count: int, offset: int, nread: int) -> int:
-        f = self._positional(fd)
-        if not f.readable:
-            return EBADF
+        f = self._positional(fd, need_read=True)
         buf, n = self._first_iovec(iovs, count)
         data = f.handle.pread(n, offset) if n else b""
         self.mem.write(buf, data)
@@ -359,9 +361,7 @@ class Preview1:
 
     @wasi("iiiIi")
     def fd_pwrite(self, fd: int, iovs: int, count: int, offset: int, nwritten: int) -> int:
-        f = self._positional(fd)
-        if not f.writable:
-            return EBADF
+        f = self._positional(fd, need_write=True)
         buf, n = self._first_iovec(iovs, count)
         written = f.handle.pwrite(self.mem.read(buf, n), offset) if n else 0
         self.mem.set_u32(nwritten, written)
@@ -424,7 +424,7 @@ class Preview1:
     def fd_filestat_set_size(self, fd: int, size: int) -> int:
         f = self._file(fd)
         if not f.writable:
-            return EBADF
+            return EINVAL  # what ftruncate says on a read-only descriptor
         f.handle.truncate(size)
         return 0
 
@@ -471,15 +471,17 @@ class Preview1:
     @wasi("iii")
     def path_create_directory(self, fd: int, ptr: int, length: int) -> int:
         d, r = self._resolve(fd, ptr, length, False)
-        if r.path == d.path:
-            return EEXIST
+        if r.dotted or r.path == d.path:  # names an existing directory, or nothing
+            return EEXIST if self._exists(d, r.path) else ENOENT
         d.fs.mkdir(r.path)
         return 0
 
     @wasi("iii")
     def path_remove_directory(self, fd: int, ptr: int, length: int) -> int:
         d, r = self._resolve(fd, ptr, length, False)
-        if r.path == d.path:
+        if d.fs.lstat(r.path).filetype != FILETYPE_DIRECTORY:
+            return ENOTDIR
+        if not r.plain:  # wasmtime refuses "dir/", "dir/." and ".."
             return EINVAL
         d.fs.rmdir(r.path)
         return 0
@@ -520,7 +522,9 @@ class Preview1:
     @wasi("iiiiiii")
     def path_link(self, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
                   new_fd: int, new_ptr: int, new_len: int) -> int:
-        od, old = self._resolve(old_fd, old_ptr, old_len, bool(old_flags & LOOKUP_SYMLINK_FOLLOW))
+        if old_flags & LOOKUP_SYMLINK_FOLLOW:
+            return EINVAL  # wasmtime links symlinks themselves only
+        od, old = self._resolve(old_fd, old_ptr, old_len, False)
         nd, new = self._resolve(new_fd, new_ptr, new_len, False)
         s = od.fs.lstat(old.path)
         if s.filetype == FILETYPE_DIRECTORY:
@@ -558,7 +562,7 @@ class Preview1:
         nd, new = self._resolve(new_fd, new_ptr, new_len, False)
         if not od.fs.reaches(nd.fs):
             return EXDEV
-        if old.path == od.path or new.path == nd.path:
+        if old.dotted or new.dotted or old.path == od.path or new.path == nd.path:
             return EBUSY
         s = od.fs.lstat(old.path)
         if s.filetype != FILETYPE_DIRECTORY and (old.must_be_dir or new.must_be_dir):
@@ -570,12 +574,16 @@ class Preview1:
     def path_symlink(self, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len: int) -> int:
         target = self._path(old_ptr, old_len)
         d, r = self._resolve(fd, new_ptr, new_len, False)
+        if not target:
+            return ENOENT
         if target.startswith("/"):
             return paths.ESCAPE
         if r.path == d.path:
             return EEXIST
         if r.must_be_dir:
-            return EEXIST if self._exists(d, r.path) else ENOENT
+            if not self._exists(d, r.path):
+                return ENOENT
+            return EEXIST if d.fs.lstat(r.path).filetype == FILETYPE_DIRECTORY else ENOTDIR
         d.fs.symlink(target, r.path)
         return 0
 
@@ -667,17 +675,11 @@ class Preview1:
         return 0
 
     def _fd_event(self, userdata: int, kind: int, fd: int) -> Tuple[int, int, int, int]:
-        d = self.table.fds.get(fd)
-        if d is None:
-            return userdata, EBADF, kind, 0
-        if isinstance(d, DirDescriptor):
-            return userdata, EBADF, kind, 0
-        if kind == EVENTTYPE_FD_READ:
-            if isinstance(d, FileDescriptor):
-                return userdata, 0, kind, d.handle.readable_bytes()
-            if isinstance(d, StdioDescriptor):
-                return userdata, 0, kind, d.ready_bytes()
-        return userdata, 0, kind, 0
+        """Files and stdio are always ready; wasmtime reports 1 byte for them (a
+        descriptor that is missing or a directory fails the whole call: EBADF)."""
+        if isinstance(self.table.get(fd), DirDescriptor):
+            raise WasiErrno(EBADF)
+        return userdata, 0, kind, 1
 
     # -- sockets: none can exist ---------------------------------------------------------
 

@@ -1,0 +1,268 @@
+"""WASI programs run under wasmlite and under wasmtime must behave the same.
+
+Each program in tests/wasi/programs (C, built by build.sh; the .wasm files are
+committed) prints one line per WASI call with the errno it got. Each runs on its
+own copy of a test tree, preopened as "/", once under wasmtime-py and once under
+``wasmlite run`` (tiers 0 and 1) or in process on an in-memory copy of the tree;
+stdout, stderr, exit status and the resulting tree must be equal. A directory
+``outside`` next to the preopen must come out untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+import pytest
+
+from conftest import REPO
+
+wasmtime = pytest.importorskip("wasmtime")
+
+from wasmlite.engine import call  # noqa: E402
+from wasmlite.errors import ExitError, Trap  # noqa: E402
+from wasmlite.module import Module  # noqa: E402
+from wasmlite.runtime.instantiate import instantiate  # noqa: E402
+from wasmlite.wasi import CAPTURE, MemoryFS, Symlink, Wasi, WasiConfig  # noqa: E402
+
+PROGRAMS = os.path.join(REPO, "tests", "wasi", "programs")
+TRAPPED = "trap"
+
+
+class Case(NamedTuple):
+    args: List[str] = []
+    env: List[Tuple[str, str]] = []
+    stdin: bytes = b""
+
+
+CASES: Dict[str, Case] = {
+    "args_env": Case(["one", "two words", "\u00fcn\u00efcode", ""], [("GREETING", "hi there"), ("EMPTY", ""),
+                                                                     ("EQ", "a=b")]),
+    "clocks_random": Case(),
+    "fd_table": Case(),
+    "file_io": Case(),
+    "dirs": Case(),
+    "links": Case(),
+    "poll": Case(),
+    "sockets": Case(),
+    "stdio": Case(stdin=b"first line\nsecond line\n" + bytes(range(65, 91)) * 10),
+    "exit_deep": Case(["3"]),
+    "trap": Case(),
+    "escape": Case(),
+}
+
+
+def test_every_program_has_a_case() -> None:
+    sources = sorted(f[:-2] for f in os.listdir(PROGRAMS) if f.endswith(".c"))
+    assert sources == sorted(CASES)
+    for name in sources:
+        assert os.path.exists(os.path.join(PROGRAMS, name + ".wasm")), f"{name}.wasm not built (build.sh)"
+
+
+# -- the test tree --------------------------------------------------------------------
+
+TREE = {
+    "hello.txt": b"Hello, WASI!\n",
+    "data.bin": bytes(range(256)),
+    "sub": {"a.txt": b"aaa", "b.txt": b"bbbb", "nested": {"c.txt": b"c"}},
+    "empty": {},
+    "link_to_hello": Symlink("hello.txt"),
+    "link_to_sub": Symlink("sub"),
+    "dangling": Symlink("nowhere"),
+    "loop1": Symlink("loop2"),
+    "loop2": Symlink("loop1"),
+    "self": Symlink("self"),
+    "esc_rel": Symlink("../outside/secret.txt"),
+    "esc_dir": Symlink("../outside"),
+    "esc_mid": Symlink(".."),
+    "esc_dangling": Symlink("../outside/none.txt"),
+}
+"""The preopen's contents; sub also gets esc_up -> .. and esc_up2 -> ../.., and
+esc_abs is an absolute link to the secret (both made in ``make_tree``)."""
+
+
+def _build(path: str, tree: dict) -> None:
+    os.makedirs(path, exist_ok=True)
+    for name, value in tree.items():
+        target = os.path.join(path, name)
+        if isinstance(value, Symlink):
+            os.symlink(value.target, target)
+        elif isinstance(value, dict):
+            _build(target, value)
+        else:
+            with open(target, "wb") as f:
+                f.write(value)
+
+
+def memory_tree() -> dict:
+    tree = dict(TREE)
+    tree["sub"] = dict(TREE["sub"], esc_up=Symlink(".."), esc_up2=Symlink("../.."))  # type: ignore[arg-type]
+    tree["esc_abs"] = Symlink("/outside/secret.txt")
+    return tree
+
+
+def make_tree(base: str) -> str:
+    """base/root (the preopen) and base/outside/secret.txt; returns the root."""
+    root = os.path.join(base, "root")
+    outside = os.path.join(base, "outside")
+    _build(outside, {"secret.txt": b"top secret\n", "deeper": {"x": b"x"}})
+    tree = memory_tree()
+    tree["esc_abs"] = Symlink(os.path.join(outside, "secret.txt"))
+    _build(root, tree)
+    return root
+
+
+def snapshot(path: str, times: bool = False) -> dict:
+    """A directory tree as data: files' bytes, symlinks' targets, subdirectories."""
+    out: dict = {}
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        st = os.lstat(full)
+        if os.path.islink(full):
+            target = os.readlink(full)
+            out[name] = ("link", "<outside>" if target.startswith("/") else target)
+        elif os.path.isdir(full):
+            out[name] = snapshot(full, times)
+        else:
+            with open(full, "rb") as f:
+                out[name] = ("file", f.read())
+        if times:
+            out[name] = (out[name], st.st_mtime_ns, st.st_ctime_ns)
+    return out
+
+
+def memory_snapshot(tree: dict) -> dict:
+    out: dict = {}
+    for name, value in sorted(tree.items()):
+        if isinstance(value, Symlink):
+            out[name] = ("link", "<outside>" if value.target.startswith("/") else value.target)
+        elif isinstance(value, dict):
+            out[name] = memory_snapshot(value)
+        else:
+            out[name] = ("file", bytes(value))
+    return out
+
+
+# -- running ----------------------------------------------------------------------------
+
+class Result(NamedTuple):
+    status: object  # exit code, or TRAPPED
+    stdout: bytes
+    stderr: bytes
+
+
+def run_wasmtime(name: str, case: Case, root: str, work: str) -> Result:
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    config = wasmtime.WasiConfig()
+    config.argv = [name + ".wasm"] + case.args
+    config.env = case.env
+    config.preopen_dir(root, "/")
+    paths = {s: os.path.join(work, f"wasmtime.{s}") for s in ("stdin", "stdout", "stderr")}
+    with open(paths["stdin"], "wb") as f:
+        f.write(case.stdin)
+    config.stdin_file = paths["stdin"]
+    config.stdout_file = paths["stdout"]
+    config.stderr_file = paths["stderr"]
+    store.set_wasi(config)
+    module = wasmtime.Module.from_file(engine, os.path.join(PROGRAMS, name + ".wasm"))
+    instance = linker.instantiate(store, module)
+    status: object = 0
+    try:
+        instance.exports(store)["_start"](store)
+    except wasmtime.ExitTrap as exc:
+        status = exc.code
+    except (wasmtime.Trap, wasmtime.WasmtimeError):
+        status = TRAPPED
+    with open(paths["stdout"], "rb") as f, open(paths["stderr"], "rb") as g:
+        return Result(status, f.read(), g.read())
+
+
+def run_cli(name: str, case: Case, root: str, tier: str) -> Result:
+    cmd = [sys.executable, "-m", "wasmlite", "run", "--dir", root + "::/"]
+    for k, v in case.env:
+        cmd += ["--env", f"{k}={v}"]
+    cmd += [name + ".wasm", *case.args]  # argv[0] as wasmtime-py is given it
+    env = dict(os.environ, WASMLITE_TIER=tier, WASMLITE_CACHE_DIR="")
+    r = subprocess.run(cmd, input=case.stdin, capture_output=True, timeout=300, env=env, cwd=PROGRAMS)
+    stderr = r.stderr
+    status: object = r.returncode
+    if b"wasmlite: trap:" in stderr:
+        assert r.returncode == 134, r.returncode
+        status = TRAPPED
+        stderr = stderr[:stderr.index(b"wasmlite: trap:")]
+    assert b"Traceback" not in stderr, stderr.decode()
+    return Result(status, r.stdout, stderr)
+
+
+def run_in_memory(name: str, case: Case, fs: MemoryFS) -> Result:
+    config = WasiConfig(argv=[name + ".wasm"] + case.args, env=case.env, preopens=[("/", fs)],
+                        stdin=case.stdin, stdout=CAPTURE, stderr=CAPTURE)
+    wasi = Wasi(config)
+    module = Module.from_file(os.path.join(PROGRAMS, name + ".wasm")).syntax
+    instance = instantiate(module, [wasi.imports()[imp.name] for imp in module.imports], call)
+    wasi.bind(instance)
+    status: object = 0
+    try:
+        call(instance.exports["_start"], [])
+    except ExitError as exc:
+        status = exc.code
+    except Trap:
+        status = TRAPPED
+    return Result(status, wasi.stdout_bytes(), wasi.stderr_bytes())
+
+
+def _compare(ours: Result, theirs: Result) -> None:
+    assert ours.stdout.decode(errors="replace").splitlines() == theirs.stdout.decode(errors="replace").splitlines()
+    assert ours.stderr == theirs.stderr
+    assert ours.status == theirs.status
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Tuple[Result, dict, dict]]:
+    """Each program's wasmtime run: result, resulting tree, and the untouched outside."""
+    out = {}
+    for name, case in CASES.items():
+        work = str(tmp_path_factory.mktemp(f"wasmtime-{name}"))
+        root = make_tree(work)
+        outside_before = snapshot(os.path.join(work, "outside"), times=True)
+        result = run_wasmtime(name, case, root, work)
+        assert snapshot(os.path.join(work, "outside"), times=True) == outside_before
+        out[name] = (result, snapshot(root), outside_before)
+    return out
+
+
+@pytest.mark.parametrize("tier", ["0", "1"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_program_matches_wasmtime(name: str, tier: str, reference, tmp_path) -> None:
+    theirs, their_tree, _ = reference[name]
+    root = make_tree(str(tmp_path))
+    outside = os.path.join(str(tmp_path), "outside")
+    before = snapshot(outside, times=True)
+    ours = run_cli(name, CASES[name], root, tier)
+    _compare(ours, theirs)
+    assert snapshot(root) == their_tree
+    assert snapshot(outside, times=True) == before, "something outside the preopen changed"
+    assert sorted(os.listdir(str(tmp_path))) == ["outside", "root"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_program_on_memory_fs_matches_wasmtime(name: str, reference) -> None:
+    theirs, their_tree, _ = reference[name]
+    fs = MemoryFS(memory_tree())
+    ours = run_in_memory(name, CASES[name], fs)
+    _compare(ours, theirs)
+    assert memory_snapshot(fs.to_dict()) == their_tree
+
+
+def test_escape_program_refuses_every_route(reference) -> None:
+    """Not only equal to wasmtime: the escape program reads nothing from outside."""
+    result, tree, _ = reference["escape"]
+    assert b"top secret" not in result.stdout
+    assert result.stdout.count(b"-> 63") >= 30  # EPERM, wasmtime's escape errno
+    assert "stolen.txt" not in str(tree) and "hard.txt" not in str(tree)
