@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Tuple
 
 import pytest
 
@@ -64,7 +64,7 @@ def test_every_program_has_a_case() -> None:
 
 # -- the test tree --------------------------------------------------------------------
 
-TREE = {
+TREE: Dict[str, Any] = {
     "hello.txt": b"Hello, WASI!\n",
     "data.bin": bytes(range(256)),
     "sub": {"a.txt": b"aaa", "b.txt": b"bbbb", "nested": {"c.txt": b"c"}},
@@ -99,7 +99,7 @@ def _build(path: str, tree: dict) -> None:
 
 def memory_tree() -> dict:
     tree = dict(TREE)
-    tree["sub"] = dict(TREE["sub"], esc_up=Symlink(".."), esc_up2=Symlink("../.."))  # type: ignore[arg-type]
+    tree["sub"] = dict(TREE["sub"], esc_up=Symlink(".."), esc_up2=Symlink("../.."))
     tree["esc_abs"] = Symlink("/outside/secret.txt")
     return tree
 

@@ -124,9 +124,11 @@ class Preview1:
 
     @staticmethod
     def _stdin(config: WasiConfig) -> StdioDescriptor:
+        if isinstance(config.stdin, (bytes, bytearray)):
+            return StdioDescriptor(0, source=bytes(config.stdin))
         if config.stdin == INHERIT:
             return StdioDescriptor(0, stream=inherited(0))
-        return StdioDescriptor(0, source=bytes(config.stdin or b""))
+        return StdioDescriptor(0, source=b"")
 
     # -- descriptor lookups --------------------------------------------------------
 
@@ -221,6 +223,7 @@ class Preview1:
 
     @wasi("ii")
     def random_get(self, buf: int, length: int) -> int:
+        self.mem.check(buf, length)
         self.mem.write(buf, os.urandom(length))
         return 0
 

@@ -1,0 +1,20 @@
+;; A WASI program: prints the file greeting.txt of its first preopened directory.
+(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "greeting.txt")
+  (func (export "_start")
+    ;; open it read-only (rights: fd_read) from descriptor 3; the new descriptor goes to address 0
+    (if (call $path_open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 12)
+                         (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 0))
+      (then (call $proc_exit (i32.const 1))))
+    ;; one iovec at 32: up to 200 bytes at 64; the count read goes to 40
+    (i32.store (i32.const 32) (i32.const 64))
+    (i32.store (i32.const 36) (i32.const 200))
+    (drop (call $fd_read (i32.load (i32.const 0)) (i32.const 32) (i32.const 1) (i32.const 40)))
+    (i32.store (i32.const 36) (i32.load (i32.const 40)))
+    (drop (call $fd_write (i32.const 1) (i32.const 32) (i32.const 1) (i32.const 40)))))
