@@ -9,6 +9,7 @@ inside the root. Host errors become WASI errnos.
 from __future__ import annotations
 
 import os
+import platform
 import stat as st
 import time
 from typing import Callable, List, TypeVar
@@ -28,6 +29,10 @@ from .constants import (
 from .fs import DirEntry, FileSystem, OpenFile, Path, Stat, Time
 
 T = TypeVar("T")
+
+_LINK_NOFOLLOW = {} if platform.python_implementation() == "PyPy" else {"follow_symlinks": False}
+"""How to hard-link a symlink itself: PyPy's ``os.link`` refuses ``follow_symlinks=False``
+(EINVAL) but its plain form does not follow; CPython's plain form follows."""
 
 
 def oscall(fn: Callable[..., T], *args: object, **kw: object) -> T:
@@ -177,7 +182,7 @@ class HostFileSystem(FileSystem):
 
     def link(self, old: Path, to: FileSystem, new: Path) -> None:
         assert isinstance(to, HostFileSystem)
-        oscall(os.link, self.host(old), to.host(new), follow_symlinks=False)
+        oscall(os.link, self.host(old), to.host(new), **_LINK_NOFOLLOW)
 
     def symlink(self, target: str, path: Path) -> None:
         oscall(os.symlink, target, self.host(path))
