@@ -225,6 +225,19 @@ def test_guest_descriptors_are_its_own(tmp_path: Any) -> None:
         os.close(host_fd)
 
 
+def test_close_releases_host_files(tmp_path: Any) -> None:
+    (tmp_path / "f").write_bytes(b"x")
+    guest = Guest(WasiConfig(preopens=[("/", str(tmp_path))]))
+    errno, fd = guest.open("f", rights=2)
+    assert errno == 0
+    host_fd = guest.wasi.state.table.fds[fd].handle.fd  # type: ignore[attr-defined]
+    os.fstat(host_fd)
+    guest.wasi.close()
+    with pytest.raises(OSError):
+        os.fstat(host_fd)
+    assert guest.fn["fd_fdstat_get"](fd, 0) == EBADF
+
+
 def test_bad_guest_pointers_are_efault(sandbox: Guest) -> None:
     efault = 21
     assert sandbox.fn["path_open"](ROOT, 0, 65530, 100, 0, 0, 0, 0, 0) == efault

@@ -214,6 +214,8 @@ def run_in_memory(name: str, case: Case, fs: MemoryFS) -> Result:
         status = exc.code
     except Trap:
         status = TRAPPED
+    finally:
+        wasi.close()
     return Result(status, wasi.stdout_bytes(), wasi.stderr_bytes())
 
 

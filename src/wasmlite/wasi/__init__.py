@@ -74,6 +74,10 @@ class Wasi:
     def bind_memory(self, memory: MemoryInstance) -> None:
         self.state.mem = GuestMemory(memory.data)
 
+    def close(self) -> None:
+        """Close the host files the guest left open (the instance is done with WASI)."""
+        self.state.close()
+
     def stdout_bytes(self) -> bytes:
         """What the guest wrote to stdout, when the config captures it."""
         return self._captured(1)

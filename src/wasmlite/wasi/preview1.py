@@ -130,6 +130,14 @@ class Preview1:
             return StdioDescriptor(0, stream=inherited(0))
         return StdioDescriptor(0, source=b"")
 
+    def close(self) -> None:
+        """Close every descriptor the guest still holds (host files among them)."""
+        for fd in list(self.table.fds):
+            try:
+                self.table.remove(fd).close()
+            except WasiErrno:
+                pass
+
     # -- descriptor lookups --------------------------------------------------------
 
     def _file(self, fd: int) -> FileDescriptor:
@@ -251,12 +259,11 @@ class Preview1:
 
     @wasi("ii")
     def fd_renumber(self, fd: int, to: int) -> int:
-        d = self.table.get(fd)
+        self.table.get(fd)
         self.table.get(to)
         if fd != to:
             self.table.remove(to).close()
             self.table.fds[to] = self.table.remove(fd)
-        del d
         return 0
 
     @wasi("ii")
