@@ -62,6 +62,17 @@ def test_every_program_has_a_case() -> None:
         assert os.path.exists(os.path.join(PROGRAMS, name + ".wasm")), f"{name}.wasm not built (build.sh)"
 
 
+def test_programs_cover_every_function() -> None:
+    """Together the programs import (and call) all 46 preview1 functions."""
+    from wasmlite.wasi.preview1 import SIGNATURES
+
+    used = set()
+    for name in CASES:
+        module = Module.from_file(os.path.join(PROGRAMS, name + ".wasm")).syntax
+        used |= {imp.name for imp in module.imports if imp.module == "wasi_snapshot_preview1"}
+    assert used == set(SIGNATURES) and len(used) == 46
+
+
 # -- the test tree --------------------------------------------------------------------
 
 TREE: Dict[str, Any] = {
