@@ -20,7 +20,7 @@ from conftest import REPO
 from wasmlite import syntax
 from wasmlite.cli import TRAP_STATUS
 from wasmlite.engine import call, interp
-from wasmlite.errors import ExitError, WasmError
+from wasmlite.errors import ExitError, Trap, WasmError
 from wasmlite.module import Module
 from wasmlite.runtime.instantiate import instantiate
 from wasmlite.runtime.objects import MemoryInstance
@@ -238,11 +238,39 @@ def test_close_releases_host_files(tmp_path: Any) -> None:
     assert guest.fn["fd_fdstat_get"](fd, 0) == EBADF
 
 
-def test_bad_guest_pointers_are_efault(sandbox: Guest) -> None:
-    efault = 21
-    assert sandbox.fn["path_open"](ROOT, 0, 65530, 100, 0, 0, 0, 0, 0) == efault
-    assert sandbox.fn["fd_fdstat_get"](ROOT, 65536 - 8) == efault
-    assert sandbox.fn["args_sizes_get"](0, 70000) == efault
+def test_bad_guest_pointers_trap(sandbox: Guest) -> None:
+    """wasmtime traps on a guest pointer out of bounds (it does not return EFAULT)."""
+    for name, args in [("path_open", (ROOT, 0, 65530, 100, 0, 0, 0, 0, 0)),
+                       ("fd_fdstat_get", (ROOT, 65536 - 8)), ("args_sizes_get", (0, 70000)),
+                       ("random_get", (65000, 1000)), ("fd_write", (1, 65532, 1, 0))]:
+        with pytest.raises(Trap, match="pointer out of bounds"):
+            sandbox.fn[name](*args)
+
+
+def test_values_outside_enum_and_flags_types_trap(sandbox: Guest) -> None:
+    for name, args, what in [("fd_seek", (ROOT, 0, 3, 0), "enum value Whence"),
+                             ("clock_time_get", (4, 0, 0), "enum value Clockid"),
+                             ("fd_advise", (ROOT, 0, 0, 6), "enum value Advice"),
+                             ("path_open", (ROOT, 2, 0, 1, 0, 0, 0, 0, 0), "flag value Lookupflags"),
+                             ("path_open", (ROOT, 0, 0, 1, 16, 0, 0, 0, 0), "flag value Oflags"),
+                             ("path_open", (ROOT, 0, 0, 1, 0, 1 << 30, 0, 0, 0), "flag value Rights"),
+                             ("fd_fdstat_set_flags", (ROOT, 32), "flag value Fdflags"),
+                             ("fd_filestat_set_times", (ROOT, 0, 0, 16), "flag value Fstflags")]:
+        with pytest.raises(Trap, match="invalid " + what):
+            sandbox.fn[name](*args)
+
+
+def test_poll_rejects_bad_subscriptions_with_einval(sandbox: Guest) -> None:
+    """Subscriptions are read from memory: there wasmtime answers EINVAL, not a trap."""
+    poll = sandbox.fn["poll_oneoff"]
+    assert poll(1024, 2048, 0, 0) == EINVAL
+    for tag, clock_id, flags in [(3, 0, 0), (0, 2, 0), (0, 7, 0), (0, 1, 2)]:
+        sub = bytearray(48)
+        sub[8] = tag
+        sub[16:20] = clock_id.to_bytes(4, "little")
+        sub[40:42] = flags.to_bytes(2, "little")
+        sandbox.mem.data[1024:1072] = sub
+        assert poll(1024, 2048, 1, 0) == EINVAL, (tag, clock_id, flags)
 
 
 def test_invalid_utf8_path(sandbox: Guest) -> None:

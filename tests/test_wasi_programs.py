@@ -51,6 +51,8 @@ CASES: Dict[str, Case] = {
     "stdio": Case(stdin=b"first line\nsecond line\n" + bytes(range(65, 91)) * 10),
     "exit_deep": Case(["3"]),
     "trap": Case(),
+    "trap_pointer": Case(),
+    "edges": Case(),
     "escape": Case(),
 }
 

@@ -23,7 +23,7 @@ from .config import CAPTURE, INHERIT, WasiConfig
 from .constants import WasiErrno, from_oserror
 from .guestmem import GuestMemory
 from .memfs import MemoryFS, Symlink
-from .preview1 import SIGNATURES, Preview1
+from .preview1 import CHECKS, SIGNATURES, Preview1
 
 MODULE = "wasi_snapshot_preview1"
 
@@ -36,8 +36,11 @@ def _host_function(state: Preview1, name: str, params: str) -> HostFunction:
     method = getattr(state, name)
     results = () if name == "proc_exit" else (syntax.I32,)
     ftype = syntax.FuncType(tuple(_TYPES[p] for p in params), results)
+    checks = sorted(CHECKS[name].items())
 
     def call(*args: int) -> Any:
+        for index, kind in checks:
+            kind.check(args[index])
         try:
             return method(*args)
         except WasiErrno as exc:

@@ -7,7 +7,9 @@ Values come from the preview1 witx; one table each, named as the witx names them
 from __future__ import annotations
 
 import errno as _host_errno
-from typing import Dict
+from typing import Dict, NamedTuple
+
+from ..errors import Trap
 
 ERRNO_NAMES = (
     "SUCCESS 2BIG ACCES ADDRINUSE ADDRNOTAVAIL AFNOSUPPORT AGAIN ALREADY BADF BADMSG BUSY "
@@ -71,6 +73,21 @@ def from_oserror(exc: OSError) -> int:
     return HOST_ERRNO.get(exc.errno or 0, EIO)
 
 
+class Kind(NamedTuple):
+    """An enum (values below ``limit``) or flags (bits within ``limit``) type of the witx."""
+
+    name: str
+    limit: int
+    is_enum: bool
+
+    def check(self, value: int) -> None:
+        if (value >= self.limit) if self.is_enum else (value & ~self.limit):
+            raise self.trap()
+
+    def trap(self) -> Trap:
+        return Trap(f"invalid {'enum' if self.is_enum else 'flag'} value {self.name}")
+
+
 # filetype
 FILETYPE_UNKNOWN = 0
 FILETYPE_BLOCK_DEVICE = 1
@@ -122,6 +139,19 @@ EVENTTYPE_CLOCK, EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE = 0, 1, 2
 SUBCLOCKFLAGS_ABSTIME = 1
 
 PREOPENTYPE_DIR = 0
+
+CLOCKID = Kind("Clockid", 4, True)
+WHENCE = Kind("Whence", 3, True)
+ADVICE = Kind("Advice", 6, True)
+SIGNAL = Kind("Signal", 31, True)
+FDFLAGS = Kind("Fdflags", 0x1F, False)
+OFLAGS = Kind("Oflags", 0xF, False)
+LOOKUPFLAGS = Kind("Lookupflags", 0x1, False)
+FSTFLAGS = Kind("Fstflags", 0xF, False)
+RIGHTS = Kind("Rights", RIGHTS_ALL, False)
+RIFLAGS = Kind("Riflags", 0x3, False)
+SIFLAGS = Kind("Siflags", 0x0, False)
+SDFLAGS = Kind("Sdflags", 0x3, False)
 
 # byte layouts (wasm32, little-endian)
 FILESTAT_SIZE = 64  # dev u64, ino u64, filetype u8 @16, nlink u64 @24, size @32, atim @40, mtim @48, ctim @56

@@ -37,7 +37,11 @@ class DirEntry(NamedTuple):
 
 
 class OpenFile:
-    """An open regular file (or other non-directory) with a position."""
+    """An open regular file (or other non-directory). ``pos`` is its position, kept
+    here rather than by the host (as wasmtime keeps it): any u64 is a position, and
+    reads and writes go to it."""
+
+    pos = 0
 
     def read(self, n: int) -> bytes:
         raise NotImplementedError
@@ -49,10 +53,6 @@ class OpenFile:
         raise NotImplementedError
 
     def pwrite(self, data: bytes, offset: int) -> int:
-        raise NotImplementedError
-
-    def seek(self, offset: int, whence: int) -> int:
-        """Move the position (``whence`` as ``os.SEEK_*``); the new position."""
         raise NotImplementedError
 
     def stat(self) -> Stat:

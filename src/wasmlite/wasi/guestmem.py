@@ -1,7 +1,7 @@
 """Reading and writing the guest's linear memory from WASI functions.
 
-Every access is bounds-checked and fails with EFAULT, as wasmtime reports a bad
-guest pointer; nothing keeps a memoryview (it would block ``memory.grow``).
+Every access is bounds-checked; a pointer out of bounds traps, as it does in
+wasmtime. Nothing keeps a memoryview (it would block ``memory.grow``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import struct
 from typing import List, Tuple
 
-from .constants import EFAULT, IOVEC_SIZE, WasiErrno
+from ..errors import Trap
+from .constants import IOVEC_SIZE
 
 _U8 = struct.Struct("<B")
 _U16 = struct.Struct("<H")
@@ -28,7 +29,7 @@ class GuestMemory:
 
     def check(self, addr: int, size: int) -> None:
         if addr + size > len(self.data):
-            raise WasiErrno(EFAULT)
+            raise Trap(f"pointer out of bounds: {size} bytes at {addr:#x}")
 
     def read(self, addr: int, size: int) -> bytes:
         self.check(addr, size)

@@ -72,19 +72,24 @@ def _times(old: Stat, atime: Time, mtime: Time) -> "tuple[int, int]":
 
 
 class HostFile(OpenFile):
-    """A host file descriptor; append mode is emulated so it can be switched at will."""
+    """A host file descriptor, read and written at our own position; append mode is
+    emulated so it can be switched at will."""
 
     def __init__(self, fd: int, append: bool) -> None:
         self.fd = fd
         self.append = append
 
     def read(self, n: int) -> bytes:
-        return oscall(os.read, self.fd, n)
+        data = oscall(os.pread, self.fd, n, self.pos)
+        self.pos += len(data)
+        return data
 
     def write(self, data: bytes) -> int:
         if self.append:
-            oscall(os.lseek, self.fd, 0, os.SEEK_END)
-        return oscall(os.write, self.fd, data)
+            self.pos = self.stat().size
+        n = oscall(os.pwrite, self.fd, data, self.pos)
+        self.pos += n
+        return n
 
     def pread(self, n: int, offset: int) -> bytes:
         return oscall(os.pread, self.fd, n, offset)
@@ -93,9 +98,6 @@ class HostFile(OpenFile):
         if self.append:  # as Linux does for O_APPEND: at the end, the position unmoved
             offset = self.stat().size
         return oscall(os.pwrite, self.fd, data, offset)
-
-    def seek(self, offset: int, whence: int) -> int:
-        return oscall(os.lseek, self.fd, offset, whence)
 
     def stat(self) -> Stat:
         return stat_of(oscall(os.fstat, self.fd))

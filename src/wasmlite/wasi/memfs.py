@@ -16,6 +16,7 @@ from typing import Dict, List, Mapping, Optional, Union
 from .constants import (
     EBUSY,
     EEXIST,
+    EFBIG,
     EINVAL,
     EISDIR,
     ENOENT,
@@ -30,6 +31,8 @@ from .constants import (
 from .fs import DirEntry, FileSystem, OpenFile, Path, Stat, Time
 
 _DEV = 0x7A5E  # the device number every in-memory file reports
+MAX_FILE_SIZE = 1 << 32
+"""Writes or sizes past this fail with EFBIG rather than exhausting the host's memory."""
 _inodes = itertools.count(1)
 
 
@@ -109,7 +112,6 @@ class MemoryFile(OpenFile):
 
     def __init__(self, node: File, append: bool) -> None:
         self.node = node
-        self.pos = 0
         self.append = append
 
     def read(self, n: int) -> bytes:
@@ -132,23 +134,22 @@ class MemoryFile(OpenFile):
         buf = self.node.data
         if self.append:  # as Linux does for O_APPEND: at the end, the position unmoved
             offset = len(buf)
+        if offset + len(data) > MAX_FILE_SIZE:
+            raise WasiErrno(EFBIG)
         if offset > len(buf):
             buf.extend(bytes(offset - len(buf)))
         buf[offset:offset + len(data)] = data
         self.node.touch()
         return len(data)
 
-    def seek(self, offset: int, whence: int) -> int:
-        base = (0, self.pos, len(self.node.data))[whence]
-        if base + offset < 0:
-            raise WasiErrno(EINVAL)
-        self.pos = base + offset
-        return self.pos
-
     def stat(self) -> Stat:
         return self.node.stat()
 
     def truncate(self, size: int) -> None:
+        if size >= 1 << 63:
+            raise WasiErrno(EINVAL)  # a negative off_t, to the host
+        if size > MAX_FILE_SIZE:
+            raise WasiErrno(EFBIG)
         buf = self.node.data
         if size < len(buf):
             del buf[size:]

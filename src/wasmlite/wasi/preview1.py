@@ -16,7 +16,20 @@ from ..errors import ExitError, Trap
 from . import paths
 from .config import CAPTURE, INHERIT, WasiConfig
 from .constants import (
+    ADVICE,
+    CLOCKID,
     DIRENT_SIZE,
+    FDFLAGS,
+    FSTFLAGS,
+    LOOKUPFLAGS,
+    OFLAGS,
+    RIFLAGS,
+    RIGHTS,
+    SDFLAGS,
+    SIFLAGS,
+    SIGNAL,
+    WHENCE,
+    Kind,
     EBADF,
     EBUSY,
     EEXIST,
@@ -71,25 +84,26 @@ SIGNATURES: Dict[str, str] = {}
 """Function name -> parameter types ("i" i32, "I" i64); every result is one i32
 (errno) except proc_exit's, which has none."""
 
+CHECKS: Dict[str, Dict[int, Kind]] = {}
+"""Function name -> {parameter index: its enum or flags type}: values outside the
+type trap before the call, as wasmtime's argument conversion does."""
+
 _SYNC_FLAGS = FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC
 _WRITE_RIGHTS = RIGHT["fd_write"]
 _READ_RIGHTS = RIGHT["fd_read"] | RIGHT["fd_readdir"]
-_SEEK_WHENCE = (os.SEEK_SET, os.SEEK_CUR, os.SEEK_END)
 _NS = 1_000_000_000
 
 
-def wasi(params: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
-    """Register a method as the WASI function of its name with these parameter types."""
+def wasi(params: str, **checks: Kind) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Register a method as the WASI function of its name with these parameter types;
+    ``checks`` names parameters (``p0``, ``p1``...) of enum or flags types."""
 
     def register(fn: Callable[..., int]) -> Callable[..., int]:
         SIGNATURES[fn.__name__] = params
+        CHECKS[fn.__name__] = {int(k[1:]): kind for k, kind in checks.items()}
         return fn
 
     return register
-
-
-def bad_enum(what: str) -> Trap:
-    return Trap(f"invalid enum value {what}")
 
 
 def _signed64(v: int) -> int:
@@ -216,15 +230,15 @@ class Preview1:
             return time.monotonic_ns
         if clock_id in (2, 3):
             raise WasiErrno(EBADF)  # wasmtime offers no CPU-time clocks
-        raise bad_enum("Clockid")
+        raise CLOCKID.trap()
 
-    @wasi("ii")
+    @wasi("ii", p0=CLOCKID)
     def clock_res_get(self, clock_id: int, res: int) -> int:
         self._clock(clock_id)
         self.mem.set_u64(res, 1)
         return 0
 
-    @wasi("iIi")
+    @wasi("iIi", p0=CLOCKID)
     def clock_time_get(self, clock_id: int, precision: int, out: int) -> int:
         self.mem.set_u64(out, self._clock(clock_id)())
         return 0
@@ -241,7 +255,7 @@ class Preview1:
     def proc_exit(self, code: int) -> int:
         raise ExitError(code)
 
-    @wasi("i")
+    @wasi("i", p0=SIGNAL)
     def proc_raise(self, sig: int) -> int:
         return ENOTSUP
 
@@ -277,7 +291,7 @@ class Preview1:
         self.mem.set_u64(out + 16, inheriting)
         return 0
 
-    @wasi("ii")
+    @wasi("ii", p1=FDFLAGS)
     def fd_fdstat_set_flags(self, fd: int, flags: int) -> int:
         f = self._file(fd)
         if flags & _SYNC_FLAGS:
@@ -286,7 +300,7 @@ class Preview1:
         f.handle.set_append(bool(flags & FDFLAGS_APPEND))
         return 0
 
-    @wasi("iII")
+    @wasi("iII", p1=RIGHTS, p2=RIGHTS)
     def fd_fdstat_set_rights(self, fd: int, base: int, inheriting: int) -> int:
         self.table.get(fd)
         return ENOTSUP
@@ -377,27 +391,24 @@ class Preview1:
         self.mem.set_u32(nwritten, written)
         return 0
 
-    @wasi("iIii")
+    @wasi("iIii", p2=WHENCE)
     def fd_seek(self, fd: int, offset: int, whence: int, out: int) -> int:
-        if whence > 2:
-            raise bad_enum("Whence")
         f = self._positional(fd)
-        base = {0: 0, 1: f.handle.seek(0, os.SEEK_CUR), 2: f.handle.stat().size}[whence]
+        base = (0, f.handle.pos, f.handle.stat().size)[whence]
         target = base + _signed64(offset)
-        if target < 0:
+        if not 0 <= target < 1 << 64:
             return EINVAL
-        self.mem.set_u64(out, f.handle.seek(target, os.SEEK_SET))
+        f.handle.pos = target
+        self.mem.set_u64(out, target)
         return 0
 
     @wasi("ii")
     def fd_tell(self, fd: int, out: int) -> int:
-        self.mem.set_u64(out, self._positional(fd).handle.seek(0, os.SEEK_CUR))
+        self.mem.set_u64(out, self._positional(fd).handle.pos)
         return 0
 
-    @wasi("iIIi")
+    @wasi("iIIi", p3=ADVICE)
     def fd_advise(self, fd: int, offset: int, length: int, advice: int) -> int:
-        if advice > 5:
-            raise bad_enum("Advice")
         self._file(fd)
         return 0
 
@@ -438,7 +449,7 @@ class Preview1:
         f.handle.truncate(size)
         return 0
 
-    @wasi("iIIi")
+    @wasi("iIIi", p3=FSTFLAGS)
     def fd_filestat_set_times(self, fd: int, atim: int, mtim: int, fst: int) -> int:
         d = self.table.get(fd)
         a, m = _times(atim, mtim, fst)
@@ -509,7 +520,7 @@ class Preview1:
         d.fs.unlink(r.path)
         return 0
 
-    @wasi("iiiii")
+    @wasi("iiiii", p1=LOOKUPFLAGS)
     def path_filestat_get(self, fd: int, flags: int, ptr: int, length: int, out: int) -> int:
         d, r = self._resolve(fd, ptr, length, bool(flags & LOOKUP_SYMLINK_FOLLOW))
         s = d.fs.lstat(r.path)
@@ -518,7 +529,7 @@ class Preview1:
         self._write_filestat(out, s)
         return 0
 
-    @wasi("iiiiIIi")
+    @wasi("iiiiIIi", p1=LOOKUPFLAGS, p6=FSTFLAGS)
     def path_filestat_set_times(self, fd: int, flags: int, ptr: int, length: int,
                                 atim: int, mtim: int, fst: int) -> int:
         a, m = _times(atim, mtim, fst)
@@ -529,7 +540,7 @@ class Preview1:
         d.fs.set_times(r.path, a, m, False)
         return 0
 
-    @wasi("iiiiiii")
+    @wasi("iiiiiii", p1=LOOKUPFLAGS)
     def path_link(self, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
                   new_fd: int, new_ptr: int, new_len: int) -> int:
         if old_flags & LOOKUP_SYMLINK_FOLLOW:
@@ -597,7 +608,7 @@ class Preview1:
         d.fs.symlink(target, r.path)
         return 0
 
-    @wasi("iiiiiIIii")
+    @wasi("iiiiiIIii", p1=LOOKUPFLAGS, p4=OFLAGS, p5=RIGHTS, p6=RIGHTS, p7=FDFLAGS)
     def path_open(self, fd: int, dirflags: int, ptr: int, length: int, oflags: int,
                   base: int, inheriting: int, fdflags: int, out: int) -> int:
         d, r = self._resolve(fd, ptr, length, bool(dirflags & LOOKUP_SYMLINK_FOLLOW))
@@ -655,6 +666,8 @@ class Preview1:
             userdata, tag = m.u64(at), m.u8(at + 8)
             if tag == EVENTTYPE_CLOCK:
                 clock_id, timeout, flags = m.u32(at + 16), m.u64(at + 24), m.u16(at + 40)
+                if clock_id > 1 or flags & ~SUBCLOCKFLAGS_ABSTIME:  # no CPU clocks here either
+                    return EINVAL
                 clock = self._clock(clock_id)
                 if flags & SUBCLOCKFLAGS_ABSTIME:
                     wait = max(0, timeout - clock())
@@ -666,7 +679,7 @@ class Preview1:
                 fd = m.u32(at + 16)
                 ready.append(self._fd_event(userdata, tag, fd))
             else:
-                raise bad_enum("Eventtype")
+                return EINVAL
         if not ready and deadline is not None:
             delay = deadline - time.monotonic_ns()
             if delay > 0:
@@ -686,8 +699,12 @@ class Preview1:
 
     def _fd_event(self, userdata: int, kind: int, fd: int) -> Tuple[int, int, int, int]:
         """Files and stdio are always ready; wasmtime reports 1 byte for them (a
-        descriptor that is missing or a directory fails the whole call: EBADF)."""
-        if isinstance(self.table.get(fd), DirDescriptor):
+        descriptor that is missing, a directory, or not open for that direction
+        fails the whole call: EBADF)."""
+        d = self.table.get(fd)
+        if not isinstance(d, (FileDescriptor, StdioDescriptor)):
+            raise WasiErrno(EBADF)
+        if not (d.readable if kind == EVENTTYPE_FD_READ else d.writable):
             raise WasiErrno(EBADF)
         return userdata, 0, kind, 1
 
@@ -697,19 +714,19 @@ class Preview1:
         self.table.get(fd)
         return ENOTSOCK
 
-    @wasi("iii")
+    @wasi("iii", p1=FDFLAGS)
     def sock_accept(self, fd: int, flags: int, out: int) -> int:
         return self._no_socket(fd)
 
-    @wasi("iiiiii")
+    @wasi("iiiiii", p3=RIFLAGS)
     def sock_recv(self, fd: int, iovs: int, count: int, flags: int, nread: int, oflags: int) -> int:
         return self._no_socket(fd)
 
-    @wasi("iiiii")
+    @wasi("iiiii", p3=SIFLAGS)
     def sock_send(self, fd: int, iovs: int, count: int, flags: int, nwritten: int) -> int:
         return self._no_socket(fd)
 
-    @wasi("ii")
+    @wasi("ii", p1=SDFLAGS)
     def sock_shutdown(self, fd: int, how: int) -> int:
         return self._no_socket(fd)
 
