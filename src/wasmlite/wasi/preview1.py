@@ -468,9 +468,8 @@ class Preview1:
         d = self.table.get(fd)
         if not isinstance(d, DirDescriptor):
             return EBADF
-        here = d.fs.stat(d.path)
-        parent = d.fs.stat(d.path[:-1]) if d.path else here
-        entries = [(".", here.ino, FILETYPE_DIRECTORY), ("..", parent.ino, FILETYPE_DIRECTORY)]
+        here = d.fs.stat(d.path).ino  # wasmtime gives ".." the directory's own inode too
+        entries = [(".", here, FILETYPE_DIRECTORY), ("..", here, FILETYPE_DIRECTORY)]
         entries += [(e.name, e.ino, e.filetype) for e in d.fs.listdir(d.path)]
         out = bytearray()
         for index in range(cookie, len(entries)):

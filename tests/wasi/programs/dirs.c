@@ -49,7 +49,33 @@ static void list(__wasi_fd_t dir, const char *label, size_t bufsize) {
   printf("\n");
 }
 
+/* d_ino of every entry of sub: the inode path_filestat_get reports ("." and ".." the directory's) */
+static void inodes(__wasi_fd_t dir) {
+  uint8_t buf[1024];
+  __wasi_size_t used = 0;
+  __wasi_filestat_t self;
+  __wasi_fd_filestat_get(dir, &self);
+  E(__wasi_fd_readdir(dir, buf, sizeof buf, 0, &used));
+  int same = 0, total = 0;
+  for (size_t pos = 0; pos + sizeof(__wasi_dirent_t) <= used;) {
+    __wasi_dirent_t d;
+    char name[64];
+    memcpy(&d, buf + pos, sizeof d);
+    snprintf(name, sizeof name, "%.*s", (int)d.d_namlen, (const char *)buf + pos + sizeof d);
+    __wasi_filestat_t st;
+    __wasi_inode_t want = self.ino;
+    if (strcmp(name, ".") && strcmp(name, "..") && __wasi_path_filestat_get(dir, 0, name, &st) == 0) want = st.ino;
+    same += d.d_ino == want;
+    total++;
+    pos += sizeof d + d.d_namlen;
+  }
+  printf("d_ino as expected: %d of %d\n", same, total);
+}
+
 int main(void) {
+  __wasi_fd_t sub0 = open_at(ROOT, "sub", 0, __WASI_OFLAGS_DIRECTORY, DIRR, 0);
+  inodes(sub0);
+  E(__wasi_fd_close(sub0));
   list(ROOT, "root", 4096);
   list(ROOT, "root", 40);
   list(ROOT, "root", 24 + 13); /* exactly the longest entry: every call makes progress */
