@@ -1,8 +1,8 @@
 """The guest's descriptor table: numbers the guest sees, mapped to what they name.
 
 The table is the guest's own: stdio is 0-2, preopens follow, and a new descriptor
-takes the most recently freed number, else one past the highest in use (as
-wasmtime does); a guest can only name what is here, and
+takes the highest freed number, else one past the highest in use (as wasmtime
+does); a guest can only name what is here, and
 closing one never closes a host descriptor it was not given by ``path_open``.
 Rights are reported the way wasmtime reports them (it does not enforce them beyond
 a descriptor's read/write mode).
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import BinaryIO, Dict, List, Optional
+from typing import BinaryIO, Dict, Optional, Set
 
 from .constants import (
     EBADF,
@@ -141,7 +141,7 @@ class FdTable:
 
     def __init__(self) -> None:
         self.fds: Dict[int, Descriptor] = {}
-        self.free: List[int] = []  # freed numbers, the last one reused first
+        self.free: Set[int] = set()  # freed numbers, the highest reused first
 
     def get(self, fd: int) -> Descriptor:
         d = self.fds.get(fd)
@@ -150,12 +150,20 @@ class FdTable:
         return d
 
     def add(self, d: Descriptor) -> int:
-        while self.free and self.free[-1] in self.fds:
-            self.free.pop()
-        fd = self.free.pop() if self.free else max(self.fds, default=-1) + 1
+        if self.free:
+            fd = max(self.free)
+            self.free.remove(fd)
+        else:
+            fd = max(self.fds, default=-1) + 1
         self.fds[fd] = d
         return fd
 
     def remove(self, fd: int) -> Descriptor:
-        self.free.append(fd)
+        self.free.add(fd)
         return self.fds.pop(fd)
+
+    def replace(self, fd: int, to: int) -> Descriptor:
+        """Move ``fd`` to number ``to`` (in use); the descriptor that was there."""
+        old = self.fds[to]
+        self.fds[to] = self.remove(fd)
+        return old

@@ -160,17 +160,20 @@ class Preview1:
             raise WasiErrno(EBADF)
         return d
 
-    def _dir(self, fd: int) -> DirDescriptor:
+    def _dir(self, fd: int, not_dir: int = EBADF) -> DirDescriptor:
         d = self.table.get(fd)
         if isinstance(d, DirDescriptor):
             return d
-        raise WasiErrno(ENOTDIR if isinstance(d, FileDescriptor) else EBADF)
+        raise WasiErrno(not_dir if isinstance(d, FileDescriptor) else EBADF)
 
     def _path(self, ptr: int, length: int) -> str:
         return paths.decode(self.mem.read(ptr, length))
 
-    def _resolve(self, fd: int, ptr: int, length: int, follow: bool) -> Tuple[DirDescriptor, paths.Resolved]:
-        d = self._dir(fd)
+    def _resolve(self, fd: int, ptr: int, length: int, follow: bool,
+                 not_dir: int = EBADF) -> Tuple[DirDescriptor, paths.Resolved]:
+        """Resolve a guest path against directory ``fd``; a file there is EBADF
+        (``not_dir``: path_open says ENOTDIR, as wasmtime does)."""
+        d = self._dir(fd, not_dir)
         return d, paths.resolve(d.fs, d.path, self._path(ptr, length), follow)
 
     def _write_filestat(self, ptr: int, s: Stat) -> None:
@@ -276,8 +279,7 @@ class Preview1:
         self.table.get(fd)
         self.table.get(to)
         if fd != to:
-            self.table.remove(to).close()
-            self.table.fds[to] = self.table.remove(fd)
+            self.table.replace(fd, to).close()
         return 0
 
     @wasi("ii")
@@ -317,6 +319,8 @@ class Preview1:
     @wasi("iii")
     def fd_prestat_dir_name(self, fd: int, buf: int, length: int) -> int:
         d = self.table.get(fd)
+        if isinstance(d, FileDescriptor):
+            return ENOTDIR  # (fd_prestat_get says EBADF: measured)
         if not isinstance(d, DirDescriptor) or d.preopen is None:
             return EBADF
         name = d.preopen.encode("utf-8")
@@ -610,7 +614,7 @@ class Preview1:
     @wasi("iiiiiIIii", p1=LOOKUPFLAGS, p4=OFLAGS, p5=RIGHTS, p6=RIGHTS, p7=FDFLAGS)
     def path_open(self, fd: int, dirflags: int, ptr: int, length: int, oflags: int,
                   base: int, inheriting: int, fdflags: int, out: int) -> int:
-        d, r = self._resolve(fd, ptr, length, bool(dirflags & LOOKUP_SYMLINK_FOLLOW))
+        d, r = self._resolve(fd, ptr, length, bool(dirflags & LOOKUP_SYMLINK_FOLLOW), ENOTDIR)
         if fdflags & _SYNC_FLAGS:
             return ENOTSUP
         if oflags & OFLAGS_DIRECTORY and oflags & (OFLAGS_CREAT | OFLAGS_TRUNC):

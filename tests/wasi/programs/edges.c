@@ -55,5 +55,37 @@ int main(void) {
   sub[1].u.tag = __WASI_EVENTTYPE_CLOCK;
   sub[1].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
   E(__wasi_poll_oneoff(sub, ev, 2, &n));
+
+  /* operations on descriptors of the wrong kind */
+  E(__wasi_fd_filestat_set_size(ROOT, 0));
+  E(__wasi_fd_filestat_set_size(1, 0));
+  E(__wasi_fd_filestat_set_times(1, 0, 0, __WASI_FSTFLAGS_MTIM_NOW));
+  E(__wasi_fd_fdstat_set_flags(0, 0));
+  E(__wasi_fd_advise(0, 0, 0, 0));
+  E(__wasi_fd_allocate(0, 0, 1));
+  E(__wasi_fd_datasync(0));
+  E(__wasi_fd_readdir(f, buf, sizeof buf, 0, &n));
+  E(__wasi_fd_prestat_dir_name(f, buf, sizeof buf));
+  E(__wasi_path_create_directory(f, "x"));
+  E(__wasi_path_filestat_get(f, 0, "x", (__wasi_filestat_t *)buf));
+  E(__wasi_path_readlink(f, "x", buf, sizeof buf, &n));
+  E(__wasi_path_remove_directory(f, "x"));
+  E(__wasi_path_unlink_file(f, "x"));
+  E(__wasi_path_rename(f, "x", ROOT, "y"));
+  E(__wasi_path_rename(ROOT, "hello.txt", f, "y"));
+  E(__wasi_path_symlink("x", f, "y"));
+  E(__wasi_path_link(ROOT, 0, "hello.txt", f, "y"));
+  E(__wasi_path_filestat_set_times(f, 0, "x", 0, 0, 0));
+  /* stdio can be renumbered and closed like anything else */
+  E(__wasi_fd_renumber(2, f));
+  show_fdstat(f);
+  show_fdstat(2);
+  write_str(f, "");
+  E(__wasi_fd_close(0));
+  char c;
+  __wasi_iovec_t iov = {(uint8_t *)&c, 1};
+  E(__wasi_fd_read(0, &iov, 1, &n));
+  __wasi_fd_t again = open_at(ROOT, "hello.txt", 0, 0, RO, 0);
+  printf("reused 0: %d\n", again == 0);
   return 0;
 }
