@@ -415,6 +415,18 @@ def test_cli_unknown_imports_are_a_link_error(tmp_path: Any) -> None:
     assert "Traceback" not in r.stderr
 
 
+def test_cli_invoke_on_a_wasi_reactor_initializes_it(tmp_path: Any) -> None:
+    wat = tmp_path / "reactor.wat"
+    wat.write_text("""(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (global $ready (mut i32) (i32.const 0))
+      (func (export "_initialize") (global.set $ready (i32.const 40)))
+      (func (export "get") (param i32) (result i32) (i32.add (global.get $ready) (local.get 0))))""")
+    r = run("--invoke", "get", str(wat), "2")
+    assert r.returncode == 0 and r.stdout == "42\n", r.stderr
+
+
 def test_cli_trap_in_wasi_program(tmp_path: Any) -> None:
     prog = os.path.join(REPO, "tests", "wasi", "programs", "trap.wasm")
     r = run(prog)

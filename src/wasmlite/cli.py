@@ -192,6 +192,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         instance = instantiate(module, _link(module, wasi), call)
         if wasi is not None:
             wasi.bind(instance)
+            if args.invoke and "_initialize" in instance.exports:  # a WASI reactor
+                call(instance.exports["_initialize"], [])
         name = args.invoke or ("_start" if "_start" in instance.exports else None)
         if name is None:
             if args.args:
