@@ -11,7 +11,7 @@ stdout, stderr, exit status and the resulting tree must be equal. A directory
 from __future__ import annotations
 
 import os
-import shutil
+import random
 import subprocess
 import sys
 from typing import Any, Dict, List, NamedTuple, Tuple
@@ -38,6 +38,38 @@ class Case(NamedTuple):
     stdin: bytes = b""
 
 
+PATH_NAMES = ["a", "b", "d", "hello.txt", "sub", "empty", "link_to_sub", "link_to_hello", "dangling", "loop1",
+              "self", "esc_rel", "esc_dir", "esc_mid", "nested", "a.txt", ".", "..", "", "esc_up"]
+
+
+def pathops_script(seed: int, count: int = 150) -> str:
+    """Random path operations for pathops.wasm over the test tree's names, with
+    trailing slashes, "/.", absolute paths and escapes (how wasmlite's ordering of
+    path errors was matched to wasmtime's; other seeds make a fuzzer)."""
+    r = random.Random(seed)
+
+    def path() -> str:
+        p = "/".join(r.choice(PATH_NAMES) for _ in range(r.choice([1, 1, 2, 2, 3])))
+        x = r.random()
+        p += "/" if x < 0.1 else "/." if x < 0.15 else ""
+        return ("/" + p if 0.15 <= x < 0.18 else p) or "a"
+
+    def op() -> str:
+        kind = r.choice(["open", "open", "mkdir", "rmdir", "unlink", "rename", "link", "symlink",
+                         "readlink", "stat", "stat", "write", "cd", "cd-"])
+        if kind == "open":
+            return f"open {path()} {r.choice([0, 1])} {r.choice([0, 0, 1, 2, 4, 5, 8, 9, 3])} {r.choice([0, 1])}"
+        if kind in ("rename", "link", "symlink"):
+            return f"{kind} {path()} {path()}"
+        if kind == "stat":
+            return f"stat {path()} {r.choice([0, 1])}"
+        if kind == "write":
+            return f"write {path()} x{r.randint(0, 99)}"
+        return "cd-" if kind == "cd-" else f"{kind} {path()}"
+
+    return "".join(op() + "\n" for _ in range(count))
+
+
 CASES: Dict[str, Case] = {
     "args_env": Case(["one", "two words", "\u00fcn\u00efcode", ""], [("GREETING", "hi there"), ("EMPTY", ""),
                                                                      ("EQ", "a=b")]),
@@ -53,6 +85,7 @@ CASES: Dict[str, Case] = {
     "trap": Case(),
     "trap_pointer": Case(),
     "edges": Case(),
+    "pathops": Case(stdin="".join(pathops_script(seed) for seed in range(4)).encode()),
     "escape": Case(),
 }
 

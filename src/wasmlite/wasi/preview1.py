@@ -170,11 +170,23 @@ class Preview1:
         return paths.decode(self.mem.read(ptr, length))
 
     def _resolve(self, fd: int, ptr: int, length: int, follow: bool,
-                 not_dir: int = EBADF) -> Tuple[DirDescriptor, paths.Resolved]:
-        """Resolve a guest path against directory ``fd``; a file there is EBADF
-        (``not_dir``: path_open says ENOTDIR, as wasmtime does)."""
-        d = self._dir(fd, not_dir)
-        return d, paths.resolve(d.fs, d.path, self._path(ptr, length), follow)
+                 follow_slash: bool = True) -> Tuple[DirDescriptor, paths.Resolved]:
+        """Resolve a guest path against directory ``fd`` (a file there is EBADF)."""
+        d = self._dir(fd)
+        return d, paths.resolve(d.fs, d.path, self._path(ptr, length), follow, follow_slash)
+
+    def _parent(self, fd: int, ptr: int, length: int) -> Tuple[DirDescriptor, paths.Parent]:
+        """The first half of ``_resolve``: the walk up to the last component."""
+        d = self._dir(fd)
+        return d, paths.parent(d.fs, d.path, self._path(ptr, length))
+
+    @staticmethod
+    def _lstat(d: DirDescriptor, r: paths.Resolved) -> Stat:
+        """The attributes where ``r`` led (ENOENT), a directory if the path said so (ENOTDIR)."""
+        s = d.fs.lstat(r.path)
+        if r.must_be_dir and s.filetype != FILETYPE_DIRECTORY:
+            raise WasiErrno(ENOTDIR)
+        return s
 
     def _write_filestat(self, ptr: int, s: Stat) -> None:
         m = self.mem
@@ -494,7 +506,7 @@ class Preview1:
 
     @wasi("iii")
     def path_create_directory(self, fd: int, ptr: int, length: int) -> int:
-        d, r = self._resolve(fd, ptr, length, False)
+        d, r = self._resolve(fd, ptr, length, False, follow_slash=False)
         if r.dotted or r.path == d.path:  # names an existing directory, or nothing
             return EEXIST if self._exists(d, r.path) else ENOENT
         d.fs.mkdir(r.path)
@@ -526,10 +538,7 @@ class Preview1:
     @wasi("iiiii", p1=LOOKUPFLAGS)
     def path_filestat_get(self, fd: int, flags: int, ptr: int, length: int, out: int) -> int:
         d, r = self._resolve(fd, ptr, length, bool(flags & LOOKUP_SYMLINK_FOLLOW))
-        s = d.fs.lstat(r.path)
-        if r.must_be_dir and s.filetype != FILETYPE_DIRECTORY:
-            return ENOTDIR
-        self._write_filestat(out, s)
+        self._write_filestat(out, self._lstat(d, r))
         return 0
 
     @wasi("iiiiIIi", p1=LOOKUPFLAGS, p6=FSTFLAGS)
@@ -537,9 +546,7 @@ class Preview1:
                                 atim: int, mtim: int, fst: int) -> int:
         a, m = _times(atim, mtim, fst)
         d, r = self._resolve(fd, ptr, length, bool(flags & LOOKUP_SYMLINK_FOLLOW))
-        s = d.fs.lstat(r.path)
-        if r.must_be_dir and s.filetype != FILETYPE_DIRECTORY:
-            return ENOTDIR
+        self._lstat(d, r)
         d.fs.set_times(r.path, a, m, False)
         return 0
 
@@ -550,15 +557,16 @@ class Preview1:
             return EINVAL  # wasmtime links symlinks themselves only
         od, old = self._resolve(old_fd, old_ptr, old_len, False)
         nd, new = self._resolve(new_fd, new_ptr, new_len, False)
-        s = od.fs.lstat(old.path)
+        s = self._lstat(od, old)
+        if new.path == nd.path or self._exists(nd, new.path):
+            self._lstat(nd, new)  # "file/" is ENOTDIR rather than EEXIST
+            return EEXIST
         if s.filetype == FILETYPE_DIRECTORY:
             return EPERM
-        if old.must_be_dir:
-            return ENOTDIR
+        if new.must_be_dir:
+            return ENOENT
         if not od.fs.reaches(nd.fs):
             return EXDEV
-        if new.must_be_dir or new.path == nd.path:
-            return ENOENT if new.must_be_dir and not self._exists(nd, new.path) else EEXIST
         od.fs.link(old.path, nd.fs, new.path)
         return 0
 
@@ -573,6 +581,7 @@ class Preview1:
     @wasi("iiiiii")
     def path_readlink(self, fd: int, ptr: int, length: int, buf: int, buf_len: int, bufused: int) -> int:
         d, r = self._resolve(fd, ptr, length, False)
+        self._lstat(d, r)
         target = d.fs.readlink(r.path).encode("utf-8", "surrogateescape")
         if len(target) > buf_len:
             target = target[:buf_len]
@@ -582,26 +591,28 @@ class Preview1:
 
     @wasi("iiiiii")
     def path_rename(self, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: int, new_len: int) -> int:
-        od, old = self._resolve(fd, old_ptr, old_len, False)
-        nd, new = self._resolve(new_fd, new_ptr, new_len, False)
+        od, old_parent = self._parent(fd, old_ptr, old_len)
+        nd, new_parent = self._parent(new_fd, new_ptr, new_len)
+        old = paths.finish(od.fs, od.path, old_parent, False, follow_slash=False)
+        new = paths.finish(nd.fs, nd.path, new_parent, False, follow_slash=False)
         if not od.fs.reaches(nd.fs):
             return EXDEV
         if old.dotted or new.dotted or old.path == od.path or new.path == nd.path:
             return EBUSY
         s = od.fs.lstat(old.path)
         if s.filetype != FILETYPE_DIRECTORY and (old.must_be_dir or new.must_be_dir):
-            return ENOTDIR
+            return ENOTDIR  # a symlink too: a trailing "/" does not follow it here
         od.fs.rename(old.path, nd.fs, new.path)
         return 0
 
     @wasi("iiiii")
     def path_symlink(self, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len: int) -> int:
         target = self._path(old_ptr, old_len)
-        d, r = self._resolve(fd, new_ptr, new_len, False)
         if not target:
             return ENOENT
         if target.startswith("/"):
             return paths.ESCAPE
+        d, r = self._resolve(fd, new_ptr, new_len, False)
         if r.path == d.path:
             return EEXIST
         if r.must_be_dir:
@@ -614,11 +625,17 @@ class Preview1:
     @wasi("iiiiiIIii", p1=LOOKUPFLAGS, p4=OFLAGS, p5=RIGHTS, p6=RIGHTS, p7=FDFLAGS)
     def path_open(self, fd: int, dirflags: int, ptr: int, length: int, oflags: int,
                   base: int, inheriting: int, fdflags: int, out: int) -> int:
-        d, r = self._resolve(fd, ptr, length, bool(dirflags & LOOKUP_SYMLINK_FOLLOW), ENOTDIR)
-        if fdflags & _SYNC_FLAGS:
-            return ENOTSUP
+        d = self._dir(fd, ENOTDIR)
         if oflags & OFLAGS_DIRECTORY and oflags & (OFLAGS_CREAT | OFLAGS_TRUNC):
             return EINVAL
+        if fdflags & _SYNC_FLAGS:
+            return ENOTSUP
+        text = self._path(ptr, length)
+        if oflags & OFLAGS_CREAT and text.endswith("/"):
+            paths.parent(d.fs, d.path, text)  # errors on the way
+            return EISDIR  # whatever the last component is, as wasmtime says
+        exclusive = oflags & OFLAGS_CREAT and oflags & OFLAGS_EXCL  # never follows the last link
+        r = paths.resolve(d.fs, d.path, text, bool(dirflags & LOOKUP_SYMLINK_FOLLOW) and not exclusive)
         write = bool(base & _WRITE_RIGHTS or oflags & (OFLAGS_CREAT | OFLAGS_TRUNC))
         read = bool(base & _READ_RIGHTS) or not base & _WRITE_RIGHTS
         create = bool(oflags & OFLAGS_CREAT)
