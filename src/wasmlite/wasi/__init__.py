@@ -69,7 +69,7 @@ class Wasi:
 
     def bind(self, instance: ModuleInstance) -> None:
         """Use the instance's exported ``memory`` (WASI functions read and write it;
-        without one, every pointer a guest passes is out of bounds: EFAULT)."""
+        without one, every pointer a guest passes is out of bounds: a trap)."""
         mem = instance.exports.get("memory")
         if isinstance(mem, MemoryInstance):
             self.bind_memory(mem)

@@ -22,13 +22,8 @@ ERRNO_NAMES = (
 ).split()
 ERRNO: Dict[str, int] = {name: n for n, name in enumerate(ERRNO_NAMES)}
 
-SUCCESS = 0
-E2BIG = ERRNO["2BIG"]
-EACCES = ERRNO["ACCES"]
-EAGAIN = ERRNO["AGAIN"]
 EBADF = ERRNO["BADF"]
 EEXIST = ERRNO["EXIST"]
-EFAULT = ERRNO["FAULT"]
 EFBIG = ERRNO["FBIG"]
 EILSEQ = ERRNO["ILSEQ"]
 EINVAL = ERRNO["INVAL"]
@@ -37,17 +32,14 @@ EISDIR = ERRNO["ISDIR"]
 ELOOP = ERRNO["LOOP"]
 ENAMETOOLONG = ERRNO["NAMETOOLONG"]
 ENOENT = ERRNO["NOENT"]
-ENOSYS = ERRNO["NOSYS"]
 ENOTDIR = ERRNO["NOTDIR"]
 EBUSY = ERRNO["BUSY"]
 ENOTEMPTY = ERRNO["NOTEMPTY"]
 ENOTSOCK = ERRNO["NOTSOCK"]
 ENOTSUP = ERRNO["NOTSUP"]
-EOVERFLOW = ERRNO["OVERFLOW"]
 EPERM = ERRNO["PERM"]
 ESPIPE = ERRNO["SPIPE"]
 EXDEV = ERRNO["XDEV"]
-ENOTCAPABLE = ERRNO["NOTCAPABLE"]
 
 HOST_ERRNO: Dict[int, int] = {}
 """Host ``errno`` numbers to WASI ones, by name (EWOULDBLOCK and ENOTSUP share numbers
@@ -94,7 +86,6 @@ FILETYPE_BLOCK_DEVICE = 1
 FILETYPE_CHARACTER_DEVICE = 2
 FILETYPE_DIRECTORY = 3
 FILETYPE_REGULAR_FILE = 4
-FILETYPE_SOCKET_DGRAM = 5
 FILETYPE_SOCKET_STREAM = 6
 FILETYPE_SYMBOLIC_LINK = 7
 
@@ -131,14 +122,8 @@ FSTFLAGS_ATIM_NOW = 2
 FSTFLAGS_MTIM = 4
 FSTFLAGS_MTIM_NOW = 8
 
-WHENCE_SET, WHENCE_CUR, WHENCE_END = 0, 1, 2
-
-CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME, CLOCK_THREAD_CPUTIME = 0, 1, 2, 3
-
 EVENTTYPE_CLOCK, EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE = 0, 1, 2
 SUBCLOCKFLAGS_ABSTIME = 1
-
-PREOPENTYPE_DIR = 0
 
 CLOCKID = Kind("Clockid", 4, True)
 WHENCE = Kind("Whence", 3, True)
@@ -154,8 +139,8 @@ SIFLAGS = Kind("Siflags", 0x0, False)
 SDFLAGS = Kind("Sdflags", 0x3, False)
 
 # byte layouts (wasm32, little-endian)
-FILESTAT_SIZE = 64  # dev u64, ino u64, filetype u8 @16, nlink u64 @24, size @32, atim @40, mtim @48, ctim @56
-FDSTAT_SIZE = 24  # filetype u8 @0, flags u16 @2, rights_base u64 @8, rights_inheriting u64 @16
+# filestat: 64 bytes: dev u64, ino u64, filetype u8 @16, nlink u64 @24, size @32, atim @40, mtim @48, ctim @56
+# fdstat: 24 bytes: filetype u8 @0, flags u16 @2, rights_base u64 @8, rights_inheriting u64 @16
 DIRENT_SIZE = 24  # d_next u64, d_ino u64, d_namlen u32 @16, d_type u8 @20; the name follows
 SUBSCRIPTION_SIZE = 48  # userdata u64, tag u8 @8, clock: id u32 @16, timeout u64 @24, precision @32, flags u16 @40; fd u32 @16
 EVENT_SIZE = 32  # userdata u64, error u16 @8, type u8 @10, nbytes u64 @16, flags u16 @24

@@ -41,7 +41,7 @@ class GuestMemory:
 
     def _get(self, s: struct.Struct, addr: int) -> int:
         self.check(addr, s.size)
-        return s.unpack_from(self.data, addr)[0]  # type: ignore[no-any-return]
+        return s.unpack_from(self.data, addr)[0]
 
     def _put(self, s: struct.Struct, addr: int, value: int) -> None:
         self.check(addr, s.size)

@@ -66,8 +66,8 @@ def stat_of(s: os.stat_result) -> Stat:
 
 def _times(old: Stat, atime: Time, mtime: Time) -> "tuple[int, int]":
     now = time.time_ns()
-    a = old.atim if atime is None else now if atime == "now" else int(atime)  # type: ignore[arg-type]
-    m = old.mtim if mtime is None else now if mtime == "now" else int(mtime)  # type: ignore[arg-type]
+    a = old.atim if atime is None else now if atime == "now" else int(atime)
+    m = old.mtim if mtime is None else now if mtime == "now" else int(mtime)
     return a, m
 
 

@@ -67,9 +67,9 @@ class Node:
     def set_times(self, atime: Time, mtime: Time) -> None:
         now = time.time_ns()
         if atime is not None:
-            self.atim = now if atime == "now" else int(atime)  # type: ignore[arg-type]
+            self.atim = now if atime == "now" else int(atime)
         if mtime is not None:
-            self.mtim = now if mtime == "now" else int(mtime)  # type: ignore[arg-type]
+            self.mtim = now if mtime == "now" else int(mtime)
         self.ctim = now
 
 

@@ -17,6 +17,7 @@ from typing import List, NamedTuple, Optional, Tuple
 
 from .constants import (
     EILSEQ,
+    EISDIR,
     ELOOP,
     ENOENT,
     ENOTDIR,
@@ -131,10 +132,13 @@ def parent(fs: FileSystem, base: Path, path: str) -> Parent:
     return Parent(tuple(here), name, path.endswith("/"), path.rsplit("/", 1)[-1], links)
 
 
-def finish(fs: FileSystem, base: Path, p: Parent, follow: bool, follow_slash: bool = True) -> Resolved:
+def finish(fs: FileSystem, base: Path, p: Parent, follow: bool, follow_slash: bool = True,
+           creating: bool = False) -> Resolved:
     """Resolve the last component of a walked path; follow it if it is a symlink and
     ``follow``, or if the path ends in ``/`` and ``follow_slash`` (mkdir and rename
-    do not; the target must then exist). Otherwise the result may not exist yet."""
+    do not; the target must then exist). Otherwise the result may not exist yet.
+    ``creating`` (O_CREAT): a name reached through a link target ending in ``/`` is
+    EISDIR, as wasmtime says, whatever it is."""
     here, name, must_be_dir, links = list(p.here), p.name, p.must_be_dir, p.links
     slash = must_be_dir and follow_slash  # a trailing "/" to follow: it must exist
     if name is not None and (follow or slash):
@@ -147,16 +151,21 @@ def finish(fs: FileSystem, base: Path, p: Parent, follow: bool, follow_slash: bo
                     break
                 raise
             if kind != FILETYPE_SYMBOLIC_LINK:
+                if slash and kind != FILETYPE_DIRECTORY:
+                    raise WasiErrno(ENOTDIR)  # "file/"
                 break
             links += 1
             target = _link_target(fs, full, links)
             must_be_dir = must_be_dir or target.endswith("/")
             parts, name = _split(target)
             links = _walk(fs, base, here, parts, links)
+            if creating and must_be_dir and name is not None:
+                raise WasiErrno(EISDIR)
     path = base + tuple(here) + ((name,) if name is not None else ())
     return Resolved(path, must_be_dir, p.last)
 
 
-def resolve(fs: FileSystem, base: Path, path: str, follow: bool, follow_slash: bool = True) -> Resolved:
+def resolve(fs: FileSystem, base: Path, path: str, follow: bool, follow_slash: bool = True,
+            creating: bool = False) -> Resolved:
     """``parent`` and ``finish`` in one go."""
-    return finish(fs, base, parent(fs, base, path), follow, follow_slash)
+    return finish(fs, base, parent(fs, base, path), follow, follow_slash, creating)

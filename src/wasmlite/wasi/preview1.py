@@ -12,7 +12,7 @@ import os
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..errors import ExitError, Trap
+from ..errors import ExitError
 from . import paths
 from .config import CAPTURE, INHERIT, WasiConfig
 from .constants import (
@@ -92,6 +92,7 @@ _SYNC_FLAGS = FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC
 _WRITE_RIGHTS = RIGHT["fd_write"]
 _READ_RIGHTS = RIGHT["fd_read"] | RIGHT["fd_readdir"]
 _NS = 1_000_000_000
+_CLOCKS = (time.time_ns, time.monotonic_ns)
 
 
 def wasi(params: str, **checks: Kind) -> Callable[[Callable[..., int]], Callable[..., int]]:
@@ -239,13 +240,11 @@ class Preview1:
 
     @staticmethod
     def _clock(clock_id: int) -> Callable[[], int]:
-        if clock_id == 0:
-            return time.time_ns
-        if clock_id == 1:
-            return time.monotonic_ns
-        if clock_id in (2, 3):
-            raise WasiErrno(EBADF)  # wasmtime offers no CPU-time clocks
-        raise CLOCKID.trap()
+        """Clocks 0 (realtime) and 1 (monotonic); wasmtime offers no CPU-time clocks
+        (2 and 3): EBADF."""
+        if clock_id < len(_CLOCKS):
+            return _CLOCKS[clock_id]
+        raise WasiErrno(EBADF)
 
     @wasi("ii", p0=CLOCKID)
     def clock_res_get(self, clock_id: int, res: int) -> int:
@@ -631,11 +630,11 @@ class Preview1:
         if fdflags & _SYNC_FLAGS:
             return ENOTSUP
         text = self._path(ptr, length)
-        if oflags & OFLAGS_CREAT and text.endswith("/"):
-            paths.parent(d.fs, d.path, text)  # errors on the way
-            return EISDIR  # whatever the last component is, as wasmtime says
+        if oflags & OFLAGS_CREAT and text.endswith("/") and paths.parent(d.fs, d.path, text).name:
+            return EISDIR  # whatever the last component is, once the way there is walked
         exclusive = oflags & OFLAGS_CREAT and oflags & OFLAGS_EXCL  # never follows the last link
-        r = paths.resolve(d.fs, d.path, text, bool(dirflags & LOOKUP_SYMLINK_FOLLOW) and not exclusive)
+        r = paths.resolve(d.fs, d.path, text, bool(dirflags & LOOKUP_SYMLINK_FOLLOW) and not exclusive,
+                          creating=bool(oflags & OFLAGS_CREAT))
         write = bool(base & _WRITE_RIGHTS or oflags & (OFLAGS_CREAT | OFLAGS_TRUNC))
         read = bool(base & _READ_RIGHTS) or not base & _WRITE_RIGHTS
         create = bool(oflags & OFLAGS_CREAT)
@@ -686,7 +685,7 @@ class Preview1:
             userdata, tag = m.u64(at), m.u8(at + 8)
             if tag == EVENTTYPE_CLOCK:
                 clock_id, timeout, flags = m.u32(at + 16), m.u64(at + 24), m.u16(at + 40)
-                if clock_id > 1 or flags & ~SUBCLOCKFLAGS_ABSTIME:  # no CPU clocks here either
+                if clock_id >= len(_CLOCKS) or flags & ~SUBCLOCKFLAGS_ABSTIME:  # no CPU clocks here either
                     return EINVAL
                 clock = self._clock(clock_id)
                 if flags & SUBCLOCKFLAGS_ABSTIME:
