@@ -70,6 +70,35 @@ def pathops_script(seed: int, count: int = 150) -> str:
     return "".join(op() + "\n" for _ in range(count))
 
 
+def fileops_script(seed: int, count: int = 150) -> str:
+    """Random operations on one open file at a time for pathops.wasm: opens with
+    random flags and rights, reads, writes, seeks, positional I/O, truncation and
+    append mode."""
+    r = random.Random(seed)
+    names = ["hello.txt", "data.bin", "new", "sub", "link_to_hello", "dangling", "empty", "sub/a.txt"]
+    rights = ["2", "40", "42", "0", "3fffffff", "4002"]
+
+    def op() -> str:
+        kind = r.choice(["fopen", "fread", "fread", "fwrite", "fwrite", "fseek", "fseek", "fpread", "fpwrite",
+                         "ftrunc", "fflags", "fstat", "fclose"])
+        if kind == "fopen":
+            return (f"fopen {r.choice(names)} {r.choice([0, 0, 1, 5, 8, 9, 2])} {r.choice(rights)} "
+                    f"{r.choice([0, 0, 1, 4])}")
+        if kind in ("fread", "fpread"):
+            return f"{kind} {r.randint(0, 20)} {r.randint(0, 300)}"
+        if kind in ("fwrite", "fpwrite"):
+            return f"{kind} {r.choice(['x', 'abc', 'hello-there'])}{r.randint(0, 9)} {r.randint(0, 300)}"
+        if kind == "fseek":
+            return f"fseek {r.randint(-300, 300)} {r.randint(0, 2)}"
+        if kind == "ftrunc":
+            return f"ftrunc {r.randint(0, 300)}"
+        if kind == "fflags":
+            return f"fflags {r.choice([0, 1, 4, 5, 2])}"
+        return kind
+
+    return "".join(op() + "\n" for _ in range(count))
+
+
 CASES: Dict[str, Case] = {
     "args_env": Case(["one", "two words", "\u00fcn\u00efcode", ""], [("GREETING", "hi there"), ("EMPTY", ""),
                                                                      ("EQ", "a=b")]),
@@ -85,7 +114,7 @@ CASES: Dict[str, Case] = {
     "trap": Case(),
     "trap_pointer": Case(),
     "edges": Case(),
-    "pathops": Case(stdin="".join(pathops_script(seed) for seed in range(4)).encode()),
+    "pathops": Case(stdin="".join(pathops_script(seed) + fileops_script(seed) for seed in range(4)).encode()),
     "escape": Case(),
 }
 

@@ -310,6 +310,8 @@ class MemoryFS(FileSystem):
         dst_parent = self._parent(new)
         if isinstance(node, Dir) and new[:len(old)] == old and len(new) > len(old):
             raise WasiErrno(EINVAL)  # into its own subtree
+        if old[:len(new)] == new and len(old) > len(new):
+            raise WasiErrno(ENOTEMPTY)  # onto a directory holding it, as Linux says
         existing = dst_parent.entries.get(new[-1])
         if existing is node:
             return

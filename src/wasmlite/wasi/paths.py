@@ -34,22 +34,24 @@ ESCAPE = EPERM
 
 class Resolved(NamedTuple):
     """Where a guest path led: ``path`` from the backend's root; ``must_be_dir`` when
-    the guest path ended in ``/`` (the target must be a directory);
-    ``last`` the guest path's last component as written ("" after a final ``/``),
-    which operations on names (rmdir, mkdir, rename) look at."""
+    the target must be a directory (a trailing ``/``); ``named`` when the guest path
+    ends in a name rather than ``.`` or ``..``, and ``slash`` when it ends in ``/``
+    (operations on names, rmdir, mkdir and rename, look at these)."""
 
     path: Path
     must_be_dir: bool
-    last: str
+    named: bool
+    slash: bool
 
     @property
     def plain(self) -> bool:
-        """The guest path ends in a name (not ``/``, ``.`` or ``..``)."""
-        return self.last not in ("", ".", "..")
+        """The guest path ends in a name, without a ``/``."""
+        return self.named and not self.slash
 
     @property
     def dotted(self) -> bool:
-        return self.last in (".", "..")
+        """The guest path ends in ``.`` or ``..`` (maybe followed by ``/``)."""
+        return not self.named
 
 
 def decode(raw: bytes) -> str:
@@ -71,7 +73,6 @@ class Parent(NamedTuple):
     here: Tuple[str, ...]
     name: Optional[str]
     must_be_dir: bool
-    last: str
     links: int
 
 
@@ -129,7 +130,7 @@ def parent(fs: FileSystem, base: Path, path: str) -> Parent:
     parts, name = _split(path)
     here: List[str] = []
     links = _walk(fs, base, here, parts, 0)
-    return Parent(tuple(here), name, path.endswith("/"), path.rsplit("/", 1)[-1], links)
+    return Parent(tuple(here), name, path.endswith("/"), links)
 
 
 def finish(fs: FileSystem, base: Path, p: Parent, follow: bool, follow_slash: bool = True,
@@ -162,7 +163,7 @@ def finish(fs: FileSystem, base: Path, p: Parent, follow: bool, follow_slash: bo
             if creating and must_be_dir and name is not None:
                 raise WasiErrno(EISDIR)
     path = base + tuple(here) + ((name,) if name is not None else ())
-    return Resolved(path, must_be_dir, p.last)
+    return Resolved(path, must_be_dir, p.name is not None, p.must_be_dir)
 
 
 def resolve(fs: FileSystem, base: Path, path: str, follow: bool, follow_slash: bool = True,
