@@ -2,8 +2,10 @@
 
 Each function takes the guest's integer arguments (i32/i64 as unsigned ints) and
 returns an errno; a ``WasiErrno`` raised anywhere inside becomes that return value.
-Values wasmtime refuses to convert (an unknown whence, clock id, advice or event
-type) trap, as they do there. ``proc_exit`` raises ``ExitError``.
+Where wasmtime traps, so do we: arguments outside their enum or flags type (checked
+from ``CHECKS`` before the call) and guest pointers out of bounds. ``proc_exit``
+raises ``ExitError``. Every behaviour here was measured against wasmtime 50 with
+the programs of tests/wasi/programs.
 """
 
 from __future__ import annotations
