@@ -16,7 +16,6 @@ validators used for translation are shared state.
 
 from __future__ import annotations
 
-import platform
 import sys
 import threading
 from typing import Any, List
@@ -29,7 +28,7 @@ from .codegen import Tier1
 __all__ = ["call"]
 
 _FRAMES_PER_CALL = 3  # Python frames one wasm call costs, with room for helpers
-_BIG_STACK = platform.python_implementation() != "CPython" or sys.version_info < (3, 11)
+_BIG_STACK = sys.implementation.name != "cpython" or sys.version_info < (3, 11)
 _STACK_BYTES = 512 * 1024 * 1024
 
 

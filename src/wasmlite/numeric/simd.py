@@ -29,8 +29,9 @@ right for every arithmetic lane op; the ops that must keep NaN bits (abs, neg,
 lane access, splat, pmin/pmax, shuffles, bitwise) never convert lanes to floats.
 
 The helpers are generated, unrolled, from lane expressions when the module is
-imported (~12 ms, mostly ``compile()``), and registered in
-``templates.HELPERS`` under ``v_<name>``.
+imported, and registered in ``templates.HELPERS`` under ``v_<name>`` as source:
+each is compiled on its first lookup (all of them would cost ~12 ms of
+``compile()`` at import, and most modules use no SIMD).
 """
 
 from __future__ import annotations
@@ -89,7 +90,6 @@ def _f32_pack(*lanes: float) -> int:
 _NS["pack_f32"] = _f32_pack
 
 SIMD: Dict[str, Template] = {}
-_SOURCES: List[str] = []  # every helper's source, compiled together (one compile() is ~5x faster)
 
 
 def _packed(kind: str, lanes: Sequence[str]) -> str:
@@ -113,7 +113,7 @@ def _helper(name: str, params: Dict[str, Optional[str]], result: str, pre: Seque
             lines.append(f"    {names}, = U_{kind}({p}.to_bytes(16, 'little'))")
     lines += [f"    {s}" for s in pre]
     lines.append(f"    return {result}")
-    _SOURCES.append("\n".join(lines) + "\n")
+    HELPERS.generated(fn, "\n".join(lines) + "\n", _NS)
     return f"{fn}({', '.join('{%d}' % i for i in range(len(params)))})"
 
 
@@ -380,8 +380,6 @@ _float("f32x4", 32)
 _float("f64x2", 64)
 _conversions()
 
-exec(compile("\n".join(_SOURCES), "<wasmlite.numeric.simd helpers>", "exec"), _NS)
-HELPERS.update((name, fn) for name, fn in _NS.items() if name.startswith("v_"))
 for _name, (_expr, _fields_of) in _PENDING.items():
     SIMD[_name] = Template(_name, _expr, None, False, _fields_of)
 _PENDING.clear()

@@ -31,9 +31,37 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tup
 
 from . import scalar
 
-HELPERS: Dict[str, object] = {name: getattr(scalar, name) for name in scalar.__all__}
+class _Helpers(Dict[str, object]):
+    """Helpers by name. Generated ones (``simd``'s lane helpers) are registered as
+    source and compiled when first looked up: compiling them all costs ~12 ms, and
+    most modules use none of them. Membership and iteration see every name."""
+
+    def __init__(self, items: Dict[str, object]) -> None:
+        super().__init__(items)
+        self._sources: Dict[str, Tuple[str, Dict[str, Any]]] = {}
+
+    def generated(self, name: str, source: str, namespace: Dict[str, Any]) -> None:
+        """Register helper ``name``, defined by ``source`` run in ``namespace``."""
+        assert name not in self, name
+        self._sources[name] = (source, namespace)
+        dict.__setitem__(self, name, None)
+
+    def __getitem__(self, name: str) -> object:
+        fn = dict.__getitem__(self, name)
+        if fn is None:
+            source, namespace = self._sources.pop(name)
+            exec(compile(source, f"<wasmlite.numeric {name}>", "exec"), namespace)
+            fn = namespace[name]
+            dict.__setitem__(self, name, fn)
+        return fn
+
+    def get(self, name: str, default: object = None) -> object:  # type: ignore[override]
+        return self[name] if name in self else default
+
+
+HELPERS = _Helpers({name: getattr(scalar, name) for name in scalar.__all__})
 """Every helper a template may reference, by the name it is referenced with (the
-scalar ones; ``simd`` adds its lane-wise helpers on import)."""
+scalar ones; ``simd`` registers its lane-wise helpers on import)."""
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
