@@ -10,7 +10,6 @@ code kept there, the directory is trusted.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import List, Optional, Union
 
@@ -40,7 +39,7 @@ def _validated_marker(source: Union[bytes, bytearray, memoryview]) -> Optional[s
     d = cachedir.directory()
     if d is None:
         return None
-    digest = hashlib.sha256(source).hexdigest()
+    digest = cachedir.sha256(source).hexdigest()
     return os.path.join(d, "validated", digest[:2], f"{digest}-{cachedir.source_stamp(_VALIDATOR_SOURCES)}")
 
 

@@ -13,15 +13,13 @@ a file that cannot be read or decoded is ignored (and rewritten), never an error
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .. import encode, syntax
-from ..cachedir import directory, source_stamp
+from ..cachedir import directory, sha256, source_stamp
 
 Entry = Tuple[Any, ...]
 
@@ -34,7 +32,7 @@ _memory: Dict[Tuple[str, int], Entry] = {}
 def module_hash(module: syntax.Module) -> str:
     """sha256 over what generated code depends on: types, the type of every function,
     and the bodies."""
-    h = hashlib.sha256()
+    h = sha256()
     for t in module.types:
         h.update(encode.func_type(t))
     for imp in module.imports_of(syntax.EXTERN_FUNC):
@@ -123,6 +121,8 @@ def put(key: Tuple[str, int], e: Entry) -> None:
     if d is None:
         return
     path = _path(d, key)
+    import tempfile  # here: ~3 ms of import that a process which only reads the cache never needs
+
     try:
         data = marshal.dumps(e)
         os.makedirs(os.path.dirname(path), exist_ok=True)
