@@ -288,8 +288,10 @@ def _cached(kind: str, name: str, const: Tuple[bool, ...]) -> Callable[..., Hand
     return make
 
 
-MAX_RUN = 4
-"""Longest run of straight-line numeric ops, copies, loads and stores one closure executes."""
+MAX_RUN = 8
+"""Longest run of straight-line numeric ops, copies, loads and stores one closure
+executes (8 measured 5-9% faster than 4 on the compute kernels, 16 no better; the
+number of distinct run factories does not grow)."""
 
 RunKey = Tuple[Tuple[str, Tuple[bool, ...]], ...]
 _RUN_FACTORIES: Dict[RunKey, Callable[..., Handler]] = {}
