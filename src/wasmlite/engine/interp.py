@@ -476,19 +476,16 @@ def _select(d: int, a: int, b: int, c: int, nxt: int) -> Handler:
 
 
 _CALL_SRC = """
-def make(f, d, {params}nxt):
+def make({params}nxt):
     def h(regs):
         global _depth
-        c = f.compiled
+{callee}        c = f.compiled
         if c is None:
             c = compiled(f)
         if _depth >= MAX_CALL_DEPTH:
             raise Trap(EXHAUSTED)
-        c.budget -= CALL_COST
-        if c.budget < 0:
-            c = tier_up(c)
-        _depth += 1
-        r = [{args}] + c.tail
+{budget}        _depth += 1
+        r = [{args}*c.tail]
         g = c.entry
         try:
             while g is not None:
@@ -504,19 +501,44 @@ def make(f, d, {params}nxt):
     return h
 """
 
-_CALL_FACTORIES: Dict[Tuple[int, int], Callable[..., Handler]] = {}
+_BUDGET = """        c.budget -= CALL_COST
+        if c.budget < 0:
+            c = tier_up(c)
+"""
+
+_INDIRECT = """        i = regs[ai]
+        elements = table.elements
+        if i >= len(elements):
+            raise Trap("undefined element")
+        f = elements[i]
+        if f is None:
+            raise Trap("uninitialized element")
+        if f.type is not ft and f.type != ft:
+            raise Trap("indirect call type mismatch")
+        if type(f) is not WasmFunction:  # a host function
+            res = call_host(f, [{args}])
+            {host_store}
+            return nxt
+"""
+
+_CALL_FACTORIES: Dict[Tuple[bool, int, int, bool], Callable[..., Handler]] = {}
 
 
-def _direct_call_factory(nargs: int, nres: int) -> Callable[..., Handler]:
+def _call_factory(indirect: bool, nargs: int, nres: int) -> Callable[..., Handler]:
     """A call handler factory for ``nargs`` arguments and ``nres`` results (the callee's
-    loop inlined); its code shares this module's globals, ``_depth`` above all."""
-    key = (nargs, min(nres, 2))
+    loop inlined), of ``f`` or (``indirect``) of the table element ``regs[ai]`` of
+    type ``ft``; its code shares this module's globals, ``_depth`` above all. Calls
+    spend the callee's budget only in ``auto`` mode (when the handler is made)."""
+    key = (indirect, nargs, min(nres, 2), TIER == "auto")
     make = _CALL_FACTORIES.get(key)
     if make is None:
-        store = ("pass", "regs[d] = r[c.lo]", "regs[d:d + c.hi - c.lo] = r[c.lo:c.hi]")[key[1]]
+        store = ("pass", "regs[d] = r[c.lo]", "regs[d:d + c.hi - c.lo] = r[c.lo:c.hi]")[key[2]]
+        host_store = ("pass", "regs[d] = res[0]", "regs[d:d + len(res)] = res")[key[2]]
+        args = "".join(f"regs[a{i}], " for i in range(nargs))
+        callee = _INDIRECT.format(args=args, host_store=host_store) if indirect else ""
         source = _CALL_SRC.format(
-            params="".join(f"a{i}, " for i in range(nargs)),
-            args=", ".join(f"regs[a{i}]" for i in range(nargs)), store=store)
+            params=("table, ft, ai, " if indirect else "f, ") + "d, " + "".join(f"a{i}, " for i in range(nargs)),
+            callee=callee, budget=_BUDGET if key[3] else "", args=args, store=store)
         ns: Dict[str, Any] = {}
         exec(compile(source, "<wasmlite.engine.interp call>", "exec"), globals(), ns)
         make = _CALL_FACTORIES[key] = ns["make"]
@@ -526,7 +548,7 @@ def _direct_call_factory(nargs: int, nres: int) -> Callable[..., Handler]:
 def _call(d: Any, a: Tuple[int, ...], f: Function, nxt: int) -> Handler:
     nres = len(f.type.results)
     if isinstance(f, WasmFunction):
-        return _direct_call_factory(len(a), nres)(f, d, *a, nxt)
+        return _call_factory(False, len(a), nres)(f, d, *a, nxt)
     end = d + nres if nres else d
 
     def h(regs: list) -> Any:
@@ -540,34 +562,9 @@ def _call(d: Any, a: Tuple[int, ...], f: Function, nxt: int) -> Handler:
 
 def _call_indirect(ins: Instr, nres: int, inst: ModuleInstance, nxt: int) -> Handler:
     type_index, table_index = ins.imm
-    ft = inst.types[type_index]
-    table = inst.tables[table_index]
-    run = _run
-    args_regs, index_reg = ins.a[:-1], ins.a[-1]
-    d = ins.d if ins.d is not None else 0
-    end = d + nres
-
-    def h(regs: list) -> Any:
-        i = regs[index_reg]
-        elements = table.elements
-        if i >= len(elements):
-            raise Trap("undefined element")
-        f = elements[i]
-        if f is None:
-            raise Trap("uninitialized element")
-        if f.type != ft:
-            raise Trap("indirect call type mismatch")
-        args = [regs[x] for x in args_regs]
-        if isinstance(f, WasmFunction):
-            c = f.compiled
-            res = run(c if c is not None else compiled(f), args)
-        else:
-            res = call_host(f, args)
-        if nres:
-            regs[d:end] = res
-        return nxt
-
-    return h
+    args = ins.a[:-1]
+    make = _call_factory(True, len(args), nres)
+    return make(inst.tables[table_index], inst.types[type_index], ins.a[-1], ins.d, *args, nxt)
 
 
 # -- loading -----------------------------------------------------------------------------
