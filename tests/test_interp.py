@@ -183,6 +183,50 @@ def test_host_functions_and_reentry() -> None:
     assert engine.call(imports[1], [1]) == [2, 3]
 
 
+def test_call_indirect_of_host_and_wasm_functions_in_tier_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(interp, "TIER", "0")
+    pair = HostFunction(syntax.FuncType((syntax.I32,), (syntax.I32, syntax.I32)), lambda x: (x + 1, x * 2))
+    inst = load("""(module
+      (import "env" "pair" (func $pair (param i32) (result i32 i32)))
+      (type $pair (func (param i32) (result i32 i32)))
+      (table 2 funcref)
+      (elem (i32.const 0) $pair $swap)
+      (func $swap (param i32) (result i32 i32) (i32.const 7) (local.get 0))
+      (func (export "go") (param i32 i32) (result i32)
+        (call_indirect (type $pair) (local.get 1) (local.get 0))
+        (i32.sub)))""", [pair])
+    assert run(inst, "go", 0, 10) == [(11 - 20) & 0xFFFFFFFF]
+    assert run(inst, "go", 1, 10) == [7 - 10 & 0xFFFFFFFF]
+
+
+def test_tier_0_runs_forward_temporaries_and_delay_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values passed between the ops of one tier-0 run in Python locals, some without
+    their mask, give the results of the unfused ops (expected values worked out here)."""
+    monkeypatch.setattr(interp, "TIER", "0")
+    inst = load("""(module
+      (memory 1)
+      (func (export "wrap_chain") (param i32 i32) (result i32)
+        (i32.add (i32.shl (i32.add (local.get 0) (local.get 1)) (i32.const 1)) (local.get 1)))
+      (func (export "i64_chain") (param i64 i64) (result i32)
+        (i32.wrap_i64 (i64.mul (i64.sub (local.get 0) (local.get 1)) (local.get 1))))
+      (func (export "memory_chain") (param i32) (result i32)
+        (i32.store (i32.add (local.get 0) (i32.const 4)) (i32.mul (local.get 0) (i32.const 3)))
+        (i32.load (i32.sub (i32.add (local.get 0) (i32.const 8)) (i32.const 4))))
+      (func (export "count") (param i32) (result i32) (local i32 i32)
+        (loop $l
+          (local.set 2 (i32.add (local.get 2) (i32.mul (local.get 1) (local.get 1))))
+          (br_if $l (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0))))
+        (local.get 2)))""")
+    assert run(inst, "wrap_chain", 0xFFFFFFFF, 2) == [4]
+    assert run(inst, "wrap_chain", 0x80000000, 0x80000000) == [0x80000000]
+    assert run(inst, "i64_chain", 1, 3) == [((1 - 3) * 3) & 0xFFFFFFFF]
+    assert run(inst, "memory_chain", 12) == [36]
+    assert run(inst, "memory_chain", 0xFFFFFFFC) == [(0xFFFFFFFC * 3) & 0xFFFFFFFF]  # addresses wrap to 0
+    with pytest.raises(Trap, match="out of bounds memory access"):
+        run(inst, "memory_chain", 0xFFFFFFF0)
+    assert run(inst, "count", 10) == [sum(i * i for i in range(10))]
+
+
 def test_deep_recursion_and_exhaustion(prog: ModuleInstance) -> None:
     assert run(prog, "depth", 10000) == [10000]
     for _ in range(2):

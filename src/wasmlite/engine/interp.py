@@ -47,11 +47,11 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from .. import syntax
 from ..errors import Trap, TrapFrame
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import NUMERIC, SCALAR, Template, helper_namespace
+from ..numeric import ABSORBS, NUMERIC, SCALAR, UNWRAPPED, Template, helper_namespace, render_unwrapped
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import translate_function
 from ..validate.code import FuncValidator
-from .memory_ops import ACCESS_GLOBALS, ACCESSES, access_args, access_statement
+from .memory_ops import ACCESS_GLOBALS, ACCESSES, LOADS, access_args, access_statement
 from .memory_ops import FACTORIES as _MEMORY_FACTORIES
 
 Handler = Callable[[list], Any]
@@ -220,15 +220,25 @@ def _make(source: str, helpers: Any, extra: Optional[Dict[str, Any]] = None) -> 
     return ns["make"]  # type: ignore[no-any-return]
 
 
-def _operands(arity: int, dup: Tuple[int, ...], const: Tuple[bool, ...],
+FORWARDED = 2
+"""Operand kinds beside False (register) and True (constant): ``FORWARDED + j`` is
+the result of op ``j`` of the same run, held in the local ``v<j>`` instead of a
+register."""
+
+
+def _operands(arity: int, dup: Tuple[int, ...], const: Tuple[int, ...],
               tag: str = "") -> Tuple[List[str], str, List[str]]:
     """The factory's parameters, the handler's binding lines and the operand expressions:
     a constant operand is bound into the closure, a register operand read once per use
-    (into a local when the template uses it twice). ``tag`` keeps the names of several
-    statements in one handler apart."""
+    (into a local when the template uses it twice), a forwarded one is its local (its
+    register parameter goes unused). ``tag`` keeps the names of several statements in
+    one handler apart."""
     params, lines, exprs = [], "", []
     for i in range(arity):
-        if const[i]:
+        if const[i] >= FORWARDED:
+            params.append(f"a{tag}{i}")
+            exprs.append(_local(const[i]))
+        elif const[i]:
             params.append(f"k{tag}{i}")
             exprs.append(f"k{tag}{i}")
         elif i in dup:
@@ -294,7 +304,7 @@ RunKey = Tuple[Tuple[str, Tuple[bool, ...]], ...]
 _RUN_FACTORIES: Dict[RunKey, Callable[..., Handler]] = {}
 
 
-def _branch_tail(op: str, const: Tuple[bool, ...]) -> Tuple[List[str], str, Set[str]]:
+def _branch_tail(op: str, const: Tuple[int, ...]) -> Tuple[List[str], str, Set[str]]:
     """The parameters, lines and helpers of conditional branch ``op`` (``br_if`` or
     ``br_unless``, plain or fused with a compare) to ``target``: a handler of its own
     or the end of a run."""
@@ -308,66 +318,113 @@ def _branch_tail(op: str, const: Tuple[bool, ...]) -> Tuple[List[str], str, Set[
                     f"        return {other}\n"), set(t.helpers)
 
 
+def _local(kind: int) -> str:
+    return f"v{kind - FORWARDED}"
+
+
 def _run_factory(key: RunKey) -> Callable[..., Handler]:
     """A factory for a closure running several straight-line ops in a row (one
     dispatch instead of several), from the same templates and statements, possibly
-    ending with a conditional branch; generated once per sequence of (op, constant
-    operands)."""
+    ending with a conditional branch; generated once per sequence of (op, operand
+    kinds). A result forwarded to a later op stays in a local, and skips its mask
+    when that op masks anyway (delayed masking, as in tier 1)."""
     make = _RUN_FACTORIES.get(key)
     if make is None:
         params: List[str] = []
         body = ""
         helpers: Set[str] = set()
         end = "        return nxt\n"
+        consumer = {k - FORWARDED: (op, i) for op, const in key for i, k in enumerate(const) if k >= FORWARDED}
         for j, (op, const) in enumerate(key):
+            dest = _local(FORWARDED + j) if j in consumer else f"regs[d{j}]"
             if op.startswith(_CONDITIONAL):
                 p, end, more = _branch_tail(op, const)
                 params += p + ["target"]
                 helpers |= more
-                continue
-            if op == "copy":
+            elif op == "copy":
                 params += [f"d{j}", f"s{j}"]
                 body += f"        regs[d{j}] = regs[s{j}]\n"
-                continue
-            if op in ACCESSES:
-                p, lines = access_statement(op, str(j))
+            elif op in ACCESSES:
+                p, lines = access_statement(op, str(j), [_local(k) if k >= FORWARDED else None for k in const], dest)
                 params += p
                 body += lines
-                continue
-            t = NUMERIC[op]
-            p, lines, exprs = _operands(t.arity, t.dup_operands, const, f"{j}_")
-            fields = _field_params(t, str(j))
-            params += [f"d{j}"] + p + list(fields.values())
-            body += lines + f"        regs[d{j}] = {t.render(*exprs, **fields)}\n"
-            helpers |= t.helpers
+            else:
+                t = NUMERIC[op]
+                p, lines, exprs = _operands(t.arity, t.dup_operands, const, f"{j}_")
+                fields = _field_params(t, str(j))
+                user, position = consumer.get(j, ("", -1))
+                if op in UNWRAPPED and position in ABSORBS.get(user, (0, ()))[1]:
+                    expr = render_unwrapped(op, *exprs)
+                else:
+                    expr = t.render(*exprs, **fields)
+                params += [f"d{j}"] + p + list(fields.values())
+                body += lines + f"        {dest} = {expr}\n"
+                helpers |= t.helpers
         source = f"def make({', '.join(params)}, nxt):\n    def h(regs):\n{body}{end}    return h\n"
         make = _RUN_FACTORIES[key] = _make(source, helpers, ACCESS_GLOBALS)
     return make
 
 
-def _straight_run(instrs: List[Instr], nxt: int, consts: List[Any], inst: ModuleInstance,
-                  via_stub: Callable[[int, Tuple[Tuple[int, int], ...]], int]) -> Handler:
-    key: List[Tuple[str, Tuple[bool, ...]]] = []
-    args: List[Any] = []
+def _forwarding(instrs: List[Instr], nlocals: int) -> List[Tuple[int, ...]]:
+    """Per instruction of a run, its operand kinds as to forwarding: ``FORWARDED + j``
+    where it takes the result of op ``j`` (a numeric op or a load, into a temporary)
+    and is that temporary's one reader after ``j`` in the run, a numeric op, load,
+    store or compare-and-branch that reads it once. A stack value is popped once, so
+    nothing after the run reads it either (tier 1 relies on the same)."""
+    kinds: List[List[int]] = [[False] * len(ins.a) for ins in instrs]
+    producer: Dict[int, int] = {}  # temporary -> the op of the run that last wrote it
+    for m, ins in enumerate(instrs):
+        consumes = ins.op in NUMERIC or ins.op in ACCESSES or "." in ins.op and ins.op.startswith(_CONDITIONAL)
+        for i, x in enumerate(ins.a):
+            j = producer.pop(x, None)
+            if (j is not None and consumes and ins.a.count(x) == 1
+                    and not any(s == x for _, s in ins.copies) and not _read_later(x, instrs[m + 1:])):
+                kinds[m][i] = FORWARDED + j
+        if ins.d is not None:
+            producer.pop(ins.d, None)
+            if ins.d >= nlocals and (ins.op in NUMERIC or ins.op in LOADS):
+                producer[ins.d] = m
+    return [tuple(k) for k in kinds]
+
+
+def _read_later(x: int, instrs: List[Instr]) -> bool:
+    """Whether ``instrs`` read register ``x`` before writing it."""
     for ins in instrs:
+        if x in ins.a or any(s == x for _, s in ins.copies):
+            return True
+        if ins.d == x:
+            return False
+    return False
+
+
+def _straight_run(instrs: List[Instr], nxt: int, consts: List[Any], inst: ModuleInstance,
+                  via_stub: Callable[[int, Tuple[Tuple[int, int], ...]], int], nlocals: int) -> Handler:
+    key: List[Tuple[str, Tuple[int, ...]]] = []
+    args: List[Any] = []
+    for ins, fwd in zip(instrs, _forwarding(instrs, nlocals)):
         if ins.op.startswith(_CONDITIONAL):
             if "." in ins.op:
                 const, operands = _operand_args(ins.a, consts)
             else:
                 const, operands = (), [ins.a[0]]
-            key.append((ins.op, const))
+            key.append((ins.op, _merge(const, fwd)))
             args += operands + [via_stub(ins.target, ins.copies)]
         elif ins.op == "copy":
             key.append(("copy", ()))
             args += [ins.d, ins.a[0]]
         elif ins.op in ACCESSES:
-            key.append((ins.op, ()))
+            key.append((ins.op, fwd))
             args += access_args(ins, inst)
         else:
             const, operands = _operand_args(ins.a, consts)
-            key.append((ins.op, const))
+            key.append((ins.op, _merge(const, fwd)))
             args += [ins.d] + operands + _field_args(NUMERIC[ins.op], ins.imm)
     return _run_factory(tuple(key))(*args, nxt)
+
+
+def _merge(const: Tuple[bool, ...], fwd: Tuple[int, ...]) -> Tuple[int, ...]:
+    """Operand kinds: ``FORWARDED`` where ``fwd`` says so, else constant or register."""
+    return tuple(f or c for c, f in zip(const, fwd)) if const else ()
 
 
 _STRAIGHT = frozenset(NUMERIC) | {"copy"} | ACCESSES
@@ -632,7 +689,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
                 j += 1  # the run ends with the branch: one dispatch less per loop iteration
         nxt = j if j < n else -1
         if j - i > 1:
-            code.append(_straight_run(ir.code[i:j], nxt, consts, inst, via_stub))
+            code.append(_straight_run(ir.code[i:j], nxt, consts, inst, via_stub, ir.nlocals))
             code.extend([None] * (j - i - 1))  # inside a run: never a target
         else:
             code.append(_handler(ins, nxt, inst, consts, via_stub))

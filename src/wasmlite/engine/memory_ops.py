@@ -11,7 +11,7 @@ nothing ever indexes from the end of a buffer.
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Trap
 from ..ir import Instr
@@ -70,29 +70,35 @@ ACCESS_GLOBALS: Dict[str, Any] = {
 """The names the statements of ``access_statement`` use."""
 
 
-def access_statement(name: str, tag: str) -> Tuple[List[str], str]:
+def access_statement(name: str, tag: str, operands: Sequence[Optional[str]] = (None, None),
+                     dest: str = "") -> Tuple[List[str], str]:
     """The factory parameters and the handler lines (names suffixed with ``tag``) of
     load or store ``name``; ``access_args`` gives the parameters' values. The struct
-    function is a parameter too: a closure variable is cheaper to reach than a global."""
+    function is a parameter too: a closure variable is cheaper to reach than a global.
+    An expression in ``operands`` (address, stored value) replaces reading that
+    register, and ``dest`` the loaded value's register (their parameters go unused)."""
+    addr = operands[0] or f"regs[a{tag}]"
+    dest = dest or f"regs[d{tag}]"
     if name in BYTE_LOADS:
         params = [f"d{tag}", f"a{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
-        lines = (f"        try:\n            v = data{tag}[regs[a{tag}] + off{tag}]\n"
+        lines = (f"        try:\n            v = data{tag}[{addr} + off{tag}]\n"
                  f"        except IndexError:\n            raise Trap(OOB) from None\n"
-                 f"        regs[d{tag}] = {BYTE_LOADS[name].format('v')}\n")
-    elif name in BYTE_STORES:
-        params = [f"a{tag}", f"b{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
-        lines = (f"        try:\n            data{tag}[regs[a{tag}] + off{tag}] = regs[b{tag}] & 0xFF\n"
-                 f"        except IndexError:\n            raise Trap(OOB) from None\n")
+                 f"        {dest} = {BYTE_LOADS[name].format('v')}\n")
     elif name in LOADS:
         params = [f"d{tag}", f"a{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
-        lines = (f"        try:\n            v = f{tag}(data{tag}, regs[a{tag}] + off{tag})[0]\n"
+        lines = (f"        try:\n            v = f{tag}(data{tag}, {addr} + off{tag})[0]\n"
                  f"        except error:\n            raise Trap(OOB) from None\n"
-                 f"        regs[d{tag}] = {LOADS[name][1]}\n")
+                 f"        {dest} = {LOADS[name][1]}\n")
     else:
         params = [f"a{tag}", f"b{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
-        lines = (f"        v = regs[b{tag}]\n"
-                 f"        try:\n            f{tag}(data{tag}, regs[a{tag}] + off{tag}, {STORES[name][1]})\n"
-                 f"        except error:\n            raise Trap(OOB) from None\n")
+        value = operands[1] or f"regs[b{tag}]"
+        if name in BYTE_STORES:
+            lines = (f"        try:\n            data{tag}[{addr} + off{tag}] = {value} & 0xFF\n"
+                     f"        except IndexError:\n            raise Trap(OOB) from None\n")
+        else:
+            lines = (f"        v = {value}\n"
+                     f"        try:\n            f{tag}(data{tag}, {addr} + off{tag}, {STORES[name][1]})\n"
+                     f"        except error:\n            raise Trap(OOB) from None\n")
     return params, lines
 
 
