@@ -12,7 +12,7 @@ is::
 
 Returning the next closure rather than its index saves the list lookup per
 instruction (measured 10-20% on CPython 3.11 loops, neutral on PyPy). Runs of up
-to ``MAX_RUN`` straight-line numeric ops, copies, loads and stores that no branch
+to ``MAX_RUN`` straight-line numeric ops, selects, copies, loads and stores that no branch
 enters share one closure (15-25% on arithmetic loops), and so does a conditional
 branch right after them (a loop's closing compare-and-branch joins its body).
 
@@ -296,8 +296,8 @@ def _cached(kind: str, name: str, const: Tuple[bool, ...]) -> Callable[..., Hand
 
 
 MAX_RUN = 8
-"""Longest run of straight-line numeric ops, copies, loads and stores one closure
-executes (8 measured 5-9% faster than 4 on the compute kernels, 16 no better; the
+"""Longest run of straight-line numeric ops, selects, copies, loads and stores one
+closure executes (8 measured 5-9% faster than 4 on the compute kernels, 16 no better; the
 number of distinct run factories does not grow)."""
 
 RunKey = Tuple[Tuple[str, Tuple[bool, ...]], ...]
@@ -344,6 +344,10 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
             elif op == "copy":
                 params += [f"d{j}", f"s{j}"]
                 body += f"        regs[d{j}] = regs[s{j}]\n"
+            elif op == "select":
+                p, lines, (x, y, c) = _operands(3, (), const, f"{j}_")
+                params += [f"d{j}"] + p
+                body += lines + f"        {dest} = {x} if {c} else {y}\n"
             elif op in ACCESSES:
                 p, lines = access_statement(op, str(j), [_local(k) if k >= FORWARDED else None for k in const], dest)
                 params += p
@@ -367,14 +371,14 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
 
 def _forwarding(instrs: List[Instr], nlocals: int) -> List[Tuple[int, ...]]:
     """Per instruction of a run, its operand kinds as to forwarding: ``FORWARDED + j``
-    where it takes the result of op ``j`` (a numeric op or a load, into a temporary)
-    and is that temporary's one reader after ``j`` in the run, a numeric op, load,
-    store or compare-and-branch that reads it once. A stack value is popped once, so
+    where it takes the result of op ``j`` (a numeric op, select or load, into a
+    temporary) and is that temporary's one reader after ``j`` in the run, a numeric
+    op, select, load, store or compare-and-branch that reads it once. A stack value is popped once, so
     nothing after the run reads it either (tier 1 relies on the same)."""
     kinds: List[List[int]] = [[False] * len(ins.a) for ins in instrs]
     producer: Dict[int, int] = {}  # temporary -> the op of the run that last wrote it
     for m, ins in enumerate(instrs):
-        consumes = ins.op in NUMERIC or ins.op in ACCESSES or "." in ins.op and ins.op.startswith(_CONDITIONAL)
+        consumes = ins.op in _VALUE_OPS or ins.op in ACCESSES or "." in ins.op and ins.op.startswith(_CONDITIONAL)
         for i, x in enumerate(ins.a):
             j = producer.pop(x, None)
             if (j is not None and consumes and ins.a.count(x) == 1
@@ -382,7 +386,7 @@ def _forwarding(instrs: List[Instr], nlocals: int) -> List[Tuple[int, ...]]:
                 kinds[m][i] = FORWARDED + j
         if ins.d is not None:
             producer.pop(ins.d, None)
-            if ins.d >= nlocals and (ins.op in NUMERIC or ins.op in LOADS):
+            if ins.d >= nlocals and (ins.op in _VALUE_OPS or ins.op in LOADS):
                 producer[ins.d] = m
     return [tuple(k) for k in kinds]
 
@@ -415,6 +419,9 @@ def _straight_run(instrs: List[Instr], nxt: int, consts: List[Any], inst: Module
         elif ins.op in ACCESSES:
             key.append((ins.op, fwd))
             args += access_args(ins, inst)
+        elif ins.op == "select":
+            key.append(("select", fwd))
+            args += [ins.d, *ins.a]
         else:
             const, operands = _operand_args(ins.a, consts)
             key.append((ins.op, _merge(const, fwd)))
@@ -427,7 +434,8 @@ def _merge(const: Tuple[bool, ...], fwd: Tuple[int, ...]) -> Tuple[int, ...]:
     return tuple(f or c for c, f in zip(const, fwd)) if const else ()
 
 
-_STRAIGHT = frozenset(NUMERIC) | {"copy"} | ACCESSES
+_VALUE_OPS = frozenset(NUMERIC) | {"select"}
+_STRAIGHT = _VALUE_OPS | {"copy"} | ACCESSES
 _CONDITIONAL = ("br_if", "br_unless")
 
 
