@@ -14,7 +14,8 @@ Returning the next closure rather than its index saves the list lookup per
 instruction (measured 10-20% on CPython 3.11 loops, neutral on PyPy). Runs of up
 to ``MAX_RUN`` straight-line numeric ops, selects, copies, loads and stores that no branch
 enters share one closure (15-25% on arithmetic loops), and so does a conditional
-branch right after them (a loop's closing compare-and-branch joins its body).
+branch or ``br_table`` right after them (a loop's closing compare-and-branch joins
+its body, an interpreter's dispatch the fetch of its opcode).
 
 Factories are called with instruction indices for ``nxt``/``target``; ``_link``
 then swaps the indices in the closures' cells for the closures themselves, which
@@ -46,7 +47,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
 from ..errors import Trap, TrapFrame
-from ..ir import Instr, IRFunction, RefFunc
+from ..ir import Copies, Instr, IRFunction, RefFunc
 from ..numeric import ABSORBS, NUMERIC, SCALAR, UNWRAPPED, Template, helper_namespace, render_unwrapped
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import translate_function
@@ -341,6 +342,10 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
                 p, end, more = _branch_tail(op, const)
                 params += p + ["target"]
                 helpers |= more
+            elif op == "br_table":
+                index = _local(const[0]) if const[0] >= FORWARDED else "regs[bt]"
+                params += ["bt", "targets", "last", "default"]
+                end = f"        i = {index}\n        return targets[i] if i < last else default\n"
             elif op == "copy":
                 params += [f"d{j}", f"s{j}"]
                 body += f"        regs[d{j}] = regs[s{j}]\n"
@@ -378,11 +383,12 @@ def _forwarding(instrs: List[Instr], nlocals: int) -> List[Tuple[int, ...]]:
     kinds: List[List[int]] = [[False] * len(ins.a) for ins in instrs]
     producer: Dict[int, int] = {}  # temporary -> the op of the run that last wrote it
     for m, ins in enumerate(instrs):
-        consumes = ins.op in _VALUE_OPS or ins.op in ACCESSES or "." in ins.op and ins.op.startswith(_CONDITIONAL)
+        consumes = (ins.op in _VALUE_OPS or ins.op in ACCESSES or ins.op == "br_table"
+                    or "." in ins.op and ins.op.startswith(_CONDITIONAL))
         for i, x in enumerate(ins.a):
             j = producer.pop(x, None)
             if (j is not None and consumes and ins.a.count(x) == 1
-                    and not any(s == x for _, s in ins.copies) and not _read_later(x, instrs[m + 1:])):
+                    and not any(s == x for _, s in _copies(ins)) and not _read_later(x, instrs[m + 1:])):
                 kinds[m][i] = FORWARDED + j
         if ins.d is not None:
             producer.pop(ins.d, None)
@@ -391,10 +397,17 @@ def _forwarding(instrs: List[Instr], nlocals: int) -> List[Tuple[int, ...]]:
     return [tuple(k) for k in kinds]
 
 
+def _copies(ins: Instr) -> Copies:
+    """Every copy a branch may run (a ``br_table``'s are in its targets)."""
+    if ins.op == "br_table":
+        return tuple(c for _, cs in ins.imm for c in cs)
+    return ins.copies
+
+
 def _read_later(x: int, instrs: List[Instr]) -> bool:
     """Whether ``instrs`` read register ``x`` before writing it."""
     for ins in instrs:
-        if x in ins.a or any(s == x for _, s in ins.copies):
+        if x in ins.a or any(s == x for _, s in _copies(ins)):
             return True
         if ins.d == x:
             return False
@@ -422,6 +435,9 @@ def _straight_run(instrs: List[Instr], nxt: int, consts: List[Any], inst: Module
         elif ins.op == "select":
             key.append(("select", fwd))
             args += [ins.d, *ins.a]
+        elif ins.op == "br_table":
+            key.append(("br_table", fwd))
+            args += [ins.a[0], *_table_targets(tuple(via_stub(t, c) for t, c in ins.imm))]
         else:
             const, operands = _operand_args(ins.a, consts)
             key.append((ins.op, _merge(const, fwd)))
@@ -437,6 +453,7 @@ def _merge(const: Tuple[bool, ...], fwd: Tuple[int, ...]) -> Tuple[int, ...]:
 _VALUE_OPS = frozenset(NUMERIC) | {"select"}
 _STRAIGHT = _VALUE_OPS | {"copy"} | ACCESSES
 _CONDITIONAL = ("br_if", "br_unless")
+_RUN_ENDS = _CONDITIONAL + ("br_table",)
 
 
 def _labels(code: List[Instr]) -> Set[int]:
@@ -516,10 +533,14 @@ def _br_unless(a: int, target: int, nxt: int) -> Handler:
     return h
 
 
-def _br_table(a: int, targets: Tuple[int, ...]) -> Handler:
+def _table_targets(targets: Tuple[int, ...]) -> Tuple[Tuple[int, ...], int, int]:
+    """A ``br_table``'s targets but the last, their number, and the last (the default)."""
     last = len(targets) - 1
-    default = targets[last]
-    targets = targets[:last]
+    return targets[:last], last, targets[last]
+
+
+def _br_table(a: int, targets: Tuple[int, ...]) -> Handler:
+    targets, last, default = _table_targets(targets)
 
     def h(regs: list) -> Any:
         i = regs[a]
@@ -693,7 +714,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         if ins.op in _STRAIGHT:
             while j < n and j - i < MAX_RUN and ir.code[j].op in _STRAIGHT and j not in labels:
                 j += 1
-            if j < n and ir.code[j].op.startswith(_CONDITIONAL) and j not in labels:
+            if j < n and ir.code[j].op.startswith(_RUN_ENDS) and j not in labels:
                 j += 1  # the run ends with the branch: one dispatch less per loop iteration
         nxt = j if j < n else -1
         if j - i > 1:
