@@ -302,7 +302,7 @@ closure executes (8 measured 5-9% faster than 4 on the compute kernels; once res
 forwarded inside runs, 16 another 2-7%; distinct run shapes, one factory each, do
 not grow in number, nor does cold start)."""
 
-RunKey = Tuple[Tuple[str, Tuple[bool, ...]], ...]
+RunKey = Tuple[Tuple[str, Tuple[int, ...]], ...]
 _RUN_FACTORIES: Dict[RunKey, Callable[..., Handler]] = {}
 
 
