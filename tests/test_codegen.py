@@ -72,7 +72,7 @@ def test_nested_blocks_br_table(n: int) -> None:
     f = inst.exports["f"]
     t = codegen.tier1(f)
     assert t is not None and t.gen is not None
-    assert t.gen.scheme == ("structured" if n < codegen.MAX_LOOPS else "dispatch")
+    assert t.gen.scheme == "structured"  # beyond ``MAX_LOOPS`` blocks by the flat switch layout
     f.compiled = t
     for i in (0, 1, 2, n - 1, n, n + 7, M32):
         assert engine.call(f, [i]) == [expect_switch(n, i)]
@@ -175,9 +175,10 @@ def test_multi_value() -> None:
     assert both_tiers(LOOPS, "call_multi", [[5]]) == [[(5 - 15) & 0xFFFFFFFFFFFFFFFF]]
 
 
-def random_program(rng: random.Random, depth_limit: int) -> str:
+def random_program(rng: random.Random, depth_limit: int, switches: bool = False) -> str:
     """A random function of nested block/loop/if with br, br_if and br_table at every
-    depth; loops burn fuel (local 4) so it always ends."""
+    depth; loops burn fuel (local 4) so it always ends. With ``switches``, also C-style
+    switches: 4-8 nested blocks, a ``br_table`` at the bottom, a case after each end."""
     def cond() -> str:
         return rng.choice(["(i32.and (local.get 1) (i32.const 1))", "(i32.gt_u (local.get 2) (local.get 1))",
                            "(i32.eqz (i32.rem_u (local.get 3) (i32.const 3)))", "(local.get 0)"])
@@ -193,7 +194,9 @@ def random_program(rng: random.Random, depth_limit: int) -> str:
         out = []
         for _ in range(rng.randrange(1, 4)):
             r = rng.random()
-            if depth < depth_limit and r < 0.3:
+            if switches and depth < depth_limit and r < 0.1:
+                out.append(switch(labels, depth))
+            elif depth < depth_limit and r < 0.3:
                 kind = rng.choice(["block", "loop", "if"])
                 inner = labels + [kind]
                 if kind == "loop":
@@ -215,6 +218,18 @@ def random_program(rng: random.Random, depth_limit: int) -> str:
             arms = " ".join(str(rng.randrange(len(labels))) for _ in range(rng.randrange(1, 6)))
             out.append(f"(br_table {arms} (i32.rem_u (local.get 3) (i32.const 7)))")
         return " ".join(out)
+
+    def switch(labels: List[str], depth: int) -> str:
+        n = rng.randrange(4, 9)
+        inner = labels + ["block"] * n
+        targets = list(range(n)) + [rng.randrange(len(inner)) for _ in range(rng.randrange(3))]
+        rng.shuffle(targets)
+        first = block(inner, depth + 1) if rng.random() < 0.5 else update()
+        arms = " ".join(map(str, targets))
+        out = "(block " * n + f"{first} (br_table {arms} (i32.rem_u (local.get 3) (i32.const 9)))"
+        for k in range(n):
+            out += ")" + block(labels + ["block"] * (n - 1 - k), depth + 1)
+        return out
 
     return f"""(module (func (export "f") (param i32) (result i32) (local i32 i32 i32 i32)
       (local.set 4 (i32.const 200)) (local.set 1 (local.get 0))
@@ -238,6 +253,70 @@ def test_random_control_flow(seed: int, monkeypatch: pytest.MonkeyPatch) -> None
     to_tier1(inst)
     assert inst.exports["f"].compiled.gen.scheme == "dispatch"
     assert [engine.call(inst.exports["f"], a) for a in args] == expected
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_switches(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random nesting with switches (the flat switch layout, branches into its cases
+    from inner loops) agrees with tier 0, and with the fallback."""
+    rng = random.Random(1000 + seed)
+    wat = random_program(rng, 3 + seed % 4, switches=True)
+    args = [[0], [1], [5], [12345]]
+    expected = both_tiers(wat, "f", args)
+
+    def no_structure(self: Any) -> None:
+        raise codegen._Fallback
+
+    monkeypatch.setattr(codegen._Structured, "run", no_structure)
+    cache.clear_memory()
+    inst = load(wat)
+    to_tier1(inst)
+    assert [engine.call(inst.exports["f"], a) for a in args] == expected
+
+
+def state_machine(n: int) -> str:
+    """A loop over an ``n``-case switch on a state; each case runs its own inner loop."""
+    s = f"""(module (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+      (block $out (loop $top
+        (if (i32.eqz (local.get 0)) (then (return (local.get 2))))
+        (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+        {"(block " * n}(br_table {" ".join(map(str, range(n)))} {n + 1} (local.get 1))"""
+    for k in range(n):
+        s += f""")
+        (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 3)) (i32.const {k})))
+        (local.set 3 (i32.const {k % 3}))
+        (block $done (loop $spin
+          (br_if $done (i32.eqz (local.get 3)))
+          (local.set 2 (i32.xor (local.get 2) (local.get 3)))
+          (local.set 3 (i32.sub (local.get 3) (i32.const 1)))
+          (br $spin)))
+        (local.set 1 (i32.rem_u (i32.add (local.get 2) (i32.const {k})) (i32.const {n + 1})))
+        (br $top)"""
+    return s + ")) (i32.const 7)))"
+
+
+def expect_state_machine(n: int, steps: int) -> int:
+    state = acc = 0
+    for _ in range(steps):
+        if state == n:  # the default arm: out of the loop, 7 is returned
+            return 7
+        acc = (acc * 3 + state) & M32
+        for j in range(state % 3, 0, -1):
+            acc ^= j
+        state = (acc + state) % (n + 1)
+    return acc
+
+
+@pytest.mark.parametrize("n", [5, 40, 250])
+def test_switch_state_machine(n: int) -> None:
+    """A big switch in a loop: more nested blocks than CPython can nest loops, so
+    structured only through the flat switch layout; agrees with tier 0 and with Python."""
+    wat = state_machine(n)
+    inst = load(wat)
+    t = codegen.tier1(inst.exports["f"])
+    assert t is not None and t.gen is not None and t.gen.scheme == "structured"
+    steps = [0, 1, 7, 100, 1000]
+    assert both_tiers(wat, "f", [[s] for s in steps]) == [[expect_state_machine(n, s)] for s in steps]
 
 
 # -- the same results as tier 0 over a set of modules ---------------------------------------

@@ -23,6 +23,11 @@ Control flow, two schemes:
   branch that must leave several Python loops sets ``br`` to a code naming the
   target loop and breaks; after each loop such a branch crosses, one ``if br:``
   test forwards it (only branches that can cross a loop pay for the test).
+  A C ``switch`` (``SWITCH_BLOCKS`` or more nested blocks, each left by a branch,
+  typically a ``br_table`` at the bottom) is laid out flat: its cases are the
+  leaves of one ``while True:`` over a binary-search tree on a segment variable,
+  so hundreds of cases nest no deeper than a few (QuickJS's interpreter loop
+  fits the structured scheme this way).
 * Dispatch (the fallback), when the structured form is too deep for CPython
   (20 statically nested loops, 100 indentation levels): the IR cut into basic
   blocks, run by ``while True:`` over a binary-search ``if`` tree on ``pc``.
@@ -62,6 +67,17 @@ blocks and the function's ``try``/``except``/``finally`` takes two; one spare.""
 
 MAX_INDENT = 80
 """Indentation levels the structured scheme may use (the tokenizer stops at 100)."""
+
+MAX_NESTING = 400
+"""Nested wasm blocks the structured scheme takes on (a switch's blocks need no
+indentation each; the bound keeps the recursion over them far from Python's limit)."""
+
+SWITCH_BLOCKS = 4
+"""Nested blocks (each one left by a branch) from which on the structured scheme lays
+them out flat, as a switch (see ``_Structured.switch``), instead of one Python loop each."""
+
+MAX_TABLE = 4096
+"""Most arms of a ``br_table`` selecting a switch segment through a constant tuple."""
 
 MAX_EXPR = 200
 """Longest expression (in characters) spliced into the next instruction's."""
@@ -178,15 +194,19 @@ class _Fallback(Exception):
 
 class _PyLoop:
     """A Python ``while True:`` being generated: ``exit`` is where ``break`` lands,
-    ``head`` where ``continue`` goes (a wasm loop's start, else None)."""
+    ``head`` where ``continue`` goes (a wasm loop's start, else None). A switch
+    loop (see ``_Structured.switch``) also has ``labels``: the IR index each of its
+    segments starts at -> the segment's number, which ``var`` selects."""
 
-    __slots__ = ("exit", "head", "code", "crossed")
+    __slots__ = ("exit", "head", "code", "crossed", "labels", "var")
 
     def __init__(self, exit: int, head: Optional[int], code: int) -> None:
         self.exit = exit
         self.head = head
         self.code = code  # break code; continue code is code + 1
         self.crossed: Set[int] = set()  # branch codes leaving through this loop
+        self.labels: Dict[int, int] = {}
+        self.var = ""
 
 
 def _branch_targets(ins: Instr) -> List[int]:
@@ -447,7 +467,7 @@ class _Structured(_Gen):
     def decide(self, region: Region, ancestors: List[Region]) -> None:
         """Mark the blocks and ifs that need a ``while True:`` (``wrap``): those a branch
         leaves whose innermost enclosing region ending at the target is not a loop."""
-        if len(ancestors) > MAX_INDENT:
+        if len(ancestors) > MAX_NESTING:
             raise _Fallback
         ancestors.append(region)
         for items in (region.items, region.else_items or ()):
@@ -517,7 +537,70 @@ class _Structured(_Gen):
             outer.crossed |= loop.crossed - {outer.code, outer.code + 1}
             self.emit(ind + 1, "break")
 
+    def chain(self, r: Region) -> List[Region]:
+        """The blocks nested in ``r`` along first nested regions, each a block left by a
+        branch and preceded only by instructions in its parent: a C ``switch``."""
+        chain = [r]
+        while True:
+            inner = next((x for x in chain[-1].items if isinstance(x, Region)), None)
+            if inner is None or inner.kind != "block" or not inner.wrap:
+                return chain
+            chain.append(inner)
+
+    def switch(self, chain: List[Region], ind: int) -> None:
+        """Nested blocks laid out flat: segment 0 is the code up to the innermost
+        block's end, segment k the code after the k-th innermost block's end. One
+        ``while True:`` selects a segment by a variable in a binary-search tree; a
+        branch to a block's end sets the variable and continues, a segment that
+        runs off its end goes on to the next, and the outermost block's end (the
+        tree's last leaf) breaks. The nesting no longer grows with the cases."""
+        first: List[Any] = []
+        for outer, inner in zip(chain, chain[1:]):
+            first += outer.items[:outer.items.index(inner)]
+        segments: List[Tuple[int, List[Any]]] = [(chain[0].start, first + chain[-1].items)]
+        for outer, inner in zip(reversed(chain[:-1]), reversed(chain[1:])):
+            segments.append((inner.end, outer.items[outer.items.index(inner) + 1:]))
+        exit = chain[0].end
+        var = f"s{len(self.loops)}"
+        loop = self.open_loop(exit, None, ind)
+        self.lines.insert(len(self.lines) - 1, "    " * ind + f"{var} = 0")
+        loop.var = var
+        # An empty segment starts where the next one does (or at the exit). Segment 0
+        # gets no label: a loop starting at the same index is the branches' target.
+        kept = [(pc, items) for pc, items in segments if items]
+        loop.labels = {pc: k for k, (pc, _) in enumerate(kept) if k}
+        loop.labels[exit] = len(kept)
+
+        def tree(lo: int, hi: int, ind: int) -> None:
+            if hi - lo == 1:
+                if lo == len(kept):
+                    self.emit(ind, "break")
+                    return
+                self.items(kept[lo][1], ind)
+                self.emit(ind, f"{var} = {lo + 1}")
+                self.emit(ind, "continue")
+                return
+            mid = (lo + hi) // 2
+            self.emit(ind, f"if {var} < {mid}:")
+            tree(lo, mid, ind + 1)
+            self.emit(ind, "else:")
+            tree(mid, hi, ind + 1)
+
+        if ind + 2 + (len(kept) + 1).bit_length() > MAX_INDENT:
+            raise _Fallback
+        # segment 0 runs once per entry, ahead of the tree: one test instead of its depth
+        self.emit(ind + 1, f"if not {var}:")
+        tree(0, 1, ind + 2)
+        self.emit(ind + 1, "else:")
+        tree(1, len(kept) + 1, ind + 2)
+        self.close_loop(loop, ind)
+
     def region(self, r: Region, ind: int) -> None:
+        if r.kind == "block" and r.wrap:
+            chain = self.chain(r)
+            if len(chain) >= SWITCH_BLOCKS:
+                self.switch(chain, ind)
+                return
         if r.kind == "loop":
             loop = self.open_loop(r.end, r.start, ind)
             self.items(r.items, ind + 1)
@@ -549,17 +632,23 @@ class _Structured(_Gen):
         for line in out:
             self.emit(ind, line)
         for depth, loop in enumerate(reversed(self.loops)):
-            if loop.head == target or (loop.exit == target and loop.head != target):
-                code = loop.code + (1 if loop.head == target else 0)
-                if depth == 0:
-                    self.emit(ind, "continue" if loop.head == target else "break")
-                    return
-                self.uses_br = True
-                for inner in self.loops[len(self.loops) - depth:]:
-                    inner.crossed.add(code)
-                self.emit(ind, f"br = {code}")
-                self.emit(ind, "break")
+            if target in loop.labels and target != loop.exit:  # a switch segment
+                self.emit(ind, f"{loop.var} = {loop.labels[target]}")
+                again = True
+            elif loop.head == target or loop.exit == target:
+                again = loop.head == target
+            else:
+                continue
+            if depth == 0:
+                self.emit(ind, "continue" if again else "break")
                 return
+            code = loop.code + again
+            self.uses_br = True
+            for inner in self.loops[len(self.loops) - depth:]:
+                inner.crossed.add(code)
+            self.emit(ind, f"br = {code}")
+            self.emit(ind, "break")
+            return
         raise AssertionError(f"branch to {target} has no enclosing target")
 
     def instr(self, pc: int, ind: int, nxt: Optional[Instr]) -> None:
@@ -580,6 +669,14 @@ class _Structured(_Gen):
         elif op == "br_table":
             index = self.reg(ins.a[0])
             arms = [(t, c) for t, c in ins.imm]
+            loop = self.loops[-1] if self.loops else None
+            if (loop is not None and loop.var and 1 < len(arms) <= MAX_TABLE
+                    and all(not c and t in loop.labels for t, c in arms)):
+                # straight to the switch segment: one tuple index, no tree of its own
+                *cases, default = [loop.labels[t] for t, _ in arms]
+                self.emit(ind, f"{loop.var} = {tuple(cases)!r}[{index}] if {index} < {len(cases)} else {default}")
+                self.emit(ind, "continue")
+                return
             self.table_tree(index, arms, lambda k, i: self.branch(arms[k][0], arms[k][1], i), ind)
         else:
             self.emit(ind, f"if {self.cond(ins)}:")
