@@ -237,11 +237,13 @@ def random_program(rng: random.Random, depth_limit: int, switches: bool = False)
       (i32.add (i32.mul (local.get 1) (i32.const 31)) (i32.add (local.get 2) (local.get 3)))))"""
 
 
+@pytest.mark.parametrize("switches", [False, True])
 @pytest.mark.parametrize("seed", range(40))
-def test_random_control_flow(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Random nesting agrees with tier 0, in the structured scheme and in the fallback."""
-    rng = random.Random(seed)
-    wat = random_program(rng, 3 + seed % 5)
+def test_random_control_flow(seed: int, switches: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random nesting (with switches: their flat layout, branches into their cases
+    from inner loops) agrees with tier 0, in the structured scheme and in the fallback."""
+    rng = random.Random(seed + 1000 * switches)
+    wat = random_program(rng, 3 + seed % 5, switches)
     args = [[0], [1], [5], [12345]]
     expected = both_tiers(wat, "f", args)
     def no_structure(self: Any) -> None:
@@ -252,25 +254,6 @@ def test_random_control_flow(seed: int, monkeypatch: pytest.MonkeyPatch) -> None
     inst = load(wat)
     to_tier1(inst)
     assert inst.exports["f"].compiled.gen.scheme == "dispatch"
-    assert [engine.call(inst.exports["f"], a) for a in args] == expected
-
-
-@pytest.mark.parametrize("seed", range(40))
-def test_random_switches(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Random nesting with switches (the flat switch layout, branches into its cases
-    from inner loops) agrees with tier 0, and with the fallback."""
-    rng = random.Random(1000 + seed)
-    wat = random_program(rng, 3 + seed % 4, switches=True)
-    args = [[0], [1], [5], [12345]]
-    expected = both_tiers(wat, "f", args)
-
-    def no_structure(self: Any) -> None:
-        raise codegen._Fallback
-
-    monkeypatch.setattr(codegen._Structured, "run", no_structure)
-    cache.clear_memory()
-    inst = load(wat)
-    to_tier1(inst)
     assert [engine.call(inst.exports["f"], a) for a in args] == expected
 
 
