@@ -220,6 +220,13 @@ def random_program(rng: random.Random, depth_limit: int, switches: bool = False)
         return " ".join(out)
 
     def switch(labels: List[str], depth: int) -> str:
+        if rng.random() < 0.5:  # in a loop, as an interpreter's dispatch; fuel spent without an if
+            fuel = ("(local.set 4 (i32.sub (local.get 4) (i32.const 1)))"
+                    f"(drop (br_if {len(labels) + 1} (i32.add (local.get 1) (local.get 2)) (i32.eqz (local.get 4))))")
+            return f"(loop {fuel} {switch_blocks(labels + ['loop'], depth + 1)})"
+        return switch_blocks(labels, depth)
+
+    def switch_blocks(labels: List[str], depth: int) -> str:
         n = rng.randrange(4, 9)
         inner = labels + ["block"] * n
         targets = list(range(n)) + [rng.randrange(len(inner)) for _ in range(rng.randrange(3))]
@@ -261,7 +268,7 @@ def state_machine(n: int) -> str:
     """A loop over an ``n``-case switch on a state; each case runs its own inner loop."""
     s = f"""(module (func (export "f") (param i32) (result i32) (local i32 i32 i32)
       (block $out (loop $top
-        (if (i32.eqz (local.get 0)) (then (return (local.get 2))))
+        (drop (br_if 2 (local.get 2) (i32.eqz (local.get 0))))
         (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
         {"(block " * n}(br_table {" ".join(map(str, range(n)))} {n + 1} (local.get 1))"""
     for k in range(n):

@@ -27,7 +27,8 @@ Control flow, two schemes:
   typically a ``br_table`` at the bottom) is laid out flat: its cases are the
   leaves of one ``while True:`` over a binary-search tree on a segment variable,
   so hundreds of cases nest no deeper than a few (QuickJS's interpreter loop
-  fits the structured scheme this way).
+  fits the structured scheme this way). A wasm loop around such a switch shares
+  its Python loop: the next opcode is ``s = 0; continue``.
 * Dispatch (the fallback), when the structured form is too deep for CPython
   (20 statically nested loops, 100 indentation levels): the IR cut into basic
   blocks, run by ``while True:`` over a binary-search ``if`` tree on ``pc``.
@@ -538,8 +539,9 @@ class _Structured(_Gen):
             self.emit(ind + 1, "break")
 
     def chain(self, r: Region) -> List[Region]:
-        """The blocks nested in ``r`` along first nested regions, each a block left by a
-        branch and preceded only by instructions in its parent: a C ``switch``."""
+        """``r`` and the blocks nested in it along first nested regions, each a block
+        left by a branch and preceded only by instructions in its parent: a C
+        ``switch`` (in a loop, if ``r`` is one)."""
         chain = [r]
         while True:
             inner = next((x for x in chain[-1].items if isinstance(x, Region)), None)
@@ -553,7 +555,11 @@ class _Structured(_Gen):
         ``while True:`` selects a segment by a variable in a binary-search tree; a
         branch to a block's end sets the variable and continues, a segment that
         runs off its end goes on to the next, and the outermost block's end (the
-        tree's last leaf) breaks. The nesting no longer grows with the cases."""
+        tree's last leaf) breaks. The nesting no longer grows with the cases.
+        ``chain[0]`` may be a wasm loop around the switch, its code before the
+        blocks joining segment 0 and its code after them the last segment: the
+        one Python loop serves both, and a branch back to the loop's head (a C
+        interpreter's next opcode) is ``var = 0; continue``."""
         first: List[Any] = []
         for outer, inner in zip(chain, chain[1:]):
             first += outer.items[:outer.items.index(inner)]
@@ -566,10 +572,13 @@ class _Structured(_Gen):
         self.lines.insert(len(self.lines) - 1, "    " * ind + f"{var} = 0")
         loop.var = var
         # An empty segment starts where the next one does (or at the exit). Segment 0
-        # gets no label: a loop starting at the same index is the branches' target.
+        # is labelled only as the head of a wasm loop laid out with its switch;
+        # otherwise a loop starting at the same index is the branches' target.
         kept = [(pc, items) for pc, items in segments if items]
         loop.labels = {pc: k for k, (pc, _) in enumerate(kept) if k}
         loop.labels[exit] = len(kept)
+        if chain[0].kind == "loop":
+            loop.labels[chain[0].start] = 0
 
         def tree(lo: int, hi: int, ind: int) -> None:
             if hi - lo == 1:
@@ -596,9 +605,9 @@ class _Structured(_Gen):
         self.close_loop(loop, ind)
 
     def region(self, r: Region, ind: int) -> None:
-        if r.kind == "block" and r.wrap:
+        if r.kind == "block" and r.wrap or r.kind == "loop":
             chain = self.chain(r)
-            if len(chain) >= SWITCH_BLOCKS:
+            if len(chain) - (r.kind == "loop") >= SWITCH_BLOCKS:
                 self.switch(chain, ind)
                 return
         if r.kind == "loop":
