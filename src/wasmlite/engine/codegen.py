@@ -580,28 +580,40 @@ class _Structured(_Gen):
         if chain[0].kind == "loop":
             loop.labels[chain[0].start] = 0
 
-        def tree(lo: int, hi: int, ind: int) -> None:
-            if hi - lo == 1:
-                if lo == len(kept):
-                    self.emit(ind, "break")
-                    return
-                self.items(kept[lo][1], ind)
-                self.emit(ind, f"{var} = {lo + 1}")
-                self.emit(ind, "continue")
+        def leaf(k: int, ind: int) -> None:
+            if k == len(kept):
+                self.emit(ind, "break")
                 return
-            mid = (lo + hi) // 2
-            self.emit(ind, f"if {var} < {mid}:")
-            tree(lo, mid, ind + 1)
-            self.emit(ind, "else:")
-            tree(mid, hi, ind + 1)
+            self.items(kept[k][1], ind)
+            self.emit(ind, f"{var} = {k + 1}")
+            self.emit(ind, "continue")
 
-        if ind + 2 + (len(kept) + 1).bit_length() > MAX_INDENT:
+        def tree(leaves: List[int], ind: int) -> None:
+            if len(leaves) == 1:
+                leaf(leaves[0], ind)
+                return
+            mid = len(leaves) // 2
+            self.emit(ind, f"if {var} < {leaves[mid]}:")
+            tree(leaves[:mid], ind + 1)
+            self.emit(ind, "else:")
+            tree(leaves[mid:], ind + 1)
+
+        if ind + 3 + (len(kept) + 1).bit_length() > MAX_INDENT:
             raise _Fallback
-        # segment 0 runs once per entry, ahead of the tree: one test instead of its depth
+        # Segment 0 (entered once per entry or loop iteration) and the segment most
+        # branches go to (the code after a C switch) are tested ahead of the tree.
+        incoming = [0] * (len(kept) + 1)
+        for ins in self.ir.code[chain[0].start:exit]:
+            if ins.is_branch() and ins.op != "br_table":
+                incoming[loop.labels.get(ins.target, 0)] += 1
+        common = max(range(1, len(kept)), key=incoming.__getitem__, default=0)
         self.emit(ind + 1, f"if not {var}:")
-        tree(0, 1, ind + 2)
+        leaf(0, ind + 2)
+        if incoming[common] >= 2:
+            self.emit(ind + 1, f"elif {var} == {common}:")
+            leaf(common, ind + 2)
         self.emit(ind + 1, "else:")
-        tree(1, len(kept) + 1, ind + 2)
+        tree([k for k in range(1, len(kept) + 1) if k != common or incoming[common] < 2], ind + 2)
         self.close_loop(loop, ind)
 
     def region(self, r: Region, ind: int) -> None:
