@@ -12,7 +12,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from wasmlite.text.wast import parse_script
 
-from . import generate, mutate, oracle
+from . import execute, generate, mutate, oracle
 
 TESTSUITE = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "wasm-testsuite"
@@ -22,9 +22,12 @@ TESTSUITE = os.path.join(
 class Stats:
     """Counters and a throttled progress line."""
 
-    def __init__(self, progress: bool) -> None:
+    def __init__(self, progress: bool, unit: str = "inputs",
+                 headline: Tuple[str, ...] = ("disagreement", "crash")) -> None:
         self.counts: Dict[str, int] = {}
         self.progress = progress
+        self.unit = unit  # the counter the rate is given for
+        self.headline = headline  # counters always shown first, even at zero
         self.start = time.perf_counter()
         self._last = 0.0
 
@@ -33,10 +36,11 @@ class Stats:
 
     def line(self) -> str:
         elapsed = time.perf_counter() - self.start
-        total = self.counts.get("inputs", 0)
-        parts = [f"{total} inputs", f"{total / max(elapsed, 1e-9):.0f}/s"]
-        parts += [f"{k} {self.counts.get(k, 0)}" for k in ("disagreement", "crash")]
-        parts += [f"{k} {v}" for k, v in sorted(self.counts.items()) if k not in ("inputs", "disagreement", "crash")]
+        total = self.counts.get(self.unit, 0)
+        parts = [f"{total} {self.unit}", f"{total / max(elapsed, 1e-9):.1f}/s"]
+        parts += [f"{k} {self.counts.get(k, 0)}" for k in self.headline]
+        shown = (self.unit,) + self.headline
+        parts += [f"{k} {v}" for k, v in sorted(self.counts.items()) if k not in shown]
         return f"[{elapsed:7.1f}s] " + ", ".join(parts)
 
     def tick(self) -> None:
@@ -187,6 +191,40 @@ def malformed_campaign(
         stats.add("inputs")
         stats.add(kind)
         _record(stats, report, f"m{seed}-{i}-{kind}", data, _run_malformed(kind, data, limit))
+        stats.tick()
+    stats.done()
+    return stats
+
+
+def exec_campaign(
+    seed: int,
+    count: Optional[int],
+    simd: bool = False,
+    report: Optional[Report] = None,
+    progress: bool = False,
+    limit: float = execute.TIME_LIMIT,
+    tiers: Tuple[str, ...] = ("0", "1"),
+) -> Stats:
+    """``count`` smith modules (None: forever) run in wasmtime and in wasmlite's
+    ``tiers``, compared by ``execute.compare``; mismatches and crashes are
+    findings, and so (counted apart) are modules over ``limit`` seconds in a tier
+    and NaN-lenient runs whose differences may be the spec's NaN freedom."""
+    rng = random.Random(seed)
+    stats = Stats(progress, unit="modules", headline=("mismatch", "crash", "slow"))
+    i = 0
+    while count is None or stats.counts.get("modules", 0) < count:
+        i += 1
+        module, exact, args = generate.random_exec_module(rng, simd)
+        if module is None:
+            stats.add("smith-failures")
+            continue
+        verdict = execute.compare(module, random.Random(rng.getrandbits(32)), exact, tiers, limit)
+        stats.add("modules")
+        stats.add("exact" if exact else "nan-lenient")
+        stats.add("calls", verdict.calls)
+        if verdict.kind != "agree":
+            description = f"{verdict.detail}\nsmith {' '.join(args)}"
+            _record(stats, report, f"x{seed}-{i}", module, oracle.Finding(verdict.kind, description))
         stats.tick()
     stats.done()
     return stats

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import subprocess
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from .oracle import wasm_tools
 
@@ -100,3 +100,43 @@ def wasm_mutate(data: bytes, seed: int) -> Optional[bytes]:
     if proc.returncode != 0:
         return None
     return proc.stdout
+
+
+def exec_smith_args(rng: random.Random, simd: bool) -> Tuple[List[str], bool]:
+    """A configuration for differential execution: terminating, import-free,
+    everything exported (so memories, globals and tables can be compared), memory
+    bounded; the bool says whether NaNs are canonicalised (bit-exact comparison)."""
+    exact = rng.random() < 0.8
+    args = list(SMITH_2_0)
+    args[args.index("--simd-enabled") + 1] = str(simd).lower()
+    args += [
+        "--ensure-termination", "--fuel", str(rng.choice([100, 1000, 10000])),
+        "--max-imports", "0",
+        "--export-everything", "true",
+        "--canonicalize-nans", str(exact).lower(),
+        "--memory-max-size-required", "true",
+        "--max-memory32-bytes", str(rng.choice([1, 2, 16]) * 65536),
+        "--max-table-elements", "1000", "--table-max-size-required", "true",
+        "--max-tables", str(rng.choice([1, 2, 4])),
+    ]
+    if rng.random() < 0.25:
+        args += ["--disallow-traps", "true"]
+    args += ["--min-funcs", str(rng.randint(1, 10))]
+    if rng.random() < 0.5:
+        args += ["--min-memories", "1", "--min-data-segments", "1"]
+    if rng.random() < 0.2:
+        args += ["--min-element-segments", "2", "--min-tables", "1"]
+    if rng.random() < 0.15:  # only a few kinds of instructions, so each gets more use
+        kinds = ["numeric", "reference", "parametric", "variable", "table", "memory", "control"]
+        if simd:
+            kinds.append("vector")
+        args += ["--allowed-instructions", ",".join(rng.sample(kinds, rng.randint(2, 4)) + ["control"])]
+    return args, exact
+
+
+def random_exec_module(rng: random.Random, simd: bool) -> Tuple[Optional[bytes], bool, List[str]]:
+    """A smith module for ``exec_smith_args``; None when smith gives up on the seed."""
+    size = rng.choice([256, 1024, 4096, 16384])
+    seed_bytes = bytes(rng.getrandbits(8) for _ in range(size))
+    args, exact = exec_smith_args(rng, simd)
+    return smith(seed_bytes, args), exact, args

@@ -8,6 +8,10 @@ from .. import syntax
 
 PAGE_SIZE = 65536
 MAX_PAGES = 65536  # 4 GiB: the 32-bit address space
+MAX_TABLE_ELEMENTS = 10_000_000
+"""An implementation limit on a table's size (the spec lets ``table.grow`` fail for
+want of resources): a table is a Python list, 8 bytes an element, so a guest
+growing a table without a maximum by 2**31 would otherwise take 16 GiB."""
 
 
 class Function:
@@ -118,7 +122,7 @@ class TableInstance:
     def grow(self, delta: int, init: Any) -> int:
         """Add ``delta`` entries set to ``init``; the old size, or -1 if not possible."""
         old = len(self.elements)
-        if old + delta > self.max:
+        if old + delta > min(self.max, MAX_TABLE_ELEMENTS):
             return -1
         self.elements.extend([init] * delta)
         return old
