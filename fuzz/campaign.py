@@ -214,16 +214,19 @@ def exec_campaign(
     i = 0
     while count is None or stats.counts.get("modules", 0) < count:
         i += 1
-        module, exact, args = generate.random_exec_module(rng, simd)
-        if module is None:
+        made = generate.random_exec_module(rng, simd)
+        if made.data is None:
             stats.add("smith-failures")
             continue
-        verdict = execute.compare(module, random.Random(rng.getrandbits(32)), exact, tiers, limit)
+        module = execute.expose_fuel(made.data, made.fuel)
+        fuel = made.fuel if module is not made.data else None
+        verdict = execute.compare(module, random.Random(rng.getrandbits(32)), made.exact, tiers, limit, fuel=fuel)
         stats.add("modules")
-        stats.add("exact" if exact else "nan-lenient")
+        stats.add("exact" if made.exact else "nan-lenient")
         stats.add("calls", verdict.calls)
         if verdict.kind != "agree":
-            description = f"{verdict.detail}\nsmith {' '.join(args)}"
+            refill = f"fuel {fuel} refilled before each call" if fuel else "fuel not refilled"
+            description = f"{verdict.detail}\n{refill}; smith {' '.join(made.args)}"
             _record(stats, report, f"x{seed}-{i}", module, oracle.Finding(verdict.kind, description))
         stats.tick()
     stats.done()

@@ -35,6 +35,10 @@ import wasmlite
 from wasmlite import syntax
 from wasmlite.numeric import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 
+from wasmlite.decode import decode_module
+from wasmlite.encode import name, sleb, uleb
+
+from .mutate import join_sections, read_uleb, split_sections
 from .oracle import Timeout, _wasmtime_engine
 
 TIME_LIMIT = 10.0
@@ -130,6 +134,36 @@ def _arg(rng: random.Random, t: str) -> int:
     return rng.getrandbits(128) & _MASKS[t]
 
 
+FUEL_EXPORT = "fuzz:fuel"
+
+
+def expose_fuel(data: bytes, fuel: int) -> bytes:
+    """``data`` with smith's fuel counter (``--ensure-termination``: the last global,
+    a mutable i32 starting at ``fuel``) exported as ``FUEL_EXPORT``, so that both
+    runtimes can refill it before each call: otherwise the first call to run out
+    leaves every later one trapping at once. Unchanged if there is no such global."""
+    try:
+        m = decode_module(data)
+    except wasmlite.WasmError:
+        return data
+    sections = split_sections(data)
+    if not m.globals or sections is None or any(e.name == FUEL_EXPORT for e in m.exports):
+        return data
+    g = m.globals[-1]
+    if g.type != syntax.GlobalType(syntax.I32, True) or not g.init.code.startswith(b"\x41" + sleb(fuel) + b"\x0b"):
+        return data
+    index = sum(imp.kind == syntax.EXTERN_GLOBAL for imp in m.imports) + len(m.globals) - 1
+    entry = name(FUEL_EXPORT) + bytes([syntax.EXTERN_GLOBAL]) + uleb(index)
+    ids = [sid for sid, _ in sections]
+    if 7 in ids:
+        payload = sections[ids.index(7)][1]
+        count, pos = read_uleb(payload, 0)  # type: ignore[misc]
+        sections[ids.index(7)] = (7, uleb(count + 1) + payload[pos:] + entry)
+    else:
+        sections.insert(ids.index(6) + 1, (7, uleb(1) + entry))
+    return join_sections(sections)
+
+
 # --- wasmtime -------------------------------------------------------------------
 
 def _wasmtime_kinds() -> Dict[str, int]:
@@ -175,7 +209,8 @@ def _wasmtime_trap(exc: BaseException) -> str:
     return f"error: {exc}"
 
 
-def run_wasmtime(data: bytes, calls: List[Call]) -> Run:
+def run_wasmtime(data: bytes, calls: List[Call], fuel: Optional[int] = None) -> Run:
+    """Instantiate and call; with ``fuel``, refill ``FUEL_EXPORT`` before each call."""
     import wasmtime
     from wasmtime import _ffi as ffi
 
@@ -192,7 +227,12 @@ def run_wasmtime(data: bytes, calls: List[Call]) -> Run:
     exports = instance.exports(store)
     ctx = store._context()
     outcomes: List[Tuple[str, Any]] = []
+    refill = exports.get(FUEL_EXPORT) if fuel is not None else None
     for call in calls:
+        if refill is not None:
+            raw = ffi.wasmtime_val_t()
+            _to_raw("i32", fuel, raw)
+            ffi.wasmtime_global_set(ctx, ctypes.byref(refill._global), ctypes.byref(raw))
         func = exports[call.name]
         nres = len(func.type(store).results)
         params = (ffi.wasmtime_val_t * max(len(call.args), 1))()
@@ -273,7 +313,7 @@ def _our_trap(exc: wasmlite.WasmError) -> str:
     return f"error: {type(exc).__name__}: {exc}"
 
 
-def run_wasmlite(data: bytes, calls: List[Call], tier: str) -> Run:
+def run_wasmlite(data: bytes, calls: List[Call], tier: str, fuel: Optional[int] = None) -> Run:
     """The same as ``run_wasmtime`` in wasmlite with ``tier`` ("0" or "1") forced.
     Anything but a WasmError escapes (the caller reports it as a crash)."""
     from wasmlite.engine import call as engine_call
@@ -292,7 +332,10 @@ def run_wasmlite(data: bytes, calls: List[Call], tier: str) -> Run:
         except wasmlite.WasmError as exc:
             return Run(_our_trap(exc), [], {})
         outcomes: List[Tuple[str, Any]] = []
+        refill = inst.exports.get(FUEL_EXPORT) if fuel is not None else None
         for call in calls:
+            if refill is not None:
+                refill.value = fuel
             func = inst.exports[call.name]
             try:
                 results = engine_call(func, [_ours_in(t, b) for t, b in call.args])
@@ -333,28 +376,28 @@ def _value_differs(a: Tuple[str, Any], b: Tuple[str, Any], exact: bool) -> bool:
 
 def differences(ref: Run, ours: Run, exact: bool) -> List[str]:
     """How ``ours`` differs from the reference run ``ref``; empty if they agree.
-    Two stack overflows agree: the depth at which a stack runs out is the
-    implementation's choice, and so is everything that depends on it (a module
-    whose state differs after a stack overflow is not compared further)."""
+
+    The depth at which a stack runs out is the implementation's choice, so a call
+    that overflowed on either side agrees with whatever the other side did, and
+    nothing after it (later calls, final state) is compared: it may all depend
+    on how far the call got."""
     if ref.instantiated != ours.instantiated:
         return [f"instantiation: wasmtime {ref.instantiated}, wasmlite {ours.instantiated}"]
     out = []
     for i, (r, o) in enumerate(zip(ref.calls, ours.calls)):
+        if ("trap", "stack-overflow") in (r, o):
+            return out
         if r[0] != o[0] or len(r[1]) != len(o[1]) or (
             r[0] == "ok" and any(_value_differs(x, y, exact) for x, y in zip(r[1], o[1]))
         ) or (r[0] == "trap" and r[1] != o[1]):
             out.append(f"call {i}: wasmtime {r}, wasmlite {o}")
-    overflowed = any(c == ("trap", "stack-overflow") for c in ref.calls + ours.calls)
-    if out and overflowed and all("stack-overflow" in d for d in out):
-        return []
-    if not overflowed:
-        for name in sorted(set(ref.state) | set(ours.state)):
-            r, o = ref.state.get(name), ours.state.get(name)
-            if r == o:
-                continue
-            if r is not None and o is not None and r[0] == o[0] == "global" and not _value_differs(r[1], o[1], exact):
-                continue
-            out.append(f"export {name!r}: {_brief(r)} vs {_brief(o)}")
+    for name in sorted(set(ref.state) | set(ours.state)):
+        a, b = ref.state.get(name), ours.state.get(name)
+        if a == b:
+            continue
+        if a is not None and b is not None and a[0] == b[0] == "global" and not _value_differs(a[1], b[1], exact):
+            continue
+        out.append(f"export {name!r}: {_brief(a)} vs {_brief(b)}")
     return out
 
 
@@ -415,16 +458,17 @@ def bounded(fn: Any, limit: float) -> Tuple[str, Any]:
 
 
 def compare(data: bytes, rng: random.Random, exact: bool, tiers: Tuple[str, ...] = ("0", "1"),
-            limit: float = TIME_LIMIT, calls_per_func: int = 3) -> Verdict:
-    """Run ``data`` in wasmtime and in each of ``tiers``; the worst verdict."""
+            limit: float = TIME_LIMIT, calls_per_func: int = 3, fuel: Optional[int] = None) -> Verdict:
+    """Run ``data`` in wasmtime and in each of ``tiers``; the worst verdict. With
+    ``fuel`` (``data`` from ``expose_fuel``) the fuel is refilled before each call."""
     try:
         calls = plan(wasmlite.Module(data).syntax, rng, calls_per_func)
     except wasmlite.WasmError:
         calls = []  # invalid to us: the instantiation outcomes will say if wasmtime disagrees
-    ref = run_wasmtime(data, calls)
+    ref = run_wasmtime(data, calls, fuel)
     verdicts = []
     for tier in tiers:
-        status, value = bounded(lambda: run_wasmlite(data, calls, tier), limit)
+        status, value = bounded(lambda: run_wasmlite(data, calls, tier, fuel), limit)
         if status == "slow":
             verdicts.append(Verdict("slow", f"tier {tier}: over {limit:.0f} s ({value:.1f} s)", 0))
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import subprocess
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from .oracle import wasm_tools
 
@@ -102,15 +102,16 @@ def wasm_mutate(data: bytes, seed: int) -> Optional[bytes]:
     return proc.stdout
 
 
-def exec_smith_args(rng: random.Random, simd: bool) -> Tuple[List[str], bool]:
-    """A configuration for differential execution: terminating, import-free,
-    everything exported (so memories, globals and tables can be compared), memory
-    bounded; the bool says whether NaNs are canonicalised (bit-exact comparison)."""
+def exec_smith_args(rng: random.Random, simd: bool, fuel: int) -> Tuple[List[str], bool]:
+    """A configuration for differential execution: terminating (``fuel`` loop
+    iterations and calls), import-free, everything exported (so memories, globals
+    and tables can be compared), memory bounded; the bool says whether NaNs are
+    canonicalised (bit-exact comparison)."""
     exact = rng.random() < 0.8
     args = list(SMITH_2_0)
     args[args.index("--simd-enabled") + 1] = str(simd).lower()
     args += [
-        "--ensure-termination", "--fuel", str(rng.choice([100, 1000, 10000])),
+        "--ensure-termination", "--fuel", str(fuel),
         "--max-imports", "0",
         "--export-everything", "true",
         "--canonicalize-nans", str(exact).lower(),
@@ -134,9 +135,17 @@ def exec_smith_args(rng: random.Random, simd: bool) -> Tuple[List[str], bool]:
     return args, exact
 
 
-def random_exec_module(rng: random.Random, simd: bool) -> Tuple[Optional[bytes], bool, List[str]]:
-    """A smith module for ``exec_smith_args``; None when smith gives up on the seed."""
+class ExecModule(NamedTuple):
+    data: Optional[bytes]  # None when smith gave up on the seed
+    exact: bool  # NaNs canonicalised: compare bit for bit
+    fuel: int
+    args: List[str]
+
+
+def random_exec_module(rng: random.Random, simd: bool) -> ExecModule:
+    """A smith module made with ``exec_smith_args``."""
     size = rng.choice([256, 1024, 4096, 16384])
     seed_bytes = bytes(rng.getrandbits(8) for _ in range(size))
-    args, exact = exec_smith_args(rng, simd)
-    return smith(seed_bytes, args), exact, args
+    fuel = rng.choice([100, 1000, 10000])
+    args, exact = exec_smith_args(rng, simd, fuel)
+    return ExecModule(smith(seed_bytes, args), exact, fuel, args)
