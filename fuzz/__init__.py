@@ -1,5 +1,6 @@
-"""Front-end fuzzing for wasmlite: validation verdicts against wasmtime, and
-malformed-input robustness (only ``WasmError`` may escape, within a time bound).
+"""Fuzzing wasmlite against wasmtime: validation verdicts, malformed-input
+robustness (only ``WasmError`` may escape, within a time bound), and execution
+(results, traps and final state of smith modules in both tiers).
 
-Run ``python -m fuzz validate`` or ``python -m fuzz malformed``; see ``fuzz.__main__``.
+Run ``python -m fuzz validate``, ``malformed`` or ``exec``; see ``fuzz.__main__``.
 """

@@ -122,7 +122,7 @@ def exec_smith_args(rng: random.Random, simd: bool, fuel: int) -> Tuple[List[str
     ]
     if rng.random() < 0.25:
         args += ["--disallow-traps", "true"]
-    args += ["--min-funcs", str(rng.randint(1, 10))]
+    args += ["--min-funcs", str(rng.randint(1, 10)), "--max-instructions", str(rng.choice([100, 1000, 5000]))]
     if rng.random() < 0.5:
         args += ["--min-memories", "1", "--min-data-segments", "1"]
     if rng.random() < 0.2:
@@ -144,8 +144,8 @@ class ExecModule(NamedTuple):
 
 def random_exec_module(rng: random.Random, simd: bool) -> ExecModule:
     """A smith module made with ``exec_smith_args``."""
-    size = rng.choice([256, 1024, 4096, 16384])
-    seed_bytes = bytes(rng.getrandbits(8) for _ in range(size))
+    size = rng.choice([256, 1024, 4096, 16384, 65536])
+    seed_bytes = rng.getrandbits(8 * size).to_bytes(size, "little")
     fuel = rng.choice([100, 1000, 10000])
     args, exact = exec_smith_args(rng, simd, fuel)
     return ExecModule(smith(seed_bytes, args), exact, fuel, args)
