@@ -147,3 +147,5 @@ def test_exec_corpus(path, tier, monkeypatch):
     result = run_file(path)
     assert result.count("passed") > 0
     assert not result.failures, "\n".join(f"{path}:{o.line}: {o.detail}" for o in result.failures)
+    # The runner passes a trap of another wording; here the kind of trap is the point.
+    assert not result.wording_differs, result.wording_differs

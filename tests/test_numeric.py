@@ -570,3 +570,42 @@ def test_differential_against_wasmtime():
                 mismatches.append((name, [hex(v) for v in case], ours, ref))
     print(f"differential: {compared} cases over {len(all_names)} ops, {len(mismatches)} mismatches")
     assert not mismatches, mismatches[:20]
+
+
+def _conditional_operands(t):
+    """Operands of template ``t`` that occur once but are evaluated only on some paths
+    (in an ``if``-expression's branches, or after the first operand of and/or)."""
+    from wasmlite.numeric.templates import _FIELD
+
+    expr = _FIELD.sub("1", t.expr)
+    for i in range(t.arity):
+        expr = expr.replace("{%d}" % i, f"OP{i}")
+    found = set()
+
+    def walk(node, conditional):
+        if isinstance(node, ast.Name) and node.id.startswith("OP") and conditional:
+            found.add(int(node.id[2:]))
+        if isinstance(node, ast.IfExp):
+            walk(node.test, conditional)
+            walk(node.body, True)
+            walk(node.orelse, True)
+        elif isinstance(node, ast.BoolOp):
+            walk(node.values[0], conditional)
+            for v in node.values[1:]:
+                walk(v, True)
+        else:
+            for child in ast.iter_child_nodes(node):
+                walk(child, conditional)
+
+    walk(ast.parse(expr, mode="eval"), False)
+    return found - set(t.dup_operands)
+
+
+def test_single_operands_are_evaluated_unconditionally():
+    """Tier 1 splices a producer's expression into its consumer's template; a trapping
+    producer must trap first, so no template may skip or defer such an operand
+    (fuzz exec found i64.div_u testing its divisor before its dividend)."""
+    from wasmlite.numeric import NUMERIC
+
+    bad = {name: sorted(ops) for name, t in NUMERIC.items() if (ops := _conditional_operands(t))}
+    assert bad == {}

@@ -17,6 +17,10 @@ Conventions every template follows:
   them twice is correct (operands have no side effects) but wasteful, so a code
   generator should bind such an operand to a local first unless it is a name or a
   constant.
+* An operand that occurs once is evaluated unconditionally, before the template
+  can trap: tier 1 splices a producer's expression into its consumer's, and a
+  producer that traps (``i64.trunc_f32_s``) must trap before its consumer
+  (``i64.div_u`` by zero) does.
 * Comparisons and ``eqz`` also have ``cond``: a plain boolean expression for an
   ``if`` head, so compare-and-branch needs no 0/1 value.
 * An instruction with an immediate (the SIMD lane and shuffle instructions) has
@@ -144,8 +148,8 @@ def _integer(t: str, bits: int) -> None:
         _add(f"{t}.{op}", f"(({{0}} {py} {{1}}) & {mask})")
     _add(f"{t}.div_s", f"{t}_div_s({{0}}, {{1}})", may_trap=True)
     _add(f"{t}.rem_s", f"{t}_rem_s({{0}}, {{1}})", may_trap=True)
-    _add(f"{t}.div_u", "({0} // {1} if {1} else trap_div_zero())", may_trap=True)
-    _add(f"{t}.rem_u", "({0} % {1} if {1} else trap_div_zero())", may_trap=True)
+    _add(f"{t}.div_u", "({0} // ({1} or trap_div_zero()))", may_trap=True)
+    _add(f"{t}.rem_u", "({0} % ({1} or trap_div_zero()))", may_trap=True)
     for op, py in (("and", "&"), ("or", "|"), ("xor", "^")):
         _add(f"{t}.{op}", f"({{0}} {py} {{1}})")
     count = f"({{1}} & {bits - 1})"
