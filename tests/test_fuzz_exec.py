@@ -114,6 +114,8 @@ def test_stack_overflow_ends_the_comparison():
     assert execute.differences(deep, other, exact=True) == []
     before = execute.Run("ok", [("ok", (("i32", 2),)), ("trap", "stack-overflow")], {})
     assert execute.differences(deep, before, exact=True) != []
+    start = execute.Run("stack-overflow", [], {})  # in the start function
+    assert execute.differences(start, execute.Run("unreachable", [], {}), exact=True) == []
 
 
 def test_fuel_is_exposed_and_refilled():
