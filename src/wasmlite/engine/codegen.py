@@ -396,7 +396,8 @@ class _Gen:
         if expr == "v":
             return unpacked
         self.helpers_of(expr)
-        return "(" + _V.sub(unpacked, expr) + ")"
+        # (a function, not a string: the address may hold a bytes literal's backslashes)
+        return "(" + _V.sub(lambda m: unpacked, expr) + ")"
 
     @staticmethod
     def address(ins: Instr, base: str) -> str:
