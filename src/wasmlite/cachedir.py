@@ -18,12 +18,12 @@ from typing import Dict, Optional, Tuple
 # hash ~3 ms per MB slower (a module's bytes are hashed when it is loaded).
 # (_sha256: CPython <= 3.11 and PyPy; _sha2: CPython >= 3.12.)
 try:
-    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+    from _sha256 import sha256 as sha256  # type: ignore[import-not-found,unused-ignore]
 except ImportError:
     try:
-        from _sha2 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        from _sha2 import sha256 as sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
     except ImportError:
-        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
+        from hashlib import sha256 as sha256  # type: ignore[assignment,unused-ignore]
 
 
 def directory() -> Optional[str]:
