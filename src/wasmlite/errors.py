@@ -6,6 +6,7 @@ embedder can catch one class and know that nothing else escapes.
 
 from __future__ import annotations
 
+import enum
 from typing import List, NamedTuple, Optional
 
 
@@ -79,15 +80,39 @@ class TrapFrame(NamedTuple):
     module: Optional[str]  # the module's name, from the name section
 
 
+class TrapCode(enum.Enum):
+    """Why a trap happened: the spec's trap kinds, and the embedder's limits."""
+
+    UNREACHABLE = "unreachable"
+    INT_DIVIDE_BY_ZERO = "integer divide by zero"
+    INT_OVERFLOW = "integer overflow"
+    BAD_CONVERSION_TO_INTEGER = "invalid conversion to integer"
+    MEMORY_OUT_OF_BOUNDS = "out of bounds memory access"
+    TABLE_OUT_OF_BOUNDS = "out of bounds table access"
+    UNDEFINED_ELEMENT = "undefined element"
+    UNINITIALIZED_ELEMENT = "uninitialized element"
+    BAD_SIGNATURE = "indirect call type mismatch"
+    STACK_OVERFLOW = "call stack exhausted"
+    OUT_OF_FUEL = "all fuel consumed"
+    INTERRUPT = "interrupted"
+    HOST = "host trap"
+    """A host function raised ``Trap`` with a message of its own."""
+
+
+_CODE_OF_MESSAGE = {c.value: c for c in TrapCode}
+
+
 class Trap(WasmError):
-    """A WebAssembly trap: execution stopped; ``message`` uses the spec's wording.
+    """A WebAssembly trap: execution stopped; ``message`` uses the spec's wording and
+    ``code`` (a ``TrapCode``) says which kind of trap it is.
 
     ``frames`` is the wasm backtrace, innermost function first; the engine adds a
     frame as the trap unwinds each wasm call.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: Optional[TrapCode] = None) -> None:
         super().__init__(message)
+        self.code: TrapCode = code or _CODE_OF_MESSAGE.get(message, TrapCode.HOST)
         self.frames: List[TrapFrame] = []
 
     def backtrace(self, limit: int = 40) -> str:
@@ -113,3 +138,17 @@ class ExitError(WasmError):
     def __init__(self, code: int) -> None:
         super().__init__(f"exited with status {code}")
         self.code = code
+
+
+class HostError(Exception):
+    """Carries an exception raised by a host function through the wasm frames above it.
+
+    Not a ``WasmError``: no handler in the engine (the trap handlers, tier 1's
+    ``struct.error`` handler for memory accesses) can mistake it for its own, and the
+    engine's way out (``engine.call``, the API's ``Func``) raises ``error`` again,
+    the very object the host function raised.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error

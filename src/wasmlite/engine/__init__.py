@@ -8,7 +8,9 @@ Python recursion: ``call`` raises the interpreter's recursion limit as far as
 ``interp.MAX_CALL_DEPTH`` needs, and where every Python call also takes C stack
 (CPython before 3.11, PyPy: measured to crash near 12,000 wasm frames on the
 default 8 MiB stack) runs the outermost call on a thread with a large stack.
-Whatever the guest does, only ``WasmError`` subclasses come out.
+Whatever the guest does, only ``WasmError`` subclasses come out; what a host
+function raises comes out unchanged (carried through the wasm frames as a
+``HostError``).
 
 Call the engine from one thread at a time: the call depth and the per-instance
 validators used for translation are shared state.
@@ -20,15 +22,18 @@ import sys
 import threading
 from typing import Any, List
 
-from ..errors import Trap
+from ..errors import HostError, Trap
 from ..runtime.objects import Function, HostFunction, WasmFunction
 from . import interp
 from .codegen import Tier1
 
-__all__ = ["call"]
+__all__ = ["call", "ensure_recursion_limit", "needs_big_stack"]
 
 _FRAMES_PER_CALL = 3  # Python frames one wasm call costs, with room for helpers
 _BIG_STACK = sys.implementation.name != "cpython" or sys.version_info < (3, 11)
+needs_big_stack = _BIG_STACK
+"""Whether outermost calls must go through ``call`` (which moves them to a thread
+with a large C stack) rather than straight into tier-1 code."""
 _STACK_BYTES = 512 * 1024 * 1024
 
 
@@ -78,9 +83,18 @@ def call(func: Function, args: List[Any]) -> List[Any]:
 
     Raises ``Trap`` (with the spec's message) when execution traps.
     """
+    ensure_recursion_limit()
+    try:
+        if _BIG_STACK and interp._depth == 0:
+            return _on_big_stack(func, args)
+        return _call(func, args)
+    except HostError as carrier:
+        error = carrier.error
+    raise error  # outside the handler: the host's exception, its context untouched
+
+
+def ensure_recursion_limit() -> None:
+    """Let Python recurse as deep as ``interp.MAX_CALL_DEPTH`` wasm calls need."""
     needed = interp.MAX_CALL_DEPTH * _FRAMES_PER_CALL + 1000
     if sys.getrecursionlimit() < needed:
         sys.setrecursionlimit(needed)
-    if _BIG_STACK and interp._depth == 0:
-        return _on_big_stack(func, args)
-    return _call(func, args)

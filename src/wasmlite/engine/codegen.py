@@ -40,7 +40,11 @@ instruction's expression instead of stored. ``tier1`` is the way in: it uses
 ``MAX_INSTRUCTIONS`` to tier 0. Traps keep tier 0's messages; ``struct.error``
 (or ``IndexError``, from a byte access indexing the bytearray) raised by a load or
 store in the function itself becomes "out of bounds memory access" at the
-function's ``except``, so the accesses themselves need no ``try``.
+function's ``except``, so the accesses themselves need no ``try`` (a host
+function's exceptions reach it wrapped in ``HostError`` anyway). A metered
+instance (``ModuleInstance.metered``) gets code that spends fuel at entry and at
+loop heads (``interp.FUEL_CHECK``), cached under its own key; other code has no
+check at all.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from .. import syntax
 from ..ir import Instr, IRFunction, RefFunc
 from ..numeric import ABSORBS, HELPERS, NUMERIC, ROTATES, UNWRAPPED, f64_to_bits, render_rotate, render_unwrapped
-from ..runtime.objects import Function, ModuleInstance, WasmFunction
+from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
 from . import cache, interp
@@ -220,9 +224,11 @@ _V = re.compile(r"\bv\b")  # the value in memory_ops' LOADS expressions
 
 
 class _Gen:
-    def __init__(self, ir: IRFunction, module: syntax.Module) -> None:
+    def __init__(self, ir: IRFunction, module: syntax.Module, metered: bool = False) -> None:
         self.ir = ir
         self.module = module
+        self.metered = metered
+        self.heads = interp.loop_heads(ir.code) if metered else set()  # where fuel is spent
         self.L = ir.nlocals
         self.nres = ir.nresults
         self.bindings: Dict[str, Tuple[str, Any]] = {}
@@ -455,11 +461,19 @@ class _Gen:
         tree(0, len(runs), ind)
 
 
+def _loop_first(items: List[Any], pc: int) -> bool:
+    """Whether a loop region starting at ``pc`` opens ``items`` (directly or in a block)."""
+    first = items[0] if items else None
+    return (isinstance(first, Region) and first.start == pc
+            and (first.kind == "loop" or _loop_first(first.items, pc)))
+
+
 class _Structured(_Gen):
     """The structured scheme (see the module docstring)."""
 
-    def __init__(self, ir: IRFunction, module: syntax.Module, root: Region, skip: Set[int]) -> None:
-        super().__init__(ir, module)
+    def __init__(self, ir: IRFunction, module: syntax.Module, root: Region, skip: Set[int],
+                 metered: bool = False) -> None:
+        super().__init__(ir, module, metered)
         self.root = root
         self.skip = skip
         self.loops: List[_PyLoop] = []
@@ -625,6 +639,9 @@ class _Structured(_Gen):
                 return
         if r.kind == "loop":
             loop = self.open_loop(r.end, r.start, ind)
+            if r.start in self.heads and not _loop_first(r.items, r.start):
+                for line in interp.FUEL_CHECK:  # once per arrival: in the innermost loop there
+                    self.emit(ind + 1, line)
             self.items(r.items, ind + 1)
             self.emit(ind + 1, "break")
             self.close_loop(loop, ind)
@@ -754,7 +771,7 @@ class _Dispatch(_Gen):
 
     def block(self, lo: int, hi: int, ind: int) -> None:
         pad = "    " * ind
-        out: List[str] = []
+        out: List[str] = list(interp.FUEL_CHECK) if lo in self.heads else []
         code = self.ir.code
         for pc in range(lo, hi):
             ins = code[pc]
@@ -794,6 +811,8 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
         head.append("        br = 0")
     g.bind("error", "error", None)
     g.bind("FRAME", "frame", ir.func_index)
+    if g.metered:
+        head[:0] = ["        " + line for line in interp.FUEL_CHECK]
     names = sorted(n for n, (kind, _) in g.bindings.items() if kind != "local")
     src = [f"def make({', '.join(names)}):"]
     src += ["    " + line for line in g.prelude]
@@ -805,6 +824,8 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
     else:
         prologue = ["if _depth >= MAX_CALL_DEPTH:", "    raise Trap(EXHAUSTED)"]
         epilogue = []
+    if g.metered:
+        prologue.insert(0, "global _fuel")
     src += [f"    def fn({params}):"] + ["        " + line for line in prologue] + ["        try:"]
     src += ["    " + line for line in head + g.lines]
     src += ["        except (error, IndexError) as e:",
@@ -823,16 +844,17 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
 
 
 def generate(ir: IRFunction, root: Region, skip: Set[int], module: syntax.Module,
-             structured: bool = True) -> Generated:
-    """The Python source of a translated function: structured if it fits, else dispatch."""
+             structured: bool = True, metered: bool = False) -> Generated:
+    """The Python source of a translated function: structured if it fits, else dispatch;
+    ``metered`` code spends fuel as ``interp.FUEL_CHECK`` says."""
     if structured:
         try:
-            s = _Structured(ir, module, root, skip)
+            s = _Structured(ir, module, root, skip, metered)
             s.run()
             return _assemble(s, "structured")
         except _Fallback:
             pass
-    d = _Dispatch(ir, module)
+    d = _Dispatch(ir, module, metered)
     d.run()
     return _assemble(d, "dispatch")
 
@@ -901,6 +923,8 @@ def entry(f: Function) -> Callable[..., Any]:
     itself when ``f`` has one now, else a stub that looks each time, and once ``f``
     is in tier 1 rebinds the callers that ``load`` registered in ``stub.cells``
     (a stub's extra call frame would otherwise cost every call from then on)."""
+    if isinstance(f, HostFunction) and f.direct is not None:
+        return f.direct
     if isinstance(f, WasmFunction):
         c = f.compiled
         if isinstance(c, Tier1):
@@ -930,6 +954,8 @@ def invoke(f: Function, args: Tuple[Any, ...]) -> Any:
         if c.__class__ is Tier1:
             return c.fn(*args)
         return entry(f)(*args)
+    if f.direct is not None:  # type: ignore[attr-defined]
+        return f.direct(*args)  # type: ignore[attr-defined]
     r = interp.call_host(f, list(args))  # type: ignore[arg-type]
     n = len(r)
     return r[0] if n == 1 else (tuple(r) if n else None)
@@ -1000,7 +1026,7 @@ def _key(f: WasmFunction) -> Tuple[str, int]:
     key_hash = _HASHES.get(inst)
     if key_hash is None:
         key_hash = _HASHES[inst] = cache.module_hash(inst.module)
-    return key_hash, f.index
+    return (key_hash + "+fuel" if inst.metered else key_hash, f.index)  # metered code differs
 
 
 def cached_tier1(f: WasmFunction) -> Optional[Tier1]:
@@ -1020,13 +1046,13 @@ def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optiona
         ir, root, skip = translate(inst.module, f.index, validator)
         if len(ir.code) > MAX_INSTRUCTIONS:
             return None
-        gen = generate(ir, root, skip, inst.module)
+        gen = generate(ir, root, skip, inst.module, metered=inst.metered)
         try:
             code = compile_source(gen)
         except (SyntaxError, RecursionError, MemoryError):
             if gen.scheme == "dispatch":
                 return None
-            gen = generate(ir, root, skip, inst.module, structured=False)
+            gen = generate(ir, root, skip, inst.module, structured=False, metered=inst.metered)
             try:
                 code = compile_source(gen)
             except (SyntaxError, RecursionError, MemoryError):

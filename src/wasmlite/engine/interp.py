@@ -46,7 +46,7 @@ import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
-from ..errors import Trap, TrapFrame
+from ..errors import HostError, Trap, TrapFrame
 from ..ir import Copies, Instr, IRFunction, RefFunc
 from ..numeric import ABSORBS, NUMERIC, SCALAR, UNWRAPPED, Template, helper_namespace, render_unwrapped
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
@@ -63,6 +63,25 @@ MAX_CALL_DEPTH = 12000
 EXHAUSTED = "call stack exhausted"
 
 _depth = 0
+
+_fuel = 0
+"""Units metered code may still spend before it calls ``_tick`` (see ``load``)."""
+
+_meter: Any = None
+"""The running store's meter while metered code runs: ``_meter.tick()`` is called
+when ``_fuel`` falls below zero and returns the next allowance (or raises a Trap:
+out of fuel, interrupted)."""
+
+
+def _tick() -> None:
+    global _fuel
+    _fuel = _meter.tick()
+
+
+FUEL_CHECK = ("_fuel -= 1", "if _fuel < 0: _tick()")
+"""The statements metered code runs at each function entry and loop head: the cost
+model is one unit per wasm function call and one per loop iteration (each arrival
+at a loop head, the first included), the same in both tiers."""
 
 TIER = {"0": "0", "1": "1"}.get(os.environ.get("WASMLITE_TIER", "").strip(), "auto")
 """``0``, ``1`` or ``auto`` (see the module docstring)."""
@@ -145,16 +164,25 @@ def trap_frame(f: Optional[WasmFunction]) -> TrapFrame:
 
 def call_host(f: HostFunction, args: List[Any]) -> List[Any]:
     """Call a host function, normalising its result to a list of as many values as
-    its type says (a wrong count would shift the caller's registers)."""
-    r = f.callable(*args)
+    its type says (a wrong count would shift the caller's registers). What the
+    function raises, other than a ``Trap``, travels up as a ``HostError``."""
+    try:
+        r = f.callable(*args)
+    except (Trap, HostError):
+        raise
+    except BaseException as exc:  # KeyboardInterrupt too: it resurfaces unchanged
+        raise HostError(exc) from None
+    n = len(f.type.results)
+    if n == 1 and not isinstance(r, (tuple, list)):
+        return [r]  # None included: a null reference
     if r is None:
         out: List[Any] = []
     elif isinstance(r, (tuple, list)):
         out = list(r)
     else:
         out = [r]
-    if len(out) != len(f.type.results):
-        raise TypeError(f"{f!r} returned {len(out)} value(s), its type has {len(f.type.results)}")
+    if len(out) != n:
+        raise TypeError(f"{f!r} returned {len(out)} value(s), its type has {n}")
     return out
 
 
@@ -727,6 +755,19 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
                 jumps[i] = via_stub(ins.target, ())
         i = j
     code.extend(stubs)
+    heads = loop_heads(ir.code)
+    metered = inst.metered
+
+    def charged(h: Optional[Handler]) -> Handler:
+        """``h`` spending a unit of fuel first (``FUEL_CHECK``)."""
+        def g(regs: list) -> Any:
+            global _fuel
+            _fuel -= 1
+            if _fuel < 0:
+                _tick()
+            return h(regs) if h is not None else None
+
+        return g
 
     def counting(h: Handler) -> Handler:
         """``h`` (a loop header) spending a unit of the function's budget per run,
@@ -740,23 +781,25 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
 
         return g
 
-    counted: Dict[Handler, Handler] = {}  # loop header -> its counting closure
+    counted: Dict[Handler, Handler] = {}  # loop header (charged if metered) -> its counting closure
     headers: Dict[int, Handler] = {}
+    first: Optional[Handler] = None  # a metered function's entry, before tier-up counting
+    if metered:
+        headers = {t: charged(code[t]) for t in heads}
+        first = headers.get(0) or (code[0] if ir.code else None)
     if TIER == "auto":
-        for i, ins in enumerate(ir.code):
-            if ins.is_branch():
-                for t in ([t for t, _ in ins.imm] if ins.op == "br_table" else [ins.target]):
-                    if 0 <= t <= i and t not in headers:
-                        h = code[t]
-                        assert h is not None
-                        headers[t] = counted[h] = counting(h)
+        for t in heads:
+            h = headers.get(t) or code[t]
+            assert h is not None
+            headers[t] = counted[h] = counting(h)
 
     def resolve(i: int) -> Optional[Handler]:
         """The closure at index ``i`` (None for -1, the end); a plain jump's target for
-        the jump, so a loop's back edge costs no dispatch of its own."""
+        the jump, so a loop's back edge costs no dispatch of its own (metered code
+        never jumps past a loop head: its fuel must be spent)."""
         seen = 0
-        while i in jumps and seen < len(jumps):  # bounded: `loop br 0 end` jumps to itself
-            i = jumps[i]
+        while i in jumps and seen < len(jumps) and not (metered and i in heads):
+            i = jumps[i]  # bounded: `loop br 0 end` jumps to itself
             seen += 1
         if i < 0:
             return None
@@ -769,7 +812,19 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
     tail.extend([None] * ir.ntemps)
     tail.extend(reversed(consts))
     c = Compiled(ir, code, tail)
+    if metered:  # the call's unit, then the first instruction (a loop head's too)
+        c.entry = charged(first)
     return c
+
+
+def loop_heads(code: List[Instr]) -> Set[int]:
+    """The instructions a branch goes back to (or stays at): the loop heads."""
+    out: Set[int] = set()
+    for i, ins in enumerate(code):
+        if ins.is_branch():
+            targets = [t for t, _ in ins.imm] if ins.op == "br_table" else [ins.target]
+            out.update(t for t in targets if 0 <= t <= i)
+    return out
 
 
 def _handler(ins: Instr, nxt: int, inst: ModuleInstance, consts: List[Any],

@@ -27,9 +27,14 @@ Call = Callable[[Function, List[Any]], List[Any]]
 _MASK = {"i32.const": 0xFFFFFFFF, "i64.const": 0xFFFFFFFFFFFFFFFF}
 
 
-def instantiate(module: syntax.Module, imports: List[Any], call: Call) -> ModuleInstance:
+def instantiate(module: syntax.Module, imports: List[Any], call: Call, metered: bool = False,
+                allocated: Optional[Callable[[ModuleInstance], None]] = None) -> ModuleInstance:
     """Link ``module`` against ``imports`` (aligned with ``module.imports``), allocate it,
     initialise its segments and run its start function.
+
+    ``metered`` goes to ``ModuleInstance``; ``allocated(instance)``, if given, runs
+    once everything is allocated and exported, before segments and the start
+    function (the embedder binds the instance to its host functions there).
 
     Raises ``LinkError`` when an import does not match, and ``Trap`` when a segment
     is out of bounds or the start function traps; segments applied before a failing
@@ -37,7 +42,7 @@ def instantiate(module: syntax.Module, imports: List[Any], call: Call) -> Module
     """
     if len(imports) != len(module.imports):
         raise LinkError(f"expected {len(module.imports)} imports, got {len(imports)}")
-    inst = ModuleInstance(module)
+    inst = ModuleInstance(module, metered)
     for imp, ext in zip(module.imports, imports):
         _check_import(module, imp, ext)
         (inst.funcs, inst.tables, inst.mems, inst.globals)[imp.kind].append(ext)
@@ -53,6 +58,8 @@ def instantiate(module: syntax.Module, imports: List[Any], call: Call) -> Module
     inst.datas = [data.init for data in module.datas]
     spaces = (inst.funcs, inst.tables, inst.mems, inst.globals)
     inst.exports = {e.name: spaces[e.kind][e.index] for e in module.exports}
+    if allocated is not None:
+        allocated(inst)
 
     for i, seg in enumerate(module.elems):
         if seg.mode == syntax.ACTIVE:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from .. import syntax
 
@@ -46,14 +46,23 @@ class WasmFunction(Function):
 
 
 class HostFunction(Function):
-    """A function given by the embedder: ``callable(*args)`` returns None, a value or a tuple."""
+    """A function given by the embedder: ``callable(*args)`` returns None, a value or a tuple.
 
-    __slots__ = ("callable", "name")
+    ``direct``, when set, is a callable the engine may call instead, without any
+    checking: it takes and returns run-time values (None, the value, or a tuple,
+    as many as the type says) and raises nothing but ``Trap`` or ``HostError``.
+    The embedding API builds one per host function, so wasm reaches Python in
+    one call.
+    """
 
-    def __init__(self, type: syntax.FuncType, callable: Callable[..., Any], name: str = "") -> None:
+    __slots__ = ("callable", "name", "direct")
+
+    def __init__(self, type: syntax.FuncType, callable: Callable[..., Any], name: str = "",
+                 direct: Optional[Callable[..., Any]] = None) -> None:
         super().__init__(type)
         self.callable = callable
         self.name = name
+        self.direct = direct
 
     def __repr__(self) -> str:
         return f"<host function {self.name or self.callable!r} {self.type}>"
@@ -82,15 +91,17 @@ class MemoryInstance:
 
     ``grow`` replaces nothing: it extends ``data`` in place, so the engine may keep
     a reference to the bytearray across calls (but not a memoryview, which would
-    block resizing).
+    block resizing). ``limiter``, when set (the embedder's memory cap), is asked
+    ``limiter(self, new_pages)`` before growing and may refuse.
     """
 
-    __slots__ = ("type", "data", "max")
+    __slots__ = ("type", "data", "max", "limiter")
 
     def __init__(self, type: syntax.MemoryType) -> None:
         self.type = type
         self.data = bytearray(type.limits.min * PAGE_SIZE)
         self.max = MAX_PAGES if type.limits.max is None else type.limits.max
+        self.limiter: Optional[Callable[["MemoryInstance", int], bool]] = None
 
     @property
     def pages(self) -> int:
@@ -101,10 +112,12 @@ class MemoryInstance:
         old = self.pages
         if old + delta > self.max:
             return -1
+        if self.limiter is not None and not self.limiter(self, old + delta):
+            return -1
         if delta:
             try:
                 self.data.extend(bytes(delta * PAGE_SIZE))
-            except MemoryError:
+            except (MemoryError, BufferError):  # BufferError: the host holds a view
                 return -1
         return old
 
@@ -139,10 +152,15 @@ class GlobalInstance:
 
 
 class ModuleInstance:
-    """Everything one instantiation allocated or imported, in index-space order."""
+    """Everything one instantiation allocated or imported, in index-space order.
 
-    def __init__(self, module: syntax.Module) -> None:
+    ``metered`` asks the engine for code that spends fuel (see ``engine.interp``);
+    it must be set before any of the instance's functions first runs.
+    """
+
+    def __init__(self, module: syntax.Module, metered: bool = False) -> None:
         self.module = module
+        self.metered = metered
         self.types: List[syntax.FuncType] = module.types
         self.funcs: List[Function] = []
         self.tables: List[TableInstance] = []
