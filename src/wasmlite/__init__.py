@@ -1,18 +1,45 @@
-"""wasmlite: a WebAssembly runtime in pure Python."""
+"""wasmlite: a WebAssembly runtime in pure Python.
+
+The embedding API (see ``docs/api.md``): ``Store``, ``Module``, ``Linker``,
+``Instance``, ``Func``, ``Memory``, ``Table``, ``Global``, the types (``ValType``,
+``FuncType`` ...) and the errors, all importable from here.
+"""
 
 from __future__ import annotations
 
-from .errors import DecodeError, LinkError, ParseError, Trap, ValidationError, WasmError
+from .api import Caller, Exports, F32Bits, F64Bits, Func, Global, Instance, Linker, Memory, Store, Table
+from .errors import DecodeError, LinkError, ParseError, Trap, TrapCode, TrapFrame, ValidationError, WasmError
 from .module import Module
+from .types import ExportType, FuncType, GlobalType, ImportType, MemoryType, TableType, ValType
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Caller",
     "DecodeError",
+    "ExportType",
+    "Exports",
+    "F32Bits",
+    "F64Bits",
+    "Func",
+    "FuncType",
+    "Global",
+    "GlobalType",
+    "ImportType",
+    "Instance",
     "LinkError",
+    "Linker",
+    "Memory",
+    "MemoryType",
     "Module",
     "ParseError",
+    "Store",
+    "Table",
+    "TableType",
     "Trap",
+    "TrapCode",
+    "TrapFrame",
+    "ValType",
     "ValidationError",
     "WasmError",
     "__version__",

@@ -15,6 +15,7 @@ from typing import List, Optional, Union
 
 from . import cachedir, syntax
 from .decode import decode_module
+from .types import ExportType, ImportType, extern_type
 from .validate import validate_module
 
 Source = Union[bytes, bytearray, memoryview, str]
@@ -85,12 +86,24 @@ class Module:
         validate_module(_to_binary_or_syntax(source))
 
     @property
-    def exports(self) -> List[syntax.Export]:
-        return list(self.syntax.exports)
+    def exports(self) -> List[ExportType]:
+        """What the module exports, in order: each with its ``name`` and ``type``."""
+        m = self.syntax
+        spaces: List[List[syntax.ImportDesc]] = [list(m.func_types()), [], [], []]
+        for imp in m.imports:
+            if imp.kind != syntax.EXTERN_FUNC:
+                spaces[imp.kind].append(imp.desc)
+        spaces[syntax.EXTERN_TABLE] += m.tables
+        spaces[syntax.EXTERN_MEMORY] += m.mems
+        spaces[syntax.EXTERN_GLOBAL] += [g.type for g in m.globals]
+        return [ExportType(e.name, extern_type(m, e.kind, spaces[e.kind][e.index]), e.kind)
+                for e in m.exports]
 
     @property
-    def imports(self) -> List[syntax.Import]:
-        return list(self.syntax.imports)
+    def imports(self) -> List[ImportType]:
+        """What the module imports, in order: each with ``module``, ``name`` and ``type``."""
+        m = self.syntax
+        return [ImportType(i.module, i.name, extern_type(m, i.kind, i.desc), i.kind) for i in m.imports]
 
     def __repr__(self) -> str:
         return repr(self.syntax)

@@ -27,7 +27,7 @@ from ..runtime.objects import Function, HostFunction, WasmFunction
 from . import interp
 from .codegen import Tier1
 
-__all__ = ["call", "ensure_recursion_limit", "needs_big_stack"]
+__all__ = ["call", "call_carrying", "ensure_recursion_limit", "needs_big_stack"]
 
 _FRAMES_PER_CALL = 3  # Python frames one wasm call costs, with room for helpers
 _BIG_STACK = sys.implementation.name != "cpython" or sys.version_info < (3, 11)
@@ -81,16 +81,22 @@ def _on_big_stack(func: Function, args: List[Any]) -> List[Any]:
 def call(func: Function, args: List[Any]) -> List[Any]:
     """Call ``func`` with run-time values ``args``; the list of its results.
 
-    Raises ``Trap`` (with the spec's message) when execution traps.
+    Raises ``Trap`` (with the spec's message) when execution traps, and what a host
+    function raised, unchanged.
     """
-    ensure_recursion_limit()
     try:
-        if _BIG_STACK and interp._depth == 0:
-            return _on_big_stack(func, args)
-        return _call(func, args)
+        return call_carrying(func, args)
     except HostError as carrier:
         error = carrier.error
     raise error  # outside the handler: the host's exception, its context untouched
+
+
+def call_carrying(func: Function, args: List[Any]) -> List[Any]:
+    """``call``, but with a host function's exception still in its ``HostError``."""
+    ensure_recursion_limit()
+    if _BIG_STACK and interp._depth == 0:
+        return _on_big_stack(func, args)
+    return _call(func, args)
 
 
 def ensure_recursion_limit() -> None:

@@ -1,0 +1,212 @@
+"""Store limits: fuel (cost model, refuelling, the same in every tier), interruption
+and timeouts, the memory cap, the call depth; and that unlimited code has no checks."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from wasmlite import FuncType, LinkError, Linker, Memory, MemoryType, Module, Store, Trap, TrapCode, ValType, WasmError
+from wasmlite.engine import cache, codegen, interp
+
+WAT = """(module
+  (memory (export "mem") 1)
+  (func $count (export "count") (param i32) (result i32) (local $i i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $i))
+  (func $fib (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (func $nested (export "nested") (param i32) (result i32) (local $i i32) (local $j i32)
+    (loop $outer (loop $inner
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br_if $inner (i32.and (local.get $j) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $i) (local.get 0)))))
+    (local.get $j))
+  (func (export "spin") (loop $l (br $l)))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"""
+
+
+def calls_of_fib(n: int) -> int:
+    return 1 if n < 2 else 1 + calls_of_fib(n - 1) + calls_of_fib(n - 2)
+
+
+@pytest.fixture(params=["0", "1", "auto", "dispatch"])
+def tier(request, monkeypatch):
+    """Tier 0, tier 1 (structured), auto tier-up, and tier 1's basic-block fallback."""
+    if request.param == "dispatch":
+        monkeypatch.setattr(codegen, "MAX_LOOPS", 0)  # any loop is too deep: the fallback
+        monkeypatch.setattr(cache, "_memory", {})  # nothing compiled the structured way
+        monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    monkeypatch.setattr(interp, "TIER", "1" if request.param == "dispatch" else request.param)
+    return request.param
+
+
+def spent(store: Store, call) -> int:
+    before = store.get_fuel()
+    call()
+    return before - store.get_fuel()
+
+
+def test_cost_model_is_the_same_in_every_tier(tier) -> None:
+    """One unit per call, one per arrival at a loop head; tier-up (auto, after a few
+    hundred calls) changes nothing."""
+    store = Store(fuel=10**9)
+    exports = Linker().instantiate(store, Module(WAT)).exports
+    if tier == "dispatch":
+        exports.count(1)
+        assert exports.count._function.compiled.gen.scheme == "dispatch"
+    for _ in range(3 if tier != "auto" else 300):
+        assert spent(store, lambda: exports.count(100)) == 1 + 101  # the exit test runs at the head
+        assert spent(store, lambda: exports.fib(10)) == calls_of_fib(10)
+        assert spent(store, lambda: exports.nested(5)) == 1 + 10  # two loops at one head: one unit
+
+
+def test_out_of_fuel_then_refuel(tier) -> None:
+    store = Store(fuel=50)
+    exports = Linker().instantiate(store, WAT).exports
+    with pytest.raises(Trap) as info:
+        exports.count(1000)
+    assert info.value.code is TrapCode.OUT_OF_FUEL and str(info.value) == "all fuel consumed"
+    assert info.value.frames and info.value.frames[0].name == "count"
+    assert store.get_fuel() == 0
+    store.add_fuel(200)
+    assert exports.count(100) == 100 and store.get_fuel() == 200 - 102
+    store.set_fuel(5)
+    with pytest.raises(Trap):
+        exports.spin()
+    store.set_fuel(1000)
+    assert exports.fib(5) == 5
+
+
+def test_exactly_enough_fuel(tier) -> None:
+    store = Store(fuel=102)
+    exports = Linker().instantiate(store, WAT).exports
+    assert exports.count(100) == 100 and store.get_fuel() == 0
+    store.set_fuel(101)
+    with pytest.raises(Trap):
+        exports.count(100)
+
+
+def test_fuel_seen_and_added_by_a_host_function(tier) -> None:
+    store = Store(fuel=1000, interruptible=True)  # fuel checked in slices as well
+    seen = []
+
+    def host(x: int) -> int:
+        seen.append(store.get_fuel())
+        store.add_fuel(1)
+        return x
+
+    linker = Linker()
+    linker.define_func("env", "h", None, host)
+    exports = linker.instantiate(store, """(module (import "env" "h" (func $h (param i32) (result i32)))
+        (func (export "f") (result i32) (call $h (call $h (i32.const 3)))))""").exports
+    assert exports.f() == 3
+    assert seen == [999, 1000] and store.get_fuel() == 1001
+
+
+def test_fuel_must_be_enabled() -> None:
+    with pytest.raises(WasmError):
+        Store().get_fuel()
+    with pytest.raises(ValueError):
+        Store(fuel=-1)
+    with pytest.raises(ValueError):
+        Store(fuel=5).add_fuel(-1)
+
+
+def test_interrupt_from_another_thread(tier) -> None:
+    store = Store(interruptible=True)
+    exports = Linker().instantiate(store, WAT).exports
+    timer = threading.Timer(0.2, store.interrupt)
+    timer.start()
+    with pytest.raises(Trap) as info:
+        exports.spin()
+    timer.join()
+    assert info.value.code is TrapCode.INTERRUPT
+    assert exports.fib(10) == 55  # the interruption was consumed by its trap
+    store.interrupt()  # before a call: the next call stops
+    with pytest.raises(Trap):
+        exports.spin()
+    with pytest.raises(WasmError):
+        Store().interrupt()
+
+
+def test_timeout(tier) -> None:
+    store = Store(timeout=0.1)
+    exports = Linker().instantiate(store, WAT).exports
+    with pytest.raises(Trap) as info:
+        exports.spin()
+    assert info.value.code is TrapCode.INTERRUPT and "timeout" in str(info.value)
+    assert exports.count(10) == 10  # each call has its own deadline
+
+
+def test_max_call_depth(tier) -> None:
+    store = Store(max_call_depth=50)
+    exports = Linker().instantiate(store, WAT).exports
+    with pytest.raises(Trap) as info:
+        exports.fib(60)  # recursion 60 deep
+    assert info.value.code is TrapCode.STACK_OVERFLOW
+    assert exports.fib(20) == 6765  # 20 deep is fine, and the store works after the trap
+    assert interp.MAX_CALL_DEPTH == 12000  # restored after each call
+
+
+def test_memory_cap() -> None:
+    page = 65536
+    store = Store(max_memory=3 * page)
+    exports = Linker().instantiate(store, WAT).exports
+    assert exports.grow(2) == 1 and exports.grow(1) == -1 and store.memory_used() == 3 * page
+    with pytest.raises(LinkError):  # one more page: over the cap before anything is allocated
+        Linker().instantiate(store, WAT)
+    with pytest.raises(WasmError):
+        exports.mem.grow(1)
+    small = Store(max_memory=2 * page)
+    mem = Memory(small, MemoryType(1))
+    assert mem.grow(1) == 1
+    with pytest.raises(WasmError):
+        mem.grow(1)
+    with pytest.raises(LinkError):
+        Linker().instantiate(small, WAT)
+
+
+def test_stores_meter_separately(tier) -> None:
+    """A host function of one store calling into another: each spends its own fuel."""
+    a, b = Store(fuel=1000), Store(fuel=1000)
+    inner = Linker().instantiate(b, WAT).exports
+    linker = Linker()
+    linker.define_func("env", "h", FuncType([ValType.i32()], [ValType.i32()]), lambda n: inner.count(n))
+    outer = linker.instantiate(a, """(module (import "env" "h" (func $h (param i32) (result i32)))
+        (func (export "f") (param i32) (result i32) (call $h (local.get 0))))""").exports
+    assert outer.f(10) == 10
+    assert a.get_fuel() == 1000 - 1 and b.get_fuel() == 1000 - 12
+
+
+def test_unlimited_code_has_no_checks(monkeypatch) -> None:
+    """The same function compiled for an unlimited and a metered store: only the
+    metered one spends fuel, and the two are cached under different keys."""
+    monkeypatch.setattr(interp, "TIER", "1")
+    free = Linker().instantiate(Store(), WAT).exports
+    metered = Linker().instantiate(Store(fuel=10**6), WAT).exports
+    assert free.count(5) == metered.count(5) == 5
+    free_fn, metered_fn = free.count._function.compiled.fn, metered.count._function.compiled.fn
+    assert "_fuel" not in free_fn.__code__.co_names and "_fuel" in metered_fn.__code__.co_names
+    keys = [k for k in cache._memory if k[1] == free.count._function.index]
+    assert len({k[0] for k in keys}) >= 2 and any(k[0].endswith("+fuel") for k in keys)
+
+
+def test_tier0_unlimited_has_no_fuel_closures(monkeypatch) -> None:
+    monkeypatch.setattr(interp, "TIER", "0")
+    free = Linker().instantiate(Store(), WAT).exports
+    metered = Linker().instantiate(Store(fuel=10**6), WAT).exports
+    free.count(3)
+    metered.count(3)
+    c_free, c_metered = free.count._function.compiled, metered.count._function.compiled
+    names = lambda c: {h.__code__.co_name for h in c.code if h is not None} | {c.entry.__code__.co_name}  # noqa: E731
+    assert "g" not in names(c_free) and "g" in names(c_metered)
