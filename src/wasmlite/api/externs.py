@@ -57,7 +57,8 @@ class Caller:
     @property
     def memory(self) -> "Memory":
         """The calling instance's memory 0, exported or not."""
-        mems = self.instance._runtime.mems
+        runtime = self.instance._runtime
+        mems = runtime.mems if runtime is not None else []
         if not mems:
             raise WasmError("the calling instance has no memory")
         m = self.store._wrap(mems[0])

@@ -1,0 +1,20 @@
+"""The public API type-checks under ``mypy --strict`` (the modules an embedder
+imports; the engine's internals are read for their types but not held to it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+PUBLIC = ["-p", "wasmlite.api", "-m", "wasmlite", "-m", "wasmlite.types", "-m", "wasmlite.module",
+          "-m", "wasmlite.errors"]
+
+
+def test_public_api_passes_mypy_strict(tmp_path) -> None:
+    cmd = [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
+           "--cache-dir", str(tmp_path), *PUBLIC]
+    out = subprocess.run(cmd, cwd=os.path.join(REPO, "src"), capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
