@@ -230,7 +230,8 @@ class Memory:
     ``Trap``, so a host function that reads a bad pointer traps the wasm calling
     it). ``view()`` is a zero-copy ``memoryview`` of the whole memory: while any view
     is held the memory cannot grow (``memory.grow`` returns -1 and ``grow`` raises),
-    so release it (``with memory.view() as v:`` or ``v.release()``) when done.
+    so release it (``with memory.view() as v:`` or ``v.release()``) when done (on
+    PyPy a view dropped without release blocks growth until it is collected).
     """
 
     __slots__ = ("store", "_memory")
@@ -289,7 +290,9 @@ class Memory:
 
     def view(self) -> memoryview:
         """A writable view of the whole memory, zero-copy (see the class docstring)."""
-        return memoryview(self._memory.data)
+        view = memoryview(self._memory.data)
+        self.store._watch_view(self._memory, view)
+        return view
 
     def __repr__(self) -> str:
         return f"<Memory {self.size()} pages>"

@@ -14,6 +14,7 @@ Interruption and timeouts are noticed within ``CHECK_INTERVAL`` units.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..engine import ensure_recursion_limit, interp
@@ -145,6 +146,7 @@ class Store:
         self.instances: List["Instance"] = []
         """The instances made in this store, in order."""
         self._memories: List[MemoryInstance] = []
+        self._views: Dict[MemoryInstance, List["weakref.ref[memoryview]"]] = {}
         self._externs: Dict[Any, "Extern"] = {}
         ensure_recursion_limit()
 
@@ -191,11 +193,21 @@ class Store:
 
     def _adopt_memory(self, mem: MemoryInstance) -> None:
         self._memories.append(mem)
-        if self.max_memory is not None:
-            mem.limiter = self._may_grow
+        mem.limiter = self._may_grow
+
+    def _watch_view(self, mem: MemoryInstance, view: memoryview) -> None:
+        """Refuse to grow ``mem`` while ``view`` is alive and not released (CPython's
+        bytearray refuses by itself, PyPy's would resize under the view)."""
+        self._views.setdefault(mem, []).append(weakref.ref(view))
 
     def _may_grow(self, mem: MemoryInstance, pages: int) -> bool:
-        assert self.max_memory is not None
+        views = self._views.get(mem)
+        if views:
+            views[:] = [r for r in views if _held(r())]
+            if views:
+                return False
+        if self.max_memory is None:
+            return True
         return self.memory_used() - len(mem.data) + pages * PAGE_SIZE <= self.max_memory
 
     # -- the API objects of run-time objects --
@@ -224,3 +236,14 @@ class Store:
 
     def _func_out(self, f: Any) -> Any:
         return None if f is None else self._wrap(f)
+
+
+def _held(view: Optional[memoryview]) -> bool:
+    """Whether a view is alive and not released."""
+    if view is None:
+        return False
+    try:
+        view.nbytes
+    except ValueError:  # released
+        return False
+    return True
