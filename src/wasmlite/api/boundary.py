@@ -5,7 +5,7 @@ Both are specialised per signature (generated once per signature and reused), wi
 the value conversions of ``values.IN`` / ``values.OUT`` spliced in, so a call costs
 about two Python calls:
 
-* into wasm, the ``Func``'s caller converts the arguments, calls the function's
+* into wasm, ``Func.__call__`` (one class per signature) converts the arguments, calls the function's
   tier-1 code directly when it has some (``codegen.Tier1.fn``) and otherwise
   ``engine.call``, and converts the results back;
 * out of wasm, the host function's ``direct`` entry (see ``HostFunction``) converts
@@ -25,9 +25,10 @@ from ..engine import interp
 from ..engine.codegen import Tier1
 from ..errors import HostError, Trap
 from ..runtime.objects import Function, WasmFunction
+from ..syntax import FUNCREF
 from .values import HELPERS, IN, OUT, RAW_OUT
 
-__all__ = ["call_slow", "host_adapter", "value_in", "value_out", "wasm_caller"]
+__all__ = ["call_method", "call_slow", "host_adapter", "value_in", "value_out"]
 
 FuncRefIn = Callable[[Any], Any]
 FuncRefOut = Callable[[Any], Any]
@@ -58,17 +59,26 @@ def _return(results: Sequence[int], out: Dict[int, str], ind: str) -> List[str]:
             ind + "return (" + ", ".join(out[t].format(v=n) for t, n in zip(results, names)) + ",)"]
 
 
-_CALLERS: Dict[Tuple[Tuple[int, ...], Tuple[int, ...], bool, bool], Callable[..., Any]] = {}
+_CALLS: Dict[Tuple[Tuple[int, ...], Tuple[int, ...], bool, bool], Callable[..., Any]] = {}
 
 
-def _caller_factory(params: Tuple[int, ...], results: Tuple[int, ...], raw: bool, metered: bool) -> Callable[..., Any]:
+def call_method(params: Tuple[int, ...], results: Tuple[int, ...], raw: bool, metered: bool) -> Callable[..., Any]:
+    """``Func.__call__`` for wasm functions of one signature: ``call(func, *args)``
+    with Python values, reading the function (``func._function``) and, as needed,
+    its store's meter and funcref conversions from ``func``. ``metered`` brackets
+    the call with the store meter's ``enter``/``leave``."""
     key = (params, results, raw, metered)
-    make = _CALLERS.get(key)
-    if make is not None:
-        return make
+    call = _CALLS.get(key)
+    if call is not None:
+        return call
     names = [f"a{i}" for i in range(len(params))]
-    lines = [f"def call({', '.join(names)}):"]
+    lines = [f"def call(func, {', '.join(names)}):"]
+    if FUNCREF in params:
+        lines.append("    to_funcref = func.store._func_in")
+    if FUNCREF in results:
+        lines.append("    from_funcref = func.store._func_out")
     lines += ["    " + IN[t].format(v=n) for t, n in zip(params, names)]
+    lines.append("    wf = func._function")
     args = ", ".join(names)
     packed = f"({args}{',' if names else ''})"
     body = ["try:"]
@@ -88,23 +98,15 @@ def _caller_factory(params: Tuple[int, ...], results: Tuple[int, ...], raw: bool
     body += _return(results, RAW_OUT if raw else OUT, "    ")
     body += ["raise error  # outside the handler: the host's exception as it was raised"]
     if metered:
-        lines += ["    token = meter.enter()", "    try:"]
+        lines += ["    meter = func.store._meter", "    token = meter.enter()", "    try:"]
         lines += ["        " + line for line in body]
         lines += ["    finally:", "        meter.leave(token)"]
     else:
         lines += ["    " + line for line in body]
-    src = "def make(wf, meter, to_funcref, from_funcref):\n" + "".join(f"    {x}\n" for x in lines) + "    return call\n"
-    make = _CALLERS[key] = _make(src, "call")
-    return make
-
-
-def wasm_caller(f: WasmFunction, meter: Optional[Any], raw: bool, to_funcref: FuncRefIn,
-                from_funcref: FuncRefOut) -> Callable[..., Any]:
-    """A Python callable calling wasm function ``f`` with Python values (see ``values``);
-    ``meter``, when not None, is entered and left around each call."""
-    ft = f.type
-    make = _caller_factory(ft.params, ft.results, raw, meter is not None)
-    return make(f, meter, to_funcref, from_funcref)  # type: ignore[no-any-return]
+    src = "def make():\n" + "".join(f"    {x}\n" for x in lines) + "    return call\n"
+    made: Callable[..., Any] = _make(src, "call")()
+    _CALLS[key] = made
+    return made
 
 
 _ADAPTERS: Dict[Tuple[Tuple[int, ...], Tuple[int, ...], bool, bool], Callable[..., Any]] = {}

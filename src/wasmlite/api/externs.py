@@ -8,8 +8,9 @@ Each wraps a run-time object (``wasmlite.runtime``) and belongs to one ``Store``
 from __future__ import annotations
 
 import inspect
+import types
 import typing
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .. import engine
 from ..errors import Trap, TrapCode, WasmError
@@ -23,7 +24,7 @@ from ..runtime.objects import (
     WasmFunction,
 )
 from ..types import FuncType, GlobalType, MemoryType, TableType, ValType
-from .boundary import host_adapter, value_in, value_out, wasm_caller
+from .boundary import call_method, host_adapter, value_in, value_out
 
 if TYPE_CHECKING:
     from .instance import Exports, Instance
@@ -101,11 +102,11 @@ def functype_from_annotations(fn: Callable[..., Any], access_caller: bool) -> Fu
     params = list(inspect.signature(fn).parameters.values())
     if access_caller:
         params = params[1:]
-    types = []
+    param_types = []
     for p in params:
         if p.name not in hints:
             raise TypeError(f"parameter {p.name!r} of {fn!r} has no annotation: give a FuncType")
-        types.append(_valtype_of(hints[p.name], f"parameter {p.name!r}"))
+        param_types.append(_valtype_of(hints[p.name], f"parameter {p.name!r}"))
     ret = hints.get("return", inspect.Signature.empty)
     if ret is inspect.Signature.empty:
         raise TypeError(f"{fn!r} has no return annotation (use -> None): give a FuncType")
@@ -115,7 +116,7 @@ def functype_from_annotations(fn: Callable[..., Any], access_caller: bool) -> Fu
         results = [_valtype_of(a, "a result") for a in ret.__args__]
     else:
         results = [_valtype_of(ret, "the result")]
-    return FuncType(types, results)
+    return FuncType(param_types, results)
 
 
 class HostDef:
@@ -149,7 +150,7 @@ class Func:
     ``f.raw`` is the same function returning f32/f64 results as ``F32Bits``/``F64Bits``.
     """
 
-    __slots__ = ("store", "_function", "_host", "_call", "_raw")
+    __slots__ = ("store", "_function", "_host", "_raw")
 
     def __init__(self, store: "Store", type: FuncType, fn: Callable[..., Any], access_caller: bool = False,
                  raw: bool = False) -> None:
@@ -157,21 +158,20 @@ class Func:
         self._host: Optional[HostDef] = HostDef(fn, type, access_caller, raw)
         f = self._host.function(store, Caller(store))
         self._function: Function = f
-        self._call: Callable[..., Any] = self._host_call
         self._raw: Optional[Callable[..., Any]] = None
         store._externs[f] = self
 
     @classmethod
     def _of(cls, store: "Store", f: Function) -> "Func":
+        """The API object of a run-time function: for a wasm function, an instance of
+        the subclass whose ``__call__`` is generated for its signature."""
+        if isinstance(f, WasmFunction):
+            cls = _wasm_func_class(f.type.params, f.type.results, store._meter is not None)
         self = cls.__new__(cls)
         self.store = store
         self._host = None
         self._function = f
         self._raw = None
-        if isinstance(f, WasmFunction):
-            self._call = wasm_caller(f, store._meter, False, store._func_in, store._func_out)
-        else:
-            self._call = self._host_call
         return self
 
     def _call_host(self, args: Sequence[Any], raw: bool) -> Any:
@@ -188,11 +188,8 @@ class Func:
                 meter.leave(token)
         return _results_out(ft.results, r, self.store, raw)
 
-    def _host_call(self, *args: Any) -> Any:
-        return self._call_host(args, False)
-
     def __call__(self, *args: Any) -> Any:
-        return self._call(*args)
+        return self._call_host(args, False)
 
     @property
     def raw(self) -> Callable[..., Any]:
@@ -200,7 +197,8 @@ class Func:
         if self._raw is None:
             f = self._function
             if isinstance(f, WasmFunction):
-                self._raw = wasm_caller(f, self.store._meter, True, self.store._func_in, self.store._func_out)
+                self._raw = types.MethodType(call_method(f.type.params, f.type.results, True,
+                                                         self.store._meter is not None), self)
             else:
                 self._raw = lambda *args: self._call_host(args, True)
         return self._raw
@@ -212,6 +210,21 @@ class Func:
 
     def __repr__(self) -> str:
         return f"<Func {self._function!r}>"
+
+
+_FUNC_CLASSES: Dict[Tuple[Tuple[int, ...], Tuple[int, ...], bool], type] = {}
+
+
+def _wasm_func_class(params: Tuple[int, ...], results: Tuple[int, ...], metered: bool) -> type:
+    """The ``Func`` subclass calling wasm functions of one signature (its ``__call__``
+    converts and calls inline: no generic ``*args`` layer in between)."""
+    key = (params, results, metered)
+    c = _FUNC_CLASSES.get(key)
+    if c is None:
+        c = _FUNC_CLASSES[key] = type("Func", (Func,), {
+            "__slots__": (), "__call__": call_method(params, results, False, metered),
+            "__doc__": Func.__doc__, "__module__": __name__})
+    return c
 
 
 def _results_out(results: Sequence[int], r: List[Any], store: "Store", raw: bool) -> Any:
