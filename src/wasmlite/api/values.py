@@ -30,50 +30,42 @@ from ..runtime.objects import ExternRef
 __all__ = ["F32Bits", "F64Bits"]
 
 
-class F32Bits:
+class _FloatBits:
+    """A float given by its IEEE bits, so that any NaN survives (``F32Bits``, ``F64Bits``)."""
+
+    __slots__ = ("bits",)
+    WIDTH = 0
+
+    def __init__(self, bits: int) -> None:
+        if not isinstance(bits, int) or not 0 <= bits < (1 << self.WIDTH):
+            raise ValueError(f"f{self.WIDTH} bits must be an int in [0, 2**{self.WIDTH}), not {bits!r}")
+        self.bits = bits
+
+    def __float__(self) -> float:
+        return f32_from_bits(self.bits) if self.WIDTH == 32 else f64_from_bits(self.bits)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _FloatBits) and other.__class__ is self.__class__ and other.bits == self.bits
+
+    def __hash__(self) -> int:
+        return hash((self.WIDTH, self.bits))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.bits:#0{self.WIDTH // 4 + 2}x})"
+
+
+class F32Bits(_FloatBits):
     """An f32 given by its IEEE bits (an int in ``[0, 2**32)``), so any NaN survives."""
 
-    __slots__ = ("bits",)
-
-    def __init__(self, bits: int) -> None:
-        if not isinstance(bits, int) or not 0 <= bits <= 0xFFFFFFFF:
-            raise ValueError(f"f32 bits must be an int in [0, 2**32), not {bits!r}")
-        self.bits = bits
-
-    def __float__(self) -> float:
-        return f32_from_bits(self.bits)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, F32Bits) and other.bits == self.bits
-
-    def __hash__(self) -> int:
-        return hash(("f32", self.bits))
-
-    def __repr__(self) -> str:
-        return f"F32Bits({self.bits:#010x})"
+    __slots__ = ()
+    WIDTH = 32
 
 
-class F64Bits:
+class F64Bits(_FloatBits):
     """An f64 given by its IEEE bits (an int in ``[0, 2**64)``), so any NaN survives."""
 
-    __slots__ = ("bits",)
-
-    def __init__(self, bits: int) -> None:
-        if not isinstance(bits, int) or not 0 <= bits <= 0xFFFFFFFFFFFFFFFF:
-            raise ValueError(f"f64 bits must be an int in [0, 2**64), not {bits!r}")
-        self.bits = bits
-
-    def __float__(self) -> float:
-        return f64_from_bits(self.bits)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, F64Bits) and other.bits == self.bits
-
-    def __hash__(self) -> int:
-        return hash(("f64", self.bits))
-
-    def __repr__(self) -> str:
-        return f"F64Bits({self.bits:#018x})"
+    __slots__ = ()
+    WIDTH = 64
 
 
 def _int(x: Any, bits: int, name: str) -> int:
