@@ -210,3 +210,37 @@ def test_tier0_unlimited_has_no_fuel_closures(monkeypatch) -> None:
     c_free, c_metered = free.count._function.compiled, metered.count._function.compiled
     names = lambda c: {h.__code__.co_name for h in c.code if h is not None} | {c.entry.__code__.co_name}  # noqa: E731
     assert "g" not in names(c_free) and "g" in names(c_metered)
+
+
+SPEC_FILES = ["block", "br", "br_if", "br_table", "call", "call_indirect", "fac", "if", "loop",
+              "return", "switch", "memory_grow", "left-to-right", "unwind"]
+
+
+@pytest.mark.parametrize("tier_name", ["0", "1"])
+def test_metered_code_passes_spec_scripts(tier_name: str, monkeypatch) -> None:
+    """Metered code means what unmetered code means: the control-flow-heavy spec
+    scripts, every instance metered (with fuel to spare)."""
+    import io
+    import os
+
+    from conftest import TESTSUITE
+    from wasmlite.runtime import objects
+    from wasmlite.wast_runner import run_files
+
+    class Plenty:
+        def tick(self) -> int:
+            return 10**12
+
+    original = objects.ModuleInstance.__init__
+
+    def metered_init(self, module, metered=False):  # type: ignore[no-untyped-def]
+        original(self, module, True)
+
+    monkeypatch.setattr(objects.ModuleInstance, "__init__", metered_init)
+    monkeypatch.setattr(interp, "TIER", tier_name)
+    monkeypatch.setattr(interp, "_meter", Plenty())
+    monkeypatch.setattr(interp, "_fuel", 10**12)
+    paths = [os.path.join(TESTSUITE, "wasm-2.0", f + ".wast") for f in SPEC_FILES]
+    passed, failed, skipped = run_files(paths, out=io.StringIO())
+    assert (failed, skipped) == (0, 0) and passed > 1000
+    assert interp._fuel < 10**12  # the checks ran
