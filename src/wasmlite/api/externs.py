@@ -143,7 +143,8 @@ class HostDef:
 
 class Func:
     """A function: exported by an instance, or made from a Python callable with
-    ``Func(store, type, callable, access_caller=False, raw=False)``.
+    ``Func(store, type, callable, access_caller=False, raw=False)`` (``type`` None:
+    from the callable's annotations, as ``Linker.define_func`` says).
 
     Call it with Python values: ``f(2, 3)``; it returns None, the value, or a tuple
     for several results (see ``wasmlite.api.values`` for how values convert).
@@ -152,8 +153,8 @@ class Func:
 
     __slots__ = ("store", "_function", "_host", "_raw")
 
-    def __init__(self, store: "Store", type: FuncType, fn: Callable[..., Any], access_caller: bool = False,
-                 raw: bool = False) -> None:
+    def __init__(self, store: "Store", type: Optional[FuncType], fn: Callable[..., Any],
+                 access_caller: bool = False, raw: bool = False) -> None:
         self.store = store
         self._host: Optional[HostDef] = HostDef(fn, type, access_caller, raw)
         f = self._host.function(store, Caller(store))
