@@ -18,13 +18,13 @@ A store with limits wraps its calls in its meter's ``enter``/``leave``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from .. import engine
 from ..engine import interp
 from ..engine.codegen import Tier1
 from ..errors import HostError, Trap
-from ..runtime.objects import Function, WasmFunction
+from ..runtime.objects import Function
 from ..syntax import FUNCREF
 from .values import HELPERS, IN, OUT, RAW_OUT
 

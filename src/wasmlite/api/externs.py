@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 from .. import engine
 from ..errors import Trap, TrapCode, WasmError
 from ..runtime.objects import (
-    PAGE_SIZE,
     Function,
     GlobalInstance,
     HostFunction,
