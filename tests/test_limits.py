@@ -244,3 +244,21 @@ def test_metered_code_passes_spec_scripts(tier_name: str, monkeypatch) -> None:
     passed, failed, skipped = run_files(paths, out=io.StringIO())
     assert (failed, skipped) == (0, 0) and passed > 1000
     assert interp._fuel < 10**12  # the checks ran
+
+
+def test_reentry_spends_from_the_same_fuel(tier) -> None:
+    """wasm -> host -> the same store's wasm: one account, nothing lost or doubled."""
+    store = Store(fuel=1000)
+    exports = []
+    linker = Linker()
+    linker.define_func("env", "h", FuncType([ValType.i32()], [ValType.i32()]), lambda n: exports[0].count(n))
+    inst = linker.instantiate(store, WAT.replace("(module\n", '''(module
+        (import "env" "h" (func $h (param i32) (result i32)))
+        (func (export "via_host") (param i32) (result i32) (call $h (local.get 0)))''', 1))
+    exports.append(inst.exports)
+    assert inst.exports.via_host(10) == 10
+    assert store.get_fuel() == 1000 - 1 - 12
+    store.set_fuel(5)
+    with pytest.raises(Trap) as info:
+        inst.exports.via_host(10)  # runs out inside the nested call
+    assert info.value.code is TrapCode.OUT_OF_FUEL and store.get_fuel() == 0
