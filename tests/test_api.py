@@ -409,3 +409,43 @@ def test_start_function_may_call_a_caller_taking_host() -> None:
     linker.instantiate(Store(), """(module (import "env" "f" (func $f)) (memory 1) (data (i32.const 0) "hi")
         (start $f))""")
     assert seen == [b"hi"]
+
+
+# -- WASI ------------------------------------------------------------------------------------
+
+WASI_HELLO = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hi\\n")
+  (func $main
+    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (start $main)
+  (func (export "_start") (call $main) (call $proc_exit (i32.const 7))))"""
+
+
+def test_define_wasi(tier) -> None:
+    """Each instance its own WASI state, bound before the start function runs;
+    proc_exit comes out as ExitError; a limited store limits WASI programs too."""
+    linker = Linker()
+    linker.define_wasi(wasmlite.WasiConfig(stdout="capture"))
+    store = Store()
+    a = linker.instantiate(store, WASI_HELLO)
+    b = linker.instantiate(store, WASI_HELLO)
+    with pytest.raises(wasmlite.ExitError) as info:
+        a.exports._start()
+    assert info.value.code == 7
+    assert a.wasi.stdout_bytes() == b"hi\nhi\n" and b.wasi.stdout_bytes() == b"hi\n"
+    assert instance('(module)').wasi is None
+    linker.define_func("wasi_snapshot_preview1", "proc_exit", FuncType([I32], []), lambda code: None)
+    c = linker.instantiate(store, WASI_HELLO)  # a definition of its own wins
+    assert c.exports._start() is None
+    with pytest.raises(LinkError):
+        linker.instantiate(store, '(module (import "wasi_snapshot_preview1" "no_such" (func)))')
+    limited = Store(fuel=3)
+    d = Linker()
+    d.define_wasi(wasmlite.WasiConfig(stdout="capture"))
+    with pytest.raises(Trap) as trap:
+        d.instantiate(limited, WASI_HELLO.replace("(start $main)", "(start $spin) (func $spin (loop $l (br $l)))"))
+    assert trap.value.code is TrapCode.OUT_OF_FUEL

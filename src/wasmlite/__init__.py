@@ -8,15 +8,17 @@ The embedding API (see ``docs/api.md``): ``Store``, ``Module``, ``Linker``,
 from __future__ import annotations
 
 from .api import Caller, Exports, F32Bits, F64Bits, Func, Global, Instance, Linker, Memory, Store, Table
-from .errors import DecodeError, LinkError, ParseError, Trap, TrapCode, TrapFrame, ValidationError, WasmError
+from .errors import DecodeError, ExitError, LinkError, ParseError, Trap, TrapCode, TrapFrame, ValidationError, WasmError
 from .module import Module
 from .types import ExportType, FuncType, GlobalType, ImportType, MemoryType, TableType, ValType
+from .wasi import WasiConfig
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Caller",
     "DecodeError",
+    "ExitError",
     "ExportType",
     "Exports",
     "F32Bits",
@@ -41,6 +43,7 @@ __all__ = [
     "TrapFrame",
     "ValType",
     "ValidationError",
+    "WasiConfig",
     "WasmError",
     "__version__",
 ]

@@ -15,6 +15,7 @@ from ..errors import LinkError
 from ..module import Module
 from ..runtime.instantiate import instantiate
 from ..runtime.objects import PAGE_SIZE, ModuleInstance
+from ..wasi import Wasi
 from .externs import Caller, Extern, Func, Global, HostDef, Memory, Table, runtime_of
 
 if TYPE_CHECKING:
@@ -62,9 +63,17 @@ class Instance:
     Raises ``LinkError`` when an import is missing, of the wrong type or of another
     store, or when the module's memories would pass the store's ``max_memory``;
     ``Trap`` when a segment does not fit or the start function traps.
+
+    ``wasi`` is the instance's WASI state (``wasmlite.wasi.Wasi``) when a linker with
+    ``define_wasi`` made it, else None: with ``WasiConfig(stdout="capture")``,
+    ``instance.wasi.stdout_bytes()`` is what the program wrote.
     """
 
     def __init__(self, store: "Store", module: Module, imports: Sequence[Import]) -> None:
+        self._instantiate(store, module, imports, None)
+
+    def _instantiate(self, store: "Store", module: Module, imports: Sequence[Import], wasi: Optional[Wasi]) -> None:
+        self.wasi = wasi
         self.store = store
         self.module = module
         self.exports: Exports = Exports({})
@@ -82,6 +91,8 @@ class Instance:
                 store._adopt_memory(mem)
             self.exports = Exports({name: store._wrap(obj) for name, obj in inst.exports.items()})
             caller._instance = self
+            if wasi is not None:
+                wasi.bind(inst)  # before the start function, which may use WASI already
 
         meter = store._meter
         token = meter.enter() if meter is not None else None

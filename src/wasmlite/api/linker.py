@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Un
 from ..errors import LinkError
 from ..module import Module, Source
 from ..types import FuncType
+from ..wasi import MODULE as WASI_MODULE
+from ..wasi import Wasi, WasiConfig
 from .externs import Extern, Func, Global, HostDef, Memory, Table
 from .instance import Import, Instance
 
@@ -28,6 +30,7 @@ class Linker:
         self.allow_shadowing = False
         """Whether a definition may replace an earlier one of the same name."""
         self._defs: Dict[Tuple[str, str], Import] = {}
+        self._wasi: Optional[WasiConfig] = None
 
     def _put(self, module: str, name: str, item: Import) -> None:
         if not isinstance(module, str) or not isinstance(name, str):
@@ -58,10 +61,13 @@ class Linker:
         for export in instance.exports:
             self._put(name, export, instance.exports[export])
 
-    def define_wasi(self, config: Any = None) -> None:
-        """Define the WASI preview 1 functions (``wasi_snapshot_preview1``) for a
-        program configured by ``config`` (a ``WasiConfig``; None for the defaults)."""
-        raise NotImplementedError("WASI is not available in this build of wasmlite yet")
+    def define_wasi(self, config: Optional[WasiConfig] = None) -> None:
+        """Define the WASI preview 1 functions (module ``wasi_snapshot_preview1``) for
+        programs configured by ``config`` (a ``WasiConfig``; None: no arguments,
+        environment or directories, stdio inherited). Each instance gets its own WASI
+        state (descriptors, captured output): ``Instance.wasi``. Names defined
+        otherwise in the linker take precedence."""
+        self._wasi = config if config is not None else WasiConfig()
 
     def instantiate(self, store: "Store", module: Union[Module, Source]) -> Instance:
         """Instantiate ``module`` (a ``Module``, or its binary or text) in ``store``
@@ -70,9 +76,20 @@ class Linker:
         if not isinstance(module, Module):
             module = Module(module)
         items: List[Import] = []
+        wasi: Optional[Wasi] = None
+        provided: Dict[str, Any] = {}
         for imp in module.syntax.imports:
             item = self._defs.get((imp.module, imp.name))
+            if item is None and imp.module == WASI_MODULE and self._wasi is not None:
+                if wasi is None:
+                    wasi = Wasi(self._wasi)
+                    provided = wasi.imports()
+                function = provided.get(imp.name)
+                if function is not None:
+                    item = store._wrap(function)
             if item is None:
                 raise LinkError(f"unknown import: {imp.module!r} {imp.name!r} is not defined in the linker")
             items.append(item)
-        return Instance(store, module, items)
+        instance = Instance.__new__(Instance)
+        instance._instantiate(store, module, items, wasi)
+        return instance
