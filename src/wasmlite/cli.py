@@ -15,8 +15,9 @@ from . import __version__
 from .errors import Trap, WasmError
 
 if TYPE_CHECKING:
-    from . import syntax
-    from .wasi import Wasi, WasiConfig
+    from .api import Linker
+    from .module import Module
+    from .wasi import WasiConfig
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -118,6 +119,7 @@ def _show_result(value: object, t: int) -> str:
 
     if t in (syntax.I32, syntax.I64) and isinstance(value, int):
         bits = 32 if t == syntax.I32 else 64
+        value &= (1 << bits) - 1
         return str(value - (1 << bits) if value >> (bits - 1) else value)
     if t == syntax.V128 and isinstance(value, int):
         return f"0x{value:032x}"
@@ -155,72 +157,70 @@ class UsageError(Exception):
     """A bad command line: reported in one line, exit status 2."""
 
 
-def _link(module: "syntax.Module", wasi: "Optional[Wasi]") -> list:
-    """The imports of ``module``: WASI functions only."""
+def _linker(module: "Module", config: "Optional[WasiConfig]") -> "Linker":
+    """A linker for ``module``: the WASI functions when ``config`` is given, nothing else."""
     from . import syntax
+    from .api import Linker
     from .errors import LinkError
     from .wasi import MODULE
 
-    provided = wasi.imports() if wasi is not None else {}
-    imports = []
-    for imp in module.imports:
-        ext = provided.get(imp.name) if imp.module == MODULE and imp.kind == syntax.EXTERN_FUNC else None
-        if ext is None:
+    linker = Linker()
+    if config is not None:
+        linker.define_wasi(config)
+    for imp in module.syntax.imports:
+        if config is None or imp.module != MODULE or imp.kind != syntax.EXTERN_FUNC:
             what = ("function", "table", "memory", "global")[imp.kind]
             raise LinkError(f"unknown import: {imp.module}::{imp.name} ({what}) is not defined; "
                             f"wasmlite run provides only {MODULE} functions")
-        imports.append(ext)
-    return imports
+    return linker
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import syntax
-    from .engine import call
+    from .api import Func, Store
     from .errors import ExitError
     from .module import Module
-    from .runtime.instantiate import instantiate
-    from .wasi import MODULE, Wasi
+    from .wasi import MODULE
 
     try:
-        module = Module.from_file(args.file).syntax
-        uses_wasi = any(imp.module == MODULE for imp in module.imports)
-        wasi = Wasi(_wasi_config(args)) if uses_wasi or args.dir or args.env else None
-    except UsageError as exc:
+        store = Store(fuel=args.fuel, max_memory=args.max_memory, timeout=args.timeout)
+        wasm = Module.from_file(args.file)
+        uses_wasi = any(imp.module == MODULE for imp in wasm.syntax.imports)
+        config = _wasi_config(args) if uses_wasi or args.dir or args.env else None
+    except (UsageError, ValueError) as exc:
         print(f"wasmlite: {exc}", file=sys.stderr)
         return 2
     try:
-        instance = instantiate(module, _link(module, wasi), call)
-        if wasi is not None:
-            wasi.bind(instance)
-            if args.invoke and "_initialize" in instance.exports:  # a WASI reactor
-                call(instance.exports["_initialize"], [])
-        name = args.invoke or ("_start" if "_start" in instance.exports else None)
+        instance = _linker(wasm, config).instantiate(store, wasm)
+        exports = instance.exports
+        if config is not None and args.invoke and "_initialize" in exports:  # a WASI reactor
+            exports["_initialize"]()
+        name = args.invoke or ("_start" if "_start" in exports else None)
         if name is None:
             if args.args:
                 print("wasmlite: arguments given but nothing to invoke (use --invoke NAME)", file=sys.stderr)
                 return 2
             return 0
-        func = instance.exports.get(name)
-        export_kinds = {e.name: e.kind for e in module.exports}
-        if func is None or export_kinds.get(name) != syntax.EXTERN_FUNC:
+        func = exports[name] if name in exports else None
+        if not isinstance(func, Func):
             print(f"wasmlite: {args.file} exports no function named {name!r}", file=sys.stderr)
             return 1
-        if args.invoke is None and wasi is not None:  # a WASI command: ARGS went to argv
-            call(func, [])
+        if args.invoke is None and config is not None:  # a WASI command: ARGS went to argv
+            func()
             return 0
-        params = func.type.params
-        if len(args.args) != len(params):
-            print(f"wasmlite: {name} takes {len(params)} argument(s) {func.type}, got {len(args.args)}",
+        ftype = func.type.syntax
+        if len(args.args) != len(ftype.params):
+            print(f"wasmlite: {name} takes {len(ftype.params)} argument(s) {ftype}, got {len(args.args)}",
                   file=sys.stderr)
             return 2
         try:
-            values = [_parse_arg(a, t) for a, t in zip(args.args, params)]
+            values = [_parse_arg(a, t) for a, t in zip(args.args, ftype.params)]
         except ValueError as exc:
             print(f"wasmlite: bad argument for {name}: {exc}", file=sys.stderr)
             return 2
-        results = call(func, values)
+        out = func(*values)
         sys.stdout.flush()
-        for value, t in zip(results, func.type.results):
+        results = out if len(ftype.results) > 1 else [out]
+        for value, t in zip(results, ftype.results):
             print(_show_result(value, t))
         return 0
     except ExitError as exc:
@@ -240,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a WebAssembly module, or call one of its exports")
     p.add_argument("--invoke", metavar="NAME", help="the exported function to call (default: _start)")
+    p.add_argument("--fuel", type=int, metavar="N",
+                   help="run out of fuel (trap) after N units: one per wasm call and loop iteration")
+    p.add_argument("--max-memory", type=int, metavar="BYTES", help="cap the module's memory at BYTES")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="interrupt (trap) after SECONDS")
     p.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
                    help="give a WASI guest the host directory HOST, as GUEST (default: HOST)")
     p.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
