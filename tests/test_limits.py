@@ -262,3 +262,35 @@ def test_reentry_spends_from_the_same_fuel(tier) -> None:
     with pytest.raises(Trap) as info:
         inst.exports.via_host(10)  # runs out inside the nested call
     assert info.value.code is TrapCode.OUT_OF_FUEL and store.get_fuel() == 0
+
+
+SWITCH_LOOP = """(module
+  (func (export "run") (param $n i32) (result i32) (local $pc i32) (local $acc i32)
+    (loop $next
+      (block $tail
+       (block $c3
+        (block $c2
+         (block $c1
+          (block $c0
+            (br_table $c0 $c1 $c2 $c3 (i32.and (local.get $pc) (i32.const 3))))
+          (local.set $acc (i32.add (local.get $acc) (i32.const 1))) (br $tail))
+         (local.set $acc (i32.add (local.get $acc) (i32.const 2))) (br $tail))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 3))) (br $tail))
+       (local.set $acc (i32.add (local.get $acc) (i32.const 4))))
+      (local.set $pc (i32.add (local.get $pc) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $pc) (local.get $n))))
+    (local.get $acc)))"""
+
+
+@pytest.mark.parametrize("tier_name", ["0", "1"])
+def test_fuel_of_a_loop_laid_out_as_a_switch(tier_name: str, monkeypatch) -> None:
+    """Tier 1 lays a loop around a C-style switch out flat (one Python loop over a
+    segment variable); its head still costs one unit per iteration."""
+    monkeypatch.setattr(interp, "TIER", tier_name)
+    monkeypatch.setattr(cache, "_memory", {})
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    store = Store(fuel=10**6)
+    run = Linker().instantiate(store, SWITCH_LOOP).exports.run
+    assert run(10) == 23 and store.get_fuel() == 10**6 - 11
+    if tier_name == "1":
+        assert "s0 = " in run._function.compiled.gen.source  # the switch layout was used

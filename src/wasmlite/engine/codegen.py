@@ -595,10 +595,17 @@ class _Structured(_Gen):
         if chain[0].kind == "loop":
             loop.labels[chain[0].start] = 0
 
+        # Metered: segment 0 is where a wasm loop laid out here arrives at its head.
+        charge = (chain[0].kind == "loop" and chain[0].start in self.heads and bool(kept)
+                  and not _loop_first(kept[0][1], chain[0].start))
+
         def leaf(k: int, ind: int) -> None:
             if k == len(kept):
                 self.emit(ind, "break")
                 return
+            if k == 0 and charge:
+                for line in interp.FUEL_CHECK:
+                    self.emit(ind, line)
             self.items(kept[k][1], ind)
             self.emit(ind, f"{var} = {k + 1}")
             self.emit(ind, "continue")
