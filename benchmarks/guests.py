@@ -5,9 +5,10 @@
   and 4), as pwasm's own ``pwasm.guests.quickjs`` does with pwasm's WASI.
 - ``micropython``, ``mquickjs`` (pwasm wheel): emscripten-style setjmp/longjmp
   (``invoke_*`` trampolines, ``_emscripten_throw_longjmp``) done on the host, as
-  ``pwasm.emscripten`` does; wasmlite and pwasm (its own guest classes) only.
+  ``pwasm.emscripten`` does; the same harness on wasmlite and wasmtime
+  (``WasmliteGuest`` / ``WasmtimeGuest``), pwasm's own guest classes on pwasm.
 - ``qjs_reactor`` (``qjs-wasi-reactor.wasm``): real WASI preview1, wasmlite's
-  ``wasmlite.wasi``, wasmtime's, pwasm's; each run is ``qjs_init_argv(qjs -e
+  ``wasmlite.wasi``, wasmtime's, pwasm's (one harness); each run is ``qjs_init_argv(qjs -e
   SCRIPT)`` (which prints with ``console.log``) and ``qjs_destroy``.
 
 Every script's output is checked against a value computed here in Python.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import struct
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 
 def quickjs_path() -> str:
@@ -32,20 +33,16 @@ class WasmliteQuickJS:
 
     def __init__(self, data: bytes) -> None:
         from wasmlite.engine import call
-        from wasmlite.wasi import CAPTURE, Wasi, WasiConfig
 
         self.call = call
         self.streams: Dict[int, bytearray] = {}
-        wasi = Wasi(WasiConfig(stdout=CAPTURE, stderr=CAPTURE))
         host: Dict[str, Any] = {
             "host_interrupt": lambda: 0,
             "host_call": lambda *a: 0,
             "host_take": lambda ptr, n: None,
             "host_write": self._host_write,
-            **wasi.imports(),
         }
-        _, self.inst = _wasmlite_instance(data, host)
-        wasi.bind(self.inst)
+        self.inst = WasmliteGuest(data, host, wasi=True).inst
         self.mem = self.inst.mems[0].data
         status = self._invoke("qjs_init", 0, 512 * 1024)
         if status != 0:
@@ -119,131 +116,222 @@ def expected(name: str, n: int) -> Any:
     return f"{value}\n" if name in ("micropython", "qjs_reactor") else value
 
 
-# -- emscripten setjmp/longjmp on wasmlite -------------------------------------------
+# -- one interface over wasmlite and wasmtime, for the harnesses below ------------------
+
+class WasmliteGuest:
+    """An instance on wasmlite: imports by name from ``host`` (WASI from ``wasi`` if given)."""
+
+    def __init__(self, data: bytes, host: Dict[str, Any], wasi: bool = False) -> None:
+        from wasmlite import Module
+        from wasmlite.engine import call
+        from wasmlite.runtime.instantiate import instantiate
+        from wasmlite.runtime.objects import HostFunction
+
+        self._call = call
+        module = Module(data).syntax
+        self.wasi = None
+        if wasi:
+            from wasmlite.wasi import CAPTURE, Wasi, WasiConfig
+
+            self.wasi = Wasi(WasiConfig(argv=["qjs"], stdout=CAPTURE, stderr=CAPTURE))
+            host = {**self.wasi.imports(), **host}
+        imports = [host[imp.name] if isinstance(host[imp.name], HostFunction) else
+                   HostFunction(module.types[imp.desc], host[imp.name], imp.name)  # type: ignore[index]
+                   for imp in module.imports]
+        self.inst = instantiate(module, imports, call)
+        if self.wasi is not None:
+            self.wasi.bind(self.inst)
+        self.ex = self.inst.exports
+        self.mem = self.inst.mems[0]
+        self.table: Any = self.ex.get("__indirect_function_table")
+
+    def call(self, name: str, *args: int) -> Any:
+        r = self._call(self.ex[name], list(args))
+        return r[0] if r else None
+
+    def call_index(self, index: int, args: Tuple[int, ...]) -> Any:
+        r = self._call(self.table.elements[index], list(args))
+        return r[0] if r else None
+
+    def stack_pointer(self, value: Optional[int] = None) -> int:
+        sp = self.ex.get("__stack_pointer")
+        if sp is None:
+            return self.call("stackSave") if value is None else self.call("stackRestore", value)
+        if value is not None:
+            sp.value = value
+        return sp.value  # type: ignore[no-any-return]
+
+    def read(self, ptr: int, n: int) -> bytes:
+        return bytes(self.mem.data[ptr:ptr + n])
+
+    def write(self, ptr: int, data: bytes) -> None:
+        self.mem.data[ptr:ptr + len(data)] = data
+
+    def size(self) -> int:
+        return len(self.mem.data)
+
+    def grow(self, pages: int) -> int:
+        return self.mem.grow(pages)  # type: ignore[no-any-return]
+
+    def stdout(self) -> bytes:
+        return self.wasi.stdout_bytes()  # type: ignore[union-attr]
+
+
+class WasmtimeGuest:
+    """The same on wasmtime-py (WASI: wasmtime's, stdout to a temporary file)."""
+
+    def __init__(self, data: bytes, host: Dict[str, Any], wasi: bool = False) -> None:
+        import tempfile
+
+        import wasmtime
+
+        engine = wasmtime.Engine()
+        self.store = store = wasmtime.Store(engine)
+        module: Any = wasmtime.Module(engine, data)
+        linker = wasmtime.Linker(engine)
+        self.out: Any = None
+        if wasi:
+            self.out = tempfile.NamedTemporaryFile(prefix="qjs-out-")
+            config = wasmtime.WasiConfig()
+            config.argv = ["qjs"]
+            config.stdout_file = self.out.name
+            store.set_wasi(config)
+            linker.define_wasi()
+        for imp in module.imports:
+            if imp.module != "wasi_snapshot_preview1":
+                linker.define(store, imp.module, imp.name, wasmtime.Func(store, imp.type, host[imp.name]))
+        self.ex: Any = linker.instantiate(store, module).exports(store)
+        self.mem: Any = self.ex["memory"]
+
+    def call(self, name: str, *args: int) -> Any:
+        return self.ex[name](self.store, *args)
+
+    def call_index(self, index: int, args: Tuple[int, ...]) -> Any:
+        return self.ex["__indirect_function_table"].get(self.store, index)(self.store, *args)
+
+    def stack_pointer(self, value: Optional[int] = None) -> int:
+        if "__stack_pointer" not in self.ex:
+            return self.call("stackSave") if value is None else self.call("stackRestore", value)
+        sp = self.ex["__stack_pointer"]
+        if value is not None:
+            sp.set_value(self.store, value)
+        return sp.value(self.store)
+
+    def read(self, ptr: int, n: int) -> bytes:
+        return self.mem.read(self.store, ptr, ptr + n)
+
+    def write(self, ptr: int, data: bytes) -> None:
+        self.mem.write(self.store, data, ptr)
+
+    def size(self) -> int:
+        return self.mem.data_len(self.store)
+
+    def grow(self, pages: int) -> int:
+        try:
+            return self.mem.grow(self.store, pages)
+        except Exception:  # wasmtime raises where wasm's memory.grow gives -1
+            return -1
+
+    def stdout(self) -> bytes:
+        with open(self.out.name, "rb") as f:
+            return f.read()
+
+
+GUESTS: Dict[str, Any] = {"wasmlite": WasmliteGuest, "wasmtime": WasmtimeGuest}
+
+
+def _cstr(g: Any, ptr: int) -> str:
+    out = bytearray()
+    while True:
+        chunk = g.read(ptr + len(out), 256)
+        end = chunk.find(0)
+        out += chunk if end < 0 else chunk[:end]
+        if end >= 0:
+            return out.decode("utf-8", "replace")
+
+
+# -- emscripten setjmp/longjmp, on the host ------------------------------------------
 
 class _Longjmp(Exception):
     """Raised by ``_emscripten_throw_longjmp``; caught by the nearest ``invoke_*``."""
 
 
-class WasmliteSjLj:
+def sjlj_imports(names: List[str], guest: Callable[[], Any]) -> Dict[str, Callable[..., Any]]:
     """``invoke_<sig>(index, args...)`` calls table entry ``index``; a longjmp raised
-    under it restores the stack pointer and calls the guest's ``setThrew(1, 0)``."""
-
-    def __init__(self, call: Callable[..., List[Any]]) -> None:
-        self.call = call
-        self.inst: Any = None
-
-    def imports(self, module: Any) -> Dict[str, Callable[..., Any]]:
-        out: Dict[str, Callable[..., Any]] = {"_emscripten_throw_longjmp": self._throw}
-        for imp in module.imports:
-            if imp.name.startswith("invoke_"):
-                out[imp.name] = self._invoke_maker(bool(module.types[imp.desc].results))  # type: ignore[index]
-        return out
-
-    def bind(self, inst: Any) -> None:
-        ex = inst.exports
-        self.table = ex["__indirect_function_table"].elements
-        self.set_threw = ex["setThrew"]
-        sp = ex.get("__stack_pointer")
-        if sp is not None:
-            self.save = lambda: sp.value
-            self.restore = lambda v: setattr(sp, "value", v)
-        else:
-            save, restore = ex["stackSave"], ex["stackRestore"]
-            self.save = lambda: self.call(save, [])[0]
-            self.restore = lambda v: self.call(restore, [v])
-
-    @staticmethod
-    def _throw() -> None:
+    under it restores the stack pointer and calls the guest's ``setThrew(1, 0)``.
+    ``guest()`` gives the instance (made after the imports)."""
+    def throw() -> None:
         raise _Longjmp()
 
-    def _invoke_maker(self, has_result: bool) -> Callable[..., Any]:
+    def invoke_maker(has_result: bool) -> Callable[..., Any]:
         def invoke(index: int, *args: int) -> Any:
-            saved = self.save()
+            g = guest()
+            saved = g.stack_pointer()
             try:
-                r = self.call(self.table[index], list(args))
-                return r[0] if has_result else None
+                r = g.call_index(index, args)
+                return r if has_result else None
             except _Longjmp:
-                self.restore(saved)
-                self.call(self.set_threw, [1, 0])
+                g.stack_pointer(saved)
+                g.call("setThrew", 1, 0)
                 return 0 if has_result else None
         return invoke
 
+    out: Dict[str, Callable[..., Any]] = {"_emscripten_throw_longjmp": throw}
+    for name in names:
+        if name.startswith("invoke_"):
+            out[name] = invoke_maker(name[7] == "i")
+    return out
 
-def _wasmlite_instance(data: bytes, host: Dict[str, Any]) -> Any:
-    """Decode, validate and instantiate ``data`` on wasmlite, imports by name from ``host``."""
+
+def _import_names(data: bytes) -> List[str]:
     from wasmlite import Module
-    from wasmlite.engine import call
-    from wasmlite.runtime.instantiate import instantiate
-    from wasmlite.runtime.objects import HostFunction
 
-    module = Module(data).syntax
-    imports = [f if isinstance(f, HostFunction) else
-               HostFunction(module.types[imp.desc], f, imp.name)  # type: ignore[index]
-               for imp in module.imports for f in [host[imp.name]]]
-    return module, instantiate(module, imports, call)
+    return [imp.name for imp in Module(data).syntax.imports]
 
 
-class WasmliteMicroPython:
-    """pwasm's MicroPython on wasmlite: ``exec(code)`` returns what it printed."""
+class MicroPythonHarness:
+    """pwasm's MicroPython on wasmlite or wasmtime: ``exec(code)`` returns what it printed."""
 
-    def __init__(self, data: bytes) -> None:
-        from wasmlite.engine import call
-
-        self.call = call
+    def __init__(self, runtime: str, data: bytes) -> None:
         self.output = bytearray()
         self.errors = bytearray()
-        from wasmlite import Module
-
-        self.sjlj = WasmliteSjLj(call)
         host = {"host_write": self._host_write, "host_call": lambda *a: 0,
-                "host_take": lambda ptr, n: None, **self.sjlj.imports(Module(data).syntax)}
-        _, self.inst = _wasmlite_instance(data, host)
-        self.sjlj.bind(self.inst)
-        self.mem = self.inst.mems[0]
-        ex = self.inst.exports
-        call(ex["_initialize"], [])
-        if call(ex["mp_sandbox_init"], [256 * 1024])[0] != 0:
+                "host_take": lambda ptr, n: None, **sjlj_imports(_import_names(data), lambda: self.g)}
+        self.g = GUESTS[runtime](data, host)
+        self.g.call("_initialize")
+        if self.g.call("mp_sandbox_init", 256 * 1024) != 0:
             raise RuntimeError("mp_sandbox_init failed")
 
     def _host_write(self, fd: int, ptr: int, n: int) -> None:
-        (self.output if fd == 1 else self.errors).extend(self.mem.data[ptr:ptr + n])
+        (self.output if fd == 1 else self.errors).extend(self.g.read(ptr, n))
 
     def exec(self, code: str) -> str:
-        ex, call = self.inst.exports, self.call
+        g = self.g
         source = code.encode() + b"\0"
-        ptr = call(ex["malloc"], [len(source)])[0]
-        self.mem.data[ptr:ptr + len(source)] = source
+        ptr = g.call("malloc", len(source))
+        g.write(ptr, source)
         self.output.clear()
         self.errors.clear()
-        status = call(ex["mp_sandbox_exec"], [ptr, len(source) - 1])[0]
-        call(ex["free"], [ptr])
+        status = g.call("mp_sandbox_exec", ptr, len(source) - 1)
+        g.call("free", ptr)
         if status != 0:
             raise RuntimeError(bytes(self.errors).decode("utf-8", "replace"))
         return bytes(self.output).decode()
 
 
-class WasmliteMQuickJS:
-    """pwasm's Micro QuickJS on wasmlite: ``eval(code)`` returns the completion value
-    (the guest's string of it, parsed as pwasm's ``MQuickJS`` does)."""
+class MQuickJSHarness:
+    """pwasm's Micro QuickJS on wasmlite or wasmtime: ``eval(code)`` returns the
+    completion value (the guest's string of it; an integer when it is one)."""
 
-    def __init__(self, data: bytes) -> None:
-        from wasmlite import Module
-        from wasmlite.engine import call
-
-        self.call = call
-        self.sjlj = WasmliteSjLj(call)
+    def __init__(self, runtime: str, data: bytes) -> None:
         self.temp = 0
         host = {"abort": self._abort, "__assert_fail": self._abort,
                 "setTempRet0": self._set_temp, "getTempRet0": lambda: self.temp,
                 "emscripten_resize_heap": self._resize, "emscripten_memcpy_big": self._memcpy,
-                **self.sjlj.imports(Module(data).syntax)}
-        _, self.inst = _wasmlite_instance(data, host)
-        self.sjlj.bind(self.inst)
-        self.mem = self.inst.mems[0]
-        ex = self.inst.exports
-        call(ex["__wasm_call_ctors"], [])
-        if not call(ex["sandbox_init"], [1024 * 1024])[0]:
+                **sjlj_imports(_import_names(data), lambda: self.g)}
+        self.g = GUESTS[runtime](data, host)
+        self.g.call("__wasm_call_ctors")
+        if not self.g.call("sandbox_init", 1024 * 1024):
             raise RuntimeError("sandbox_init failed")
 
     @staticmethod
@@ -254,142 +342,79 @@ class WasmliteMQuickJS:
         self.temp = v
 
     def _resize(self, requested: int) -> int:
-        from wasmlite.runtime.objects import PAGE_SIZE
-
-        have = len(self.mem.data)
+        requested &= 0xFFFFFFFF
+        have = self.g.size()
         if requested <= have:
             return 1
-        return int(self.mem.grow((requested - have + PAGE_SIZE - 1) // PAGE_SIZE) != -1)
+        return int(self.g.grow((requested - have + 65535) // 65536) != -1)
 
     def _memcpy(self, dest: int, src: int, n: int) -> int:
-        d = self.mem.data
-        d[dest:dest + n] = d[src:src + n]
+        self.g.write(dest, self.g.read(src, n))
         return dest
 
-    def _cstr(self, ptr: int) -> str:
-        d = self.mem.data
-        return bytes(d[ptr:d.index(0, ptr)]).decode("utf-8", "replace")
-
     def eval(self, code: str) -> Any:
-        ex, call = self.inst.exports, self.call
+        g = self.g
         source = code.encode() + b"\0"
-        ptr = call(ex["malloc"], [len(source)])[0]
-        self.mem.data[ptr:ptr + len(source)] = source
-        result = call(ex["sandbox_eval"], [ptr])[0]
-        call(ex["free"], [ptr])
+        ptr = g.call("malloc", len(source))
+        g.write(ptr, source)
+        result = g.call("sandbox_eval", ptr)
+        g.call("free", ptr)
         if result == 0:
-            raise RuntimeError(self._cstr(call(ex["sandbox_get_error"], [])[0]))
-        return _parse(self._cstr(result))
-
-
-def _parse(text: str) -> Any:
-    try:
-        return int(text)
-    except ValueError:
-        return text
+            raise RuntimeError(_cstr(g, g.call("sandbox_get_error")))
+        text = _cstr(g, result)
+        return int(text) if text.lstrip("-").isdigit() else text
 
 
 # -- qjs-wasi-reactor.wasm: real WASI --------------------------------------------------
 
-def _argv_block(args: List[str], base: int) -> Tuple[bytes, int]:
-    """``argv`` pointers then the NUL-terminated strings, laid out from ``base``;
-    (the bytes, the address of the pointer array)."""
+def _argv_block(args: List[str], base: int) -> bytes:
+    """``argv`` (pointers, then NULL) followed by the NUL-terminated strings, laid out from ``base``."""
     strings = [a.encode() + b"\0" for a in args]
-    at = base + 4 * (len(args) + 1)
-    ptrs = []
+    at, ptrs = base + 4 * (len(args) + 1), []
     for s in strings:
         ptrs.append(at)
         at += len(s)
-    return struct.pack(f"<{len(args) + 1}I", *ptrs, 0) + b"".join(strings), base
+    return struct.pack(f"<{len(args) + 1}I", *ptrs, 0) + b"".join(strings)
 
 
-class WasmliteQjsReactor:
-    """``qjs-wasi-reactor.wasm`` on wasmlite's WASI: ``run(script)`` returns its stdout."""
+def _argv_size(args: List[str]) -> int:
+    return sum(len(a.encode()) + 1 for a in args) + 4 * (len(args) + 1)
 
-    def __init__(self, data: bytes) -> None:
-        from wasmlite.engine import call
-        from wasmlite.wasi import CAPTURE, Wasi, WasiConfig
 
-        self.call = call
-        self.wasi = Wasi(WasiConfig(argv=["qjs"], stdout=CAPTURE, stderr=CAPTURE))
-        _, self.inst = _wasmlite_instance(data, self.wasi.imports())
-        self.wasi.bind(self.inst)
-        self.mem = self.inst.mems[0]
-        call(self.inst.exports["_initialize"], [])
+class QjsReactorHarness:
+    """``qjs-wasi-reactor.wasm`` on wasmlite's or wasmtime's WASI: ``run(script)``
+    returns what the script printed."""
+
+    def __init__(self, guest: Any) -> None:
+        self.g = guest
+        self.g.call("_initialize")
 
     def run(self, source: str) -> str:
-        ex, call = self.inst.exports, self.call
+        g = self.g
         args = ["qjs", "-e", source]
-        size = sum(len(a.encode()) + 1 for a in args) + 4 * (len(args) + 1)
-        block, argv = _argv_block(args, call(ex["malloc"], [size])[0])
-        self.mem.data[argv:argv + len(block)] = block
-        before = len(self.wasi.stdout_bytes())
-        status = call(ex["qjs_init_argv"], [len(args), argv])[0]
-        call(ex["qjs_destroy"], [])
-        call(ex["free"], [argv])
-        if status != 0:
-            raise RuntimeError(f"qjs_init_argv returned {status}: {self.wasi.stderr_bytes()!r}")
-        return self.wasi.stdout_bytes()[before:].decode()
-
-
-class WasmtimeQjsReactor:
-    """The same on wasmtime-py with its WASI (stdout to a temporary file)."""
-
-    def __init__(self, data: bytes) -> None:
-        import tempfile
-
-        import wasmtime
-
-        self.out = tempfile.NamedTemporaryFile(prefix="qjs-out-")
-        engine = wasmtime.Engine()
-        self.store = wasmtime.Store(engine)
-        config = wasmtime.WasiConfig()
-        config.argv = ["qjs"]
-        config.stdout_file = self.out.name
-        self.store.set_wasi(config)
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        self.ex = linker.instantiate(self.store, wasmtime.Module(engine, data)).exports(self.store)
-        self.ex["_initialize"](self.store)
-
-    def run(self, source: str) -> str:
-        ex, store = self.ex, self.store
-        args = ["qjs", "-e", source]
-        size = sum(len(a.encode()) + 1 for a in args) + 4 * (len(args) + 1)
-        block, argv = _argv_block(args, ex["malloc"](store, size))
-        ex["memory"].write(store, block, argv)
-        before = os.path.getsize(self.out.name)
-        status = ex["qjs_init_argv"](store, len(args), argv)
-        ex["qjs_destroy"](store)
-        ex["free"](store, argv)
+        argv = g.call("malloc", _argv_size(args))
+        g.write(argv, _argv_block(args, argv))
+        before = len(g.stdout())
+        status = g.call("qjs_init_argv", len(args), argv)
+        g.call("qjs_destroy")
+        g.call("free", argv)
         if status != 0:
             raise RuntimeError(f"qjs_init_argv returned {status}")
-        with open(self.out.name, "rb") as f:
-            f.seek(before)
-            return f.read().decode()
+        return g.stdout()[before:].decode()
 
 
-class PwasmQjsReactor:
-    """The same on pwasm's ``Sandbox`` (its own WASI, stdout captured)."""
+class PwasmWasiGuest:
+    """pwasm's ``Sandbox`` (its own WASI, stdout captured), as far as ``QjsReactorHarness`` needs."""
 
     def __init__(self, data: bytes, mode: str) -> None:
         from pwasm.sandbox import Sandbox
 
-        self.sb = Sandbox(data, args=("qjs",), mode=mode)
+        self.sb: Any = Sandbox(data, args=("qjs",), mode=mode, initialize=False)
+        self.call = self.sb.call
+        self.write = self.sb.write
 
-    def run(self, source: str) -> str:
-        sb = self.sb
-        args = ["qjs", "-e", source]
-        size = sum(len(a.encode()) + 1 for a in args) + 4 * (len(args) + 1)
-        block, argv = _argv_block(args, sb.call("malloc", size))
-        sb.write(argv, block)
-        before = len(sb.wasi.stdout)
-        status = sb.call("qjs_init_argv", len(args), argv)
-        sb.call("qjs_destroy")
-        sb.call("free", argv)
-        if status != 0:
-            raise RuntimeError(f"qjs_init_argv returned {status}: {sb.stderr}")
-        return bytes(sb.wasi.stdout[before:]).decode()
+    def stdout(self) -> bytes:
+        return bytes(self.sb.wasi.stdout)
 
 
 def _pwasm_program(name: str, data: bytes, mode: str) -> Callable[[int], Any]:
@@ -406,26 +431,26 @@ def _pwasm_program(name: str, data: bytes, mode: str) -> Callable[[int], Any]:
 
         mq = MQuickJS(mode=mode)
         return lambda n: mq.eval(script(name, n))
-    qjs = PwasmQjsReactor(data, mode)
+    qjs = QjsReactorHarness(PwasmWasiGuest(data, mode))
     return lambda n: qjs.run(script(name, n))
 
 
-def _wasmlite_program(name: str, data: bytes) -> Callable[[int], Any]:
+def _harness_program(name: str, runtime: str, data: bytes) -> Callable[[int], Any]:
     if name == "quickjs":
         js = WasmliteQuickJS(data)
         return lambda n: js.eval(SCRIPTS[n][0])
     if name == "micropython":
-        mp = WasmliteMicroPython(data)
+        mp = MicroPythonHarness(runtime, data)
         return lambda n: mp.exec(script(name, n))
     if name == "mquickjs":
-        mq = WasmliteMQuickJS(data)
+        mq = MQuickJSHarness(runtime, data)
         return lambda n: mq.eval(script(name, n))
-    qjs = WasmliteQjsReactor(data)
+    qjs = QjsReactorHarness(GUESTS[runtime](data, {}, wasi=True))
     return lambda n: qjs.run(script(name, n))
 
 
-HARNESSES = {"quickjs": ("wasmlite", "pwasm"), "micropython": ("wasmlite", "pwasm"),
-             "mquickjs": ("wasmlite", "pwasm"), "qjs_reactor": ("wasmlite", "pwasm", "wasmtime")}
+HARNESSES = {"quickjs": ("wasmlite", "pwasm"), "micropython": ("wasmlite", "pwasm", "wasmtime"),
+             "mquickjs": ("wasmlite", "pwasm", "wasmtime"), "qjs_reactor": ("wasmlite", "pwasm", "wasmtime")}
 """Program -> the runtimes it has a harness for."""
 
 
@@ -435,11 +460,8 @@ def loader(name: str, adapter: str, mode: str) -> Callable[[bytes], Callable[[in
         raise NotImplementedError(f"no {name} harness for {adapter}")
 
     def load(data: bytes) -> Callable[[int], Any]:
-        if adapter == "wasmlite":
-            return _wasmlite_program(name, data)
         if adapter == "pwasm":
             return _pwasm_program(name, data, mode)
-        qjs = WasmtimeQjsReactor(data)
-        return lambda n: qjs.run(script(name, n))
+        return _harness_program(name, adapter, data)
 
     return load

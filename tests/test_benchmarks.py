@@ -76,7 +76,7 @@ def test_micropython_exception_unwinds_through_longjmp() -> None:
     out at the nearest ``invoke_*`` and the guest carry on."""
     from benchmarks import guests
 
-    mp = guests.WasmliteMicroPython(_program("micropython").binary())
+    mp = guests.MicroPythonHarness("wasmlite", _program("micropython").binary())
     code = "try:\n    1 // 0\nexcept ZeroDivisionError as e:\n    print('caught', e)\nprint(6 * 7)\n"
     assert mp.exec(code) == "caught divide by zero\n42\n"
     with pytest.raises(RuntimeError, match="NameError"):
