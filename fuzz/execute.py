@@ -25,9 +25,7 @@ from __future__ import annotations
 import ctypes
 import os
 import random
-import signal
 import struct
-import threading
 import time
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
@@ -39,7 +37,7 @@ from wasmlite.decode import decode_module
 from wasmlite.encode import name, sleb, uleb
 
 from .mutate import join_sections, read_uleb, split_sections
-from .oracle import Timeout, _wasmtime_engine
+from .oracle import Timeout, _wasmtime_engine, deadline
 
 TIME_LIMIT = 10.0
 """Seconds wasmlite may spend on one module in one tier (instantiation and every
@@ -431,30 +429,16 @@ def bounded(fn: Any, limit: float) -> Tuple[str, Any]:
     thread only), or ``("crash", traceback)`` when anything escapes."""
     import traceback
 
-    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise Timeout()
-
-    old = signal.signal(signal.SIGALRM, on_alarm) if use_alarm else None
     start = time.perf_counter()
     try:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, limit)
-        try:
+        with deadline(limit):
             return ("ok", fn())
-        finally:
-            if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
     except Timeout:
         return ("slow", time.perf_counter() - start)
     except KeyboardInterrupt:
         raise
     except BaseException:
         return ("crash", traceback.format_exc())
-    finally:
-        if use_alarm:
-            signal.signal(signal.SIGALRM, old)
 
 
 def compare(data: bytes, rng: random.Random, exact: bool, tiers: Tuple[str, ...] = ("0", "1"),

@@ -12,6 +12,7 @@ Malformed and invalid are not told apart: wasmtime does not distinguish them.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ import subprocess
 import threading
 import time
 import traceback
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, Iterator, NamedTuple, Optional
 
 import wasmlite
 import wasmlite.decode
@@ -121,28 +122,35 @@ class Outcome(NamedTuple):
     seconds: float
 
 
+@contextlib.contextmanager
+def deadline(limit: float) -> Iterator[None]:
+    """Raise ``Timeout`` inside the block once ``limit`` seconds have passed (SIGALRM,
+    so only on the main thread; elsewhere the block runs unbounded)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise Timeout()
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def run_bounded(fn: Callable[[], object], limit: float = TIME_LIMIT, size: int = 0) -> Outcome:
     """Call ``fn`` with a wall-clock bound of ``limit`` plus ``PER_BYTE`` per byte of
     input (enforced by SIGALRM when on the main thread, else only measured);
     classify what happens."""
     limit += size * PER_BYTE
-    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(
-        signal, "setitimer"
-    )
-
-    def on_alarm(signum, frame):
-        raise Timeout()
-
-    old = signal.signal(signal.SIGALRM, on_alarm) if use_alarm else None
     start = time.perf_counter()
     try:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, limit)
-        try:
+        with deadline(limit):
             fn()
-        finally:
-            if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
     except wasmlite.WasmError as exc:
         return Outcome(False, f"{type(exc).__name__}: {exc}", None, time.perf_counter() - start)
     except Timeout:
@@ -152,9 +160,6 @@ def run_bounded(fn: Callable[[], object], limit: float = TIME_LIMIT, size: int =
         if isinstance(exc, KeyboardInterrupt):
             raise
         return Outcome(False, None, traceback.format_exc(), time.perf_counter() - start)
-    finally:
-        if use_alarm:
-            signal.signal(signal.SIGALRM, old)
     elapsed = time.perf_counter() - start
     if elapsed > limit:
         return Outcome(True, None, f"timeout: took {elapsed:.2f}s", elapsed)
