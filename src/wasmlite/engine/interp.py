@@ -845,10 +845,13 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
     def counting(h: Handler) -> Handler:
         """``h`` (a loop header) spending a unit of the function's budget per run,
         until the budget runs out: then every counting closure is unlinked, so a
-        call that loops on for long runs on without counting."""
+        call that loops on for long runs on without counting (once: the closures of
+        runs generated later link to the headers themselves, and a run's op-by-op
+        closures, which ``code`` does not hold, may still call ``g``)."""
         def g(regs: list) -> Any:
             c.budget -= 1
-            if c.budget < 0:
+            if c.budget < 0 and headers:
+                headers.clear()
                 _unlink(code, {w: o for o, w in counted.items()})
             return h(regs)
 
