@@ -17,7 +17,6 @@ from typing import List, Set, Tuple
 import pytest
 
 from conftest import REPO, TESTSUITE
-from wasmlite.engine import interp
 from wasmlite.wast_runner import run_file
 
 SUITE_20 = os.path.join(TESTSUITE, "wasm-2.0")
@@ -50,20 +49,6 @@ def test_suite_is_present() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=os.path.basename)
 def test_spec_file(path: str) -> None:
-    _check(path)
-
-
-@pytest.mark.parametrize("path", FILES, ids=os.path.basename)
-def test_spec_file_in_tier_0_with_fused_runs(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tier 0 with every run's closure generated at its first execution: otherwise the
-    suite's functions, mostly run a few times, execute their runs op by op
-    (``interp.FUSE_AT``)."""
-    monkeypatch.setattr(interp, "TIER", "0")
-    monkeypatch.setattr(interp, "FUSE_AT", 1)
-    _check(path)
-
-
-def _check(path: str) -> None:
     result = run_file(path)
     name = os.path.basename(path)
     patterns = [text for file, text in EXPECTED_PATTERNS if file == name]

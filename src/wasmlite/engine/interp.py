@@ -16,11 +16,10 @@ to ``MAX_RUN`` straight-line numeric ops, selects, copies, loads and stores that
 enters share one closure (15-25% on arithmetic loops), and so does a conditional
 branch or ``br_table`` right after them (a loop's closing compare-and-branch joins
 its body, an interpreter's dispatch the fetch of its opcode). A run's closure is
-generated only at the run's ``FUSE_AT``-th execution (a stand-in holds its place,
-running the ops one by one until then): most runs of a big program's start-up
-functions never run or run a few times, and each new run shape costs a
-``compile()`` (QuickJS's first eval runs 2029 of the 8401 runs it loads: 339
-shapes compiled instead of 2499).
+generated on the run's first execution (a stand-in holds its place until then):
+most runs of a big program's start-up functions never run, and each new run
+shape costs a ``compile()`` (QuickJS's first eval runs 2029 of the 8401 runs it loads:
+1042 shapes instead of 2499).
 
 Factories are called with instruction indices for ``nxt``/``target``; ``_link``
 then swaps the indices in the closures' cells for the closures themselves, which
@@ -714,30 +713,18 @@ def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
                     refs[v].append(cell)
 
 
-FUSE_AT = 16
-"""The execution of a run at which its closure is generated; before that the run
-executes op by op through the single-op closures, whose few factories are shared by
-everything. Runs executed fewer times cost no ``compile()`` of their shape:
-QuickJS's first eval runs 2029 runs of 1042 shapes, and compiles 339 shapes at 16
-(cold first eval, CPU s, min of 5: 0.92 at 1, 0.87 at 16, 0.89 at 64)."""
-
-
-def _lazy_run(build: Callable[[Handler, int, int, int, bool], Handler], i: int, j: int,
+def _lazy_run(materialize: Callable[[Handler, int, int, int], Handler], i: int, j: int,
               end: int) -> Handler:
-    """A stand-in for the run ``code[i:j]``: its first ``FUSE_AT - 1`` calls go through
-    the run's ops one by one, the next one generates the run's closure (``build``
-    also puts it wherever the stand-in was linked); a reference the patching missed
-    keeps working through the stand-in."""
-    cur: Optional[Handler] = None
-    left = FUSE_AT
+    """A stand-in for the run ``code[i:j]``: its first call generates the run's closure
+    (``materialize`` also puts it wherever the stand-in was linked) and runs it; a
+    reference the patching missed keeps working through the stand-in."""
+    real: Optional[Handler] = None
 
     def h(regs: list) -> Any:
-        nonlocal cur, left
-        if left:
-            left -= 1
-            if cur is None or not left:
-                cur = build(h, i, j, end, not left)
-        return cur(regs)  # type: ignore[misc]
+        nonlocal real
+        if real is None:
+            real = materialize(h, i, j, end)
+        return real(regs)
 
     return h
 
@@ -776,22 +763,15 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
 
     refs: Dict[Handler, List[Any]] = {}  # a lazy run's stand-in -> the cells holding it
 
-    def materialize(stand_in: Handler, i: int, j: int, nxt: int, fuse: bool) -> Handler:
-        """The single-op closures of the run ``code[i:j]`` (the first one), or once
-        ``fuse`` says so its own closure, linked in where its stand-in was."""
-        if fuse:
-            h = _straight_run(ir.code[i:j], nxt, consts, inst, via_stub, ir.nlocals)
-        else:
-            ops = [_handler(ir.code[k], k + 1 if k + 1 < j else nxt, inst, consts, via_stub)
-                   for k in range(i, j)]
+    def materialize(stand_in: Handler, i: int, j: int, nxt: int) -> Handler:
+        """Generate the closure of the run ``code[i:j]`` on its first call (most runs of
+        a big program never run: QuickJS's first eval runs a fraction of the runs it
+        loads) and link it in where its stand-in was."""
+        h = _straight_run(ir.code[i:j], nxt, consts, inst, via_stub, ir.nlocals)
         first = len(code)
         code.extend(stubs[first - n:])  # copy stubs of the run's branches
         for s in code[first:]:
             _link(s, resolve, refs)  # type: ignore[arg-type]
-        if not fuse:
-            for op in ops:
-                _link(op, lambda x: ops[x - i] if i < x < j else resolve(x), refs)
-            return ops[0]
         _link(h, resolve, refs)
         code[i] = h
         for cell in refs.pop(stand_in):
@@ -846,8 +826,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         """``h`` (a loop header) spending a unit of the function's budget per run,
         until the budget runs out: then every counting closure is unlinked, so a
         call that loops on for long runs on without counting (once: the closures of
-        runs generated later link to the headers themselves, and a run's op-by-op
-        closures, which ``code`` does not hold, may still call ``g``)."""
+        runs generated later link to the headers themselves)."""
         def g(regs: list) -> Any:
             c.budget -= 1
             if c.budget < 0 and headers:
