@@ -23,3 +23,20 @@ def to_tier1(inst) -> None:  # type: ignore[no-untyped-def]
             t = codegen.tier1(f)
             assert t is not None
             f.compiled = t
+
+
+def build_tree(path: str, tree: dict) -> None:  # type: ignore[type-arg]
+    """Write a nested dict tree (bytes = file, dict = directory, ``Symlink``) under
+    ``path``: the on-disk twin of an in-memory WASI preopen."""
+    from wasmlite.wasi import Symlink
+
+    os.makedirs(path, exist_ok=True)
+    for name, value in tree.items():
+        full = os.path.join(path, name)
+        if isinstance(value, Symlink):
+            os.symlink(value.target, full)
+        elif isinstance(value, dict):
+            build_tree(full, value)
+        else:
+            with open(full, "wb") as f:
+                f.write(value)

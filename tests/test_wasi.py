@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, build_tree
 
 from wasmlite import syntax
 from wasmlite.cli import TRAP_STATUS
@@ -52,20 +52,6 @@ TREE: Dict[str, Any] = {
     "loop1": Symlink("loop2"),
     "loop2": Symlink("loop1"),
 }
-
-
-def build(path: str, tree: Dict[str, Any]) -> None:
-    os.makedirs(path, exist_ok=True)
-    for name, value in tree.items():
-        full = os.path.join(path, name)
-        if isinstance(value, Symlink):
-            os.symlink(value.target, full)
-        elif isinstance(value, dict):
-            build(full, value)
-        else:
-            with open(full, "wb") as f:
-                f.write(value)
-
 
 def listing(path: str) -> List[Tuple[str, int, int]]:
     """Every entry under ``path`` with its size and mtime (what a write would change)."""
@@ -119,8 +105,8 @@ class Guest:
 def sandbox(request: Any, tmp_path: Any) -> Any:
     """A guest with the tree preopened as "/", and (host) a directory outside it."""
     if request.param == "host":
-        build(str(tmp_path / "outside"), {"secret.txt": b"top secret\n"})
-        build(str(tmp_path / "root"), TREE)
+        build_tree(str(tmp_path / "outside"), {"secret.txt": b"top secret\n"})
+        build_tree(str(tmp_path / "root"), TREE)
         guest = Guest(WasiConfig(preopens=[("/", str(tmp_path / "root"))]))
         before = listing(str(tmp_path / "outside"))
         yield guest

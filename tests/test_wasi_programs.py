@@ -18,7 +18,7 @@ from typing import Any, Dict, List, NamedTuple, Tuple
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, build_tree
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -159,19 +159,6 @@ TREE: Dict[str, Any] = {
 esc_abs is an absolute link to the secret (both made in ``make_tree``)."""
 
 
-def _build(path: str, tree: dict) -> None:
-    os.makedirs(path, exist_ok=True)
-    for name, value in tree.items():
-        target = os.path.join(path, name)
-        if isinstance(value, Symlink):
-            os.symlink(value.target, target)
-        elif isinstance(value, dict):
-            _build(target, value)
-        else:
-            with open(target, "wb") as f:
-                f.write(value)
-
-
 def memory_tree() -> dict:
     tree = dict(TREE)
     tree["sub"] = dict(TREE["sub"], esc_up=Symlink(".."), esc_up2=Symlink("../.."))
@@ -183,10 +170,10 @@ def make_tree(base: str) -> str:
     """base/root (the preopen) and base/outside/secret.txt; returns the root."""
     root = os.path.join(base, "root")
     outside = os.path.join(base, "outside")
-    _build(outside, {"secret.txt": b"top secret\n", "deeper": {"x": b"x"}})
+    build_tree(outside, {"secret.txt": b"top secret\n", "deeper": {"x": b"x"}})
     tree = memory_tree()
     tree["esc_abs"] = Symlink(os.path.join(outside, "secret.txt"))
-    _build(root, tree)
+    build_tree(root, tree)
     return root
 
 
