@@ -53,6 +53,7 @@ TREE: Dict[str, Any] = {
     "loop2": Symlink("loop1"),
 }
 
+
 def listing(path: str) -> List[Tuple[str, int, int]]:
     """Every entry under ``path`` with its size and mtime (what a write would change)."""
     out = []
