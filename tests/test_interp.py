@@ -237,7 +237,7 @@ def test_deep_recursion_and_exhaustion(prog: ModuleInstance) -> None:
 
 
 def test_big_stack_thread_path(prog: ModuleInstance, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "_BIG_STACK", True)
+    monkeypatch.setattr(engine, "needs_big_stack", True)
     assert run(prog, "depth", 10000) == [10000]
     with pytest.raises(Trap, match="call stack exhausted"):
         run(prog, "forever")

@@ -30,8 +30,7 @@ from .codegen import Tier1
 __all__ = ["call", "call_carrying", "ensure_recursion_limit", "needs_big_stack"]
 
 _FRAMES_PER_CALL = 3  # Python frames one wasm call costs, with room for helpers
-_BIG_STACK = sys.implementation.name != "cpython" or sys.version_info < (3, 11)
-needs_big_stack = _BIG_STACK
+needs_big_stack = sys.implementation.name != "cpython" or sys.version_info < (3, 11)
 """Whether outermost calls must go through ``call`` (which moves them to a thread
 with a large C stack) rather than straight into tier-1 code."""
 _STACK_BYTES = 512 * 1024 * 1024
@@ -94,7 +93,7 @@ def call(func: Function, args: List[Any]) -> List[Any]:
 def call_carrying(func: Function, args: List[Any]) -> List[Any]:
     """``call``, but with a host function's exception still in its ``HostError``."""
     ensure_recursion_limit()
-    if _BIG_STACK and interp._depth == 0:
+    if needs_big_stack and interp._depth == 0:
         return _on_big_stack(func, args)
     return _call(func, args)
 
