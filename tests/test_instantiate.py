@@ -73,6 +73,24 @@ def test_import_count_must_match() -> None:
         inst_of('(module (import "m" "f" (func)))', [])
 
 
+def test_table_over_the_implementation_limit_is_refused_before_allocation() -> None:
+    # 4e9 elements would be a 32 GiB list; the cap (the limit table.grow keeps too) refuses it.
+    with pytest.raises(LinkError, match="implementation limit"):
+        inst_of("(module (table 4000000000 funcref))", [])
+    assert len(inst_of("(module (table 10000000 funcref))", []).tables[0].elements) == 10_000_000
+
+
+def test_host_out_of_memory_at_instantiation_is_a_link_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import wasmlite.runtime.instantiate as instantiate_module
+
+    def no_memory(type: Any) -> MemoryInstance:
+        raise MemoryError
+
+    monkeypatch.setattr(instantiate_module, "MemoryInstance", no_memory)
+    with pytest.raises(LinkError, match="not enough host memory"):
+        inst_of("(module (memory 65536))", [])
+
+
 @pytest.mark.parametrize(
     "decl, ext",
     [

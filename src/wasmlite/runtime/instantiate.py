@@ -14,6 +14,7 @@ from ..decode.body import read_instr
 from ..errors import LinkError, Trap, ValidationError
 from ..numeric import f32_from_bits, f64_from_bits
 from .objects import (
+    MAX_TABLE_ELEMENTS,
     Function,
     GlobalInstance,
     MemoryInstance,
@@ -36,12 +37,18 @@ def instantiate(module: syntax.Module, imports: List[Any], call: Call, metered: 
     once everything is allocated and exported, before segments and the start
     function (the embedder binds the instance to its host functions there).
 
-    Raises ``LinkError`` when an import does not match, and ``Trap`` when a segment
+    Raises ``LinkError`` when an import does not match, a table is over
+    ``MAX_TABLE_ELEMENTS`` or the host is out of memory for the module's own tables
+    and memories, and ``Trap`` when a segment
     is out of bounds or the start function traps; segments applied before a failing
     one keep their effect on imported tables and memories, as 2.0 specifies.
     """
     if len(imports) != len(module.imports):
         raise LinkError(f"expected {len(module.imports)} imports, got {len(imports)}")
+    for t in module.tables:  # before anything is allocated: a guest's table is a Python list
+        if t.limits.min > MAX_TABLE_ELEMENTS:
+            raise LinkError(f"table of {t.limits.min} elements exceeds the implementation "
+                            f"limit of {MAX_TABLE_ELEMENTS}")
     inst = ModuleInstance(module, metered)
     for imp, ext in zip(module.imports, imports):
         _check_import(module, imp, ext)
@@ -52,8 +59,11 @@ def instantiate(module: syntax.Module, imports: List[Any], call: Call, metered: 
         inst.funcs.append(WasmFunction(module.types[type_index], inst, first + i, body))
     for g in module.globals:
         inst.globals.append(GlobalInstance(g.type, eval_const(g.init, inst)))
-    inst.tables.extend(TableInstance(t) for t in module.tables)
-    inst.mems.extend(MemoryInstance(m) for m in module.mems)
+    try:
+        inst.tables.extend(TableInstance(t) for t in module.tables)
+        inst.mems.extend(MemoryInstance(m) for m in module.mems)
+    except MemoryError:  # the host cannot give what the module declares
+        raise LinkError("not enough host memory for the module's tables and memories") from None
     inst.elems = [[eval_const(e, inst) for e in seg.init] for seg in module.elems]
     inst.datas = [data.init for data in module.datas]
     spaces = (inst.funcs, inst.tables, inst.mems, inst.globals)
