@@ -97,6 +97,10 @@ LARGE = {
     "data-100000": (H + _sec(11, _vec([b"\x01\x00"] * 100_000)), True),
     "data-100001": (H + _sec(11, _vec([b"\x01\x00"] * 100_001)), False),
     "datacount-100001": (H + _sec(12, uleb(100_001)) + _sec(11, _vec([b"\x01\x00"] * 100_001)), False),
+    "tables-100000": (H + _sec(4, _vec([b"\x70\x00\x00"] * 100_000)), True),
+    "tables-100001": (H + _sec(4, _vec([b"\x70\x00\x00"] * 100_001)), False),
+    "tables-imported-100001": (H + _sec(2, _vec([_name(b"m") + _name(b"t") + b"\x01\x70\x00\x00"]))
+                               + _sec(4, _vec([b"\x70\x00\x00"] * 100_000)), False),
     "elem-100001": (H + _sec(9, _vec([b"\x01\x00\x00"] * 100_001)), False),
     "types-1000001": (H + _sec(1, _vec([b"\x60\x00\x00"] * 1_000_001)), False),
     "globals-1000001": (H + _sec(6, _vec([b"\x7f\x00\x41\x00\x0b"] * 1_000_001)), False),

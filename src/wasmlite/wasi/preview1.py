@@ -518,7 +518,7 @@ class Preview1:
         d, r = self._resolve(fd, ptr, length, False)
         if d.fs.lstat(r.path).filetype != FILETYPE_DIRECTORY:
             return ENOTDIR
-        if not r.plain:  # wasmtime refuses "dir/", "dir/." and ".."
+        if r.dotted:  # wasmtime refuses "dir/." and ".." (and, before 51, "dir/" too)
             return EINVAL
         d.fs.rmdir(r.path)
         return 0
