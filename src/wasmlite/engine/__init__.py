@@ -6,8 +6,9 @@ Python (``codegen``, tier 1, with the disk cache of ``cache``), and
 ``WASMLITE_TIER`` forces either tier (see ``interp``). Deep wasm recursion is
 Python recursion: ``call`` raises the interpreter's recursion limit as far as
 ``interp.MAX_CALL_DEPTH`` needs, and where every Python call also takes C stack
-(CPython before 3.11, PyPy: measured to crash near 12,000 wasm frames on the
-default 8 MiB stack) runs the outermost call on a thread with a large stack.
+(CPython before 3.11, PyPy: measured to crash near 18,000 wasm frames on the
+default 8 MiB stack) gives the outermost call a large C stack (``stack``: the
+initial thread's, grown, or a new thread's).
 Whatever the guest does, only ``WasmError`` subclasses come out; what a host
 function raises comes out unchanged (carried through the wasm frames as a
 ``HostError``).
@@ -19,21 +20,19 @@ validators used for translation are shared state.
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Any, List
 
 from ..errors import HostError, Trap
 from ..runtime.objects import Function, HostFunction, WasmFunction
-from . import interp
+from . import interp, stack
 from .codegen import Tier1
 
 __all__ = ["call", "call_carrying", "ensure_recursion_limit", "needs_big_stack"]
 
 _FRAMES_PER_CALL = 3  # Python frames one wasm call costs, with room for helpers
 needs_big_stack = sys.implementation.name != "cpython" or sys.version_info < (3, 11)
-"""Whether outermost calls must go through ``call`` (which moves them to a thread
-with a large C stack) rather than straight into tier-1 code."""
-_STACK_BYTES = 512 * 1024 * 1024
+"""Whether outermost calls must go through ``call`` (which gives them a large C
+stack, see ``stack``) rather than straight into tier-1 code."""
 
 
 def _call(func: Function, args: List[Any]) -> List[Any]:
@@ -49,32 +48,6 @@ def _call(func: Function, args: List[Any]) -> List[Any]:
         raise TypeError(f"not a function: {func!r}")
     except RecursionError:
         raise Trap(interp.EXHAUSTED) from None
-
-
-def _on_big_stack(func: Function, args: List[Any]) -> List[Any]:
-    """Run the outermost call on a thread whose C stack fits the deepest recursion."""
-    box: List[Any] = []
-
-    def target() -> None:
-        try:
-            box.append((True, _call(func, args)))
-        except BaseException as exc:  # handed over to the calling thread
-            box.append((False, exc))
-
-    old = threading.stack_size()
-    try:
-        threading.stack_size(_STACK_BYTES)
-        t = threading.Thread(target=target, name="wasmlite-call")
-        t.start()
-    except (ValueError, RuntimeError):  # no room for such a stack: run in place
-        return _call(func, args)
-    finally:
-        threading.stack_size(old)
-    t.join()
-    ok, value = box[0]
-    if ok:
-        return value  # type: ignore[no-any-return]
-    raise value
 
 
 def call(func: Function, args: List[Any]) -> List[Any]:
@@ -94,7 +67,7 @@ def call_carrying(func: Function, args: List[Any]) -> List[Any]:
     """``call``, but with a host function's exception still in its ``HostError``."""
     ensure_recursion_limit()
     if needs_big_stack and interp._depth == 0:
-        return _on_big_stack(func, args)
+        return stack.run_outermost(_call, func, args)
     return _call(func, args)
 
 
