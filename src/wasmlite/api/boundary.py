@@ -82,7 +82,7 @@ def call_method(params: Tuple[int, ...], results: Tuple[int, ...], raw: bool, me
     args = ", ".join(names)
     packed = f"({args}{',' if names else ''})"
     body = ["try:"]
-    if engine.needs_big_stack:  # the outermost call must move to a thread with a big stack
+    if engine.needs_big_stack:  # the outermost call needs a big C stack (engine.stack)
         body += [f"    r = slow(wf, {packed})"]
     else:
         body += ["    c = wf.compiled",
