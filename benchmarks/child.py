@@ -31,10 +31,10 @@ def measure(args: dict) -> dict:
         return out
     n, times = args["n"], []
     deadline = time.perf_counter() + args["budget"]
-    if config.warmup:
+    for _ in range(config.warmup):
         t = time.perf_counter()
         out["first_value"] = run(n)
-        out["first"] = time.perf_counter() - t
+        out.setdefault("first", time.perf_counter() - t)
     for _ in range(args["reps"]):
         t = time.perf_counter()
         out["value"] = run(n)

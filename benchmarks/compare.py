@@ -18,7 +18,10 @@ time counts. pywasm is about 200x slower than pwasm: it runs a smaller size (qui
 in a full run, tiny with ``--quick``) and its steady time is scaled linearly to the
 measured size (marked ``~``); a child over its time budget is reported as skipped.
 Results go to ``benchmarks/results/compare-<impl>-<date>.json``.
-Ratios are wasmlite time / peer time: below 1 means wasmlite is faster.
+Ratios are wasmlite time / peer time: below 1 means wasmlite is faster; with
+``--pypy EXE``, wasmlite's tiers also run under that PyPy (``pypy-t0`` ...,
+warmed up for its JIT) and the ``/pypy`` columns are CPython time / PyPy time
+(above 1: PyPy is faster), measured side by side in the same run.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from . import expected as expected_mod
-from .runtimes import CONFIGS, Config, baseline_configs, unavailable
+from .runtimes import CONFIGS, Config, baseline_configs, pypy_configs, unavailable
 from . import guests
 from .workloads import HERE, WORKLOADS, Workload, programs
 
@@ -55,6 +58,9 @@ RATIOS = [
     ("t0/base", "wasmlite-t0", "base-t0"),
     ("t1/base", "wasmlite-t1", "base-t1"),
     ("auto/base", "wasmlite-auto", "base-auto"),
+    ("t0/pypy", "wasmlite-t0", "pypy-t0"),
+    ("t1/pypy", "wasmlite-t1", "pypy-t1"),
+    ("auto/pypy", "wasmlite-auto", "pypy-auto"),
 ]
 
 
@@ -70,10 +76,10 @@ def machine() -> Dict[str, Any]:
             "implementation": platform.python_implementation(), "executable": sys.executable}
 
 
-def _run_child(args: Dict[str, Any], env: Dict[str, str], timeout: float) -> Dict[str, Any]:
-    """Run one child; its JSON result plus ``rss_kb``, or ``{"error": ...}``."""
+def _run_child(args: Dict[str, Any], env: Dict[str, str], timeout: float, python: str) -> Dict[str, Any]:
+    """Run one child under ``python``; its JSON result plus ``rss_kb``, or ``{"error": ...}``."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.child", json.dumps(args)],
+        proc = subprocess.Popen([python, "-m", "benchmarks.child", json.dumps(args)],
                                 cwd=ROOT, env=env, stdout=out, stderr=err)
         deadline = time.monotonic() + timeout
         while True:
@@ -123,7 +129,8 @@ def measure(w: Workload, c: Config, wasm: str, want: Dict[int, int], opts: argpa
             return {"error": f"no {w.name} harness for {c.adapter}", "skipped": True}
         args = {"config": list(c), "workload": w.name, "kind": w.kind, "wasm": wasm, "n_start": w.sizes["tiny"],
                 "n": n, "reps": opts.reps, "budget": opts.budget / 2}
-        result = _run_child(args, env, opts.budget)
+        python = c.python or sys.executable
+        result = _run_child(args, env, opts.budget, python)
         result["n"] = n
         if "error" in result:
             return result
@@ -135,7 +142,7 @@ def measure(w: Workload, c: Config, wasm: str, want: Dict[int, int], opts: argpa
             result["scaled_from"] = n
             result["best"] *= w.sizes[size] / n
         if c.cache_var and not opts.no_warm:
-            warm = _run_child(dict(args, start_only=True), env, opts.budget)
+            warm = _run_child(dict(args, start_only=True), env, opts.budget, python)
             if "error" not in warm:
                 _check(warm, want, w.sizes["tiny"], None)
             if "error" in warm:
@@ -221,6 +228,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--configs", default="", help="comma-separated runtime configurations to run")
     ap.add_argument("--baseline", metavar="DIR",
                     help="also run the wasmlite tree at DIR (base-t0, base-t1, base-auto), for before/after ratios")
+    ap.add_argument("--pypy", metavar="EXE",
+                    help="also run wasmlite's tiers under this PyPy (pypy-t0, pypy-t1, pypy-auto), side by side")
     ap.add_argument("--no-warm", action="store_true", help="skip the warm-start measurements")
     ap.add_argument("--out", default=None, help="JSON file to write (default under benchmarks/results/)")
     opts = ap.parse_args(argv)
@@ -230,6 +239,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     workloads = [w for w in WORKLOADS + programs() if not opts.only or w.name in opts.only.split(",")]
     everything = CONFIGS + (baseline_configs(os.path.abspath(opts.baseline)) if opts.baseline else [])
+    everything += pypy_configs(opts.pypy) if opts.pypy else []
     wanted = [c for c in everything if not opts.configs or c.name in opts.configs.split(",")]
     notes, configs = [], []
     for c in wanted:
@@ -245,6 +255,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     # as an installed wasmlite would have, and as the peers' wheels have
     for c in {c.src or ROOT for c in configs}:
         compileall.compile_dir(os.path.join(c, "src"), quiet=1)
+    for python in {c.python for c in configs if c.python}:
+        subprocess.run([python, "-m", "compileall", "-q", os.path.join(ROOT, "src")], check=True)
     info = machine()
     info["load_before"] = _load()
     print(f"{info['implementation']} {info['python']} on {info['machine']} ({info['cpu']}, {info['cpus']} cpus), "

@@ -3,8 +3,10 @@ only: the benchmarks time them, this never does)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from typing import Any
 
 import pytest
 
@@ -83,3 +85,19 @@ def test_micropython_exception_unwinds_through_longjmp() -> None:
     with pytest.raises(RuntimeError, match="NameError"):
         mp.exec("undefined_name")
     assert mp.exec("print(sum(range(10)))") == "45\n"
+
+
+def test_compare_runs_pypy_side_by_side(tmp_path: Any) -> None:
+    """``--pypy EXE`` adds wasmlite's tiers under another interpreter (here this
+    one), warmed up, with the CPython / PyPy ratio beside them."""
+    from benchmarks import compare
+    from benchmarks.runtimes import PYPY_WARMUP, pypy_configs
+
+    assert [(c.name, c.warmup) for c in pypy_configs("pypy3")] == [
+        ("pypy-t0", PYPY_WARMUP), ("pypy-t1", PYPY_WARMUP), ("pypy-auto", PYPY_WARMUP)]
+    out = tmp_path / "compare.json"
+    compare.main(["--quick", "--only", "crc", "--configs", "wasmlite-t1,pypy-t1", "--pypy", sys.executable,
+                  "--no-warm", "--out", str(out)])
+    results = json.loads(out.read_text())["results"]["crc"]
+    assert set(results) == {"wasmlite-t1", "pypy-t1"}
+    assert all("error" not in r and r["best"] > 0 for r in results.values())
