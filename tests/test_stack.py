@@ -113,8 +113,8 @@ def test_other_threads_use_a_new_thread(prog: Dict[str, Any]) -> None:
 @needs_initial_thread
 def test_hard_limit_in_the_way(prog: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     small = (8 << 20, 8 << 20)
-    monkeypatch.setattr(stack.resource, "getrlimit", lambda which: small)
-    monkeypatch.setattr(stack.resource, "setrlimit", lambda which, limits: pytest.fail("limits changed"))
+    monkeypatch.setattr(stack._resource, "getrlimit", lambda which: small)
+    monkeypatch.setattr(stack._resource, "setrlimit", lambda which, limits: pytest.fail("limits changed"))
     assert call(prog, "depth", 100) == [100]
     assert prog["seen"].thread.name == "wasmlite-call"
 
