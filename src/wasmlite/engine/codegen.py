@@ -1046,26 +1046,9 @@ def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optiona
     """``f`` compiled to tier 1 (from the cache when it is there), or None when it
     cannot be: too big, or too much for ``compile()``."""
     inst = f.instance
-    key = _key(f)
-    e = cache.get(key, _valid_entry)
-    gen = None
+    e, gen = cache_entry(inst.module, f.index, inst.metered, _key(f), validator)
     if e is None:
-        ir, root, skip = translate(inst.module, f.index, validator)
-        if len(ir.code) > MAX_INSTRUCTIONS:
-            return None
-        gen = generate(ir, root, skip, inst.module, metered=inst.metered)
-        try:
-            code = compile_source(gen)
-        except (SyntaxError, RecursionError, MemoryError):
-            if gen.scheme == "dispatch":
-                return None
-            gen = generate(ir, root, skip, inst.module, structured=False, metered=inst.metered)
-            try:
-                code = compile_source(gen)
-            except (SyntaxError, RecursionError, MemoryError):
-                return None
-        e = (code, gen.bindings, gen.nparams, gen.nresults)
-        cache.put(key, e)
+        return None
     try:
         return load(e[0], e[1], e[2], e[3], inst, gen)
     except (KeyError, IndexError, TypeError, AssertionError):
@@ -1073,3 +1056,30 @@ def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optiona
             raise
         cache.clear_memory()  # a stale entry under a colliding key: start afresh
         return None
+
+
+def cache_entry(module: syntax.Module, index: int, metered: bool, key: Tuple[str, int],
+                validator: Optional[FuncValidator] = None) -> Tuple[Optional[cache.Entry], Optional[Generated]]:
+    """The cache entry of function ``index`` under ``key`` (compiled and stored when
+    the cache has none; then with its ``Generated``), or None when it cannot be made.
+    Needs no instance: code is bound to one only by ``load``."""
+    e = cache.get(key, _valid_entry)
+    if e is not None:
+        return e, None
+    ir, root, skip = translate(module, index, validator)
+    if len(ir.code) > MAX_INSTRUCTIONS:
+        return None, None
+    gen = generate(ir, root, skip, module, metered=metered)
+    try:
+        code = compile_source(gen)
+    except (SyntaxError, RecursionError, MemoryError):
+        if gen.scheme == "dispatch":
+            return None, None
+        gen = generate(ir, root, skip, module, structured=False, metered=metered)
+        try:
+            code = compile_source(gen)
+        except (SyntaxError, RecursionError, MemoryError):
+            return None, None
+    e = (code, gen.bindings, gen.nparams, gen.nresults)
+    cache.put(key, e)
+    return e, gen

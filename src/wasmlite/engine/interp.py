@@ -40,13 +40,15 @@ tier 1) on its next call and ``WasmFunction.compiled`` becomes the
 ``codegen.Tier1``, which looks like a ``Compiled`` to tier-0 callers.
 ``WASMLITE_TIER`` (read at import) forces a tier: ``0`` never compiles, ``1``
 compiles every function on its first call; anything else (unset, ``auto``)
-tiers up after the work of ``HOT_CALLS`` calls.
+tiers up after the work of ``HOT_CALLS`` calls, and notes the functions loaded in
+tier 0 for ``prefill`` to compile into the disk cache at exit.
 """
 
 from __future__ import annotations
 
 import os
 import weakref
+from time import process_time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
@@ -106,6 +108,10 @@ CALL_COST = 4
 a small function 2-5 us, so a call is worth about four iterations."""
 
 _NEVER = 1 << 62
+
+load_seconds = 0.0
+"""CPU seconds this process spent translating functions for tier 0 and generating
+their closures (what ``prefill`` may spend at exit)."""
 
 _ZERO: Dict[int, Any] = {
     syntax.I32: 0, syntax.I64: 0, syntax.F32: 0.0, syntax.F64: 0.0, syntax.V128: 0,
@@ -214,8 +220,13 @@ def compiled(f: WasmFunction) -> Compiled:
         elif TIER == "auto":
             c = _cached_tier1(f)
         if c is None:
+            global load_seconds
+            start = process_time()
             c = load(translate_function(inst.module, f.index, _validator(inst)), inst)
             c.func = f
+            load_seconds += process_time() - start
+            if TIER == "auto":
+                _note_for_exit(f, len(c.ir.code))
         f.compiled = c
     return c  # type: ignore[no-any-return]
 
@@ -230,6 +241,12 @@ def _cached_tier1(f: WasmFunction) -> Any:
     from .codegen import cached_tier1
 
     return cached_tier1(f)
+
+
+def _note_for_exit(f: WasmFunction, size: int) -> None:
+    from .prefill import note  # (prefill imports codegen, which imports this module)
+
+    note(f, size)
 
 
 def tier_up(c: Compiled) -> Any:
@@ -767,7 +784,10 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         """Generate the closure of the run ``code[i:j]`` on its first call (most runs of
         a big program never run: QuickJS's first eval runs a fraction of the runs it
         loads) and link it in where its stand-in was."""
+        global load_seconds
+        start = process_time()
         h = _straight_run(ir.code[i:j], nxt, consts, inst, via_stub, ir.nlocals)
+        load_seconds += process_time() - start
         first = len(code)
         code.extend(stubs[first - n:])  # copy stubs of the run's branches
         for s in code[first:]:

@@ -1,0 +1,100 @@
+"""Tests of ``engine.prefill``: what tier 0 ran in ``auto`` mode is compiled into the
+disk cache at exit, within its budget, and the next process starts in tier 1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any, List
+
+import pytest
+
+from wasmlite import engine
+from wasmlite.engine import cache, codegen, interp, prefill
+from wasmlite.runtime import ModuleInstance
+from wasmlite.runtime.instantiate import instantiate
+from wasmlite.text import parse_module
+from wasmlite.validate import validate_module
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+WAT = """(module
+  (func $sq (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+  (func $never (result i32) (i32.const 7))
+  (func (export "f") (param i32) (result i32) (i32.add (call $sq (local.get 0)) (i32.const 1))))"""
+
+
+@pytest.fixture(autouse=True)
+def auto_tier(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(interp, "TIER", "auto")
+    monkeypatch.setattr(prefill, "_ran", {})
+    cache.clear_memory()
+
+
+def load() -> ModuleInstance:
+    module = parse_module(WAT)
+    validate_module(module)
+    return instantiate(module, [], engine.call)
+
+
+def cache_files(d: Any) -> List[str]:
+    return sorted(f for _, _, fs in os.walk(str(d)) for f in fs)
+
+
+def test_ran_functions_compiled_at_exit(tmp_path: Any) -> None:
+    inst = load()
+    assert engine.call(inst.exports["f"], [5]) == [26]
+    assert isinstance(inst.exports["f"].compiled, interp.Compiled)  # not hot: tier 0
+    assert cache_files(tmp_path) == []
+    prefill.fill()
+    assert len(cache_files(tmp_path)) == 2  # f and $sq; $never never ran
+
+    cache.clear_memory()  # as in a new process: the disk only
+    inst = load()
+    assert engine.call(inst.exports["f"], [6]) == [37]
+    assert isinstance(inst.exports["f"].compiled, codegen.Tier1)
+    assert isinstance(inst.funcs[0].compiled, codegen.Tier1)
+    assert inst.funcs[1].compiled is None
+
+
+def test_budget_bounds_the_exit_work(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prefill, "EXIT_MAX_SECONDS", -1.0)
+    engine.call(load().exports["f"], [5])
+    prefill.fill()
+    assert cache_files(tmp_path) == []
+
+
+def test_nothing_noted_without_disk_cache_or_outside_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    engine.call(load().exports["f"], [5])
+    assert prefill._ran == {}
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "x")
+    monkeypatch.setattr(interp, "TIER", "0")
+    engine.call(load().exports["f"], [5])
+    assert prefill._ran == {}
+
+
+def test_modules_held_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prefill, "MAX_MODULES", 2)
+    for k in range(4):
+        module = parse_module(WAT.replace("i32.const 1", f"i32.const {k}"))
+        validate_module(module)
+        engine.call(instantiate(module, [], engine.call).exports["f"], [1])
+    assert len(prefill._ran) == 2
+
+
+def test_next_process_starts_in_tier1(tmp_path: Any) -> None:
+    """The exit hook itself: a second process finds every function it runs compiled."""
+    script = f"""
+import wasmlite
+from wasmlite.engine import codegen
+inst = wasmlite.Linker().instantiate(wasmlite.Store(), {WAT!r})
+print(inst.exports.f(4), type(inst.exports.f._function.compiled) is codegen.Tier1)
+"""
+    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "src"), WASMLITE_TIER="auto",
+               WASMLITE_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                           timeout=300) for _ in range(2)]
+    assert [(r.stdout, r.stderr) for r in runs] == [("17 False\n", ""), ("17 True\n", "")]
