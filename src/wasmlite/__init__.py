@@ -7,11 +7,15 @@ The embedding API (see ``docs/api.md``): ``Store``, ``Module``, ``Linker``,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .api import Caller, Exports, F32Bits, F64Bits, Func, Global, Instance, Linker, Memory, Store, Table
 from .errors import DecodeError, ExitError, LinkError, ParseError, Trap, TrapCode, TrapFrame, ValidationError, WasmError
 from .module import Module
 from .types import ExportType, FuncType, GlobalType, ImportType, MemoryType, TableType, ValType
-from .wasi import WasiConfig
+
+if TYPE_CHECKING:
+    from .wasi import WasiConfig
 
 __version__ = "0.1.0"
 
@@ -47,3 +51,13 @@ __all__ = [
     "WasmError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``WasiConfig``, imported on first use: WASI's modules are a quarter of the
+    package's import time, and most embedders never run a WASI program."""
+    if name == "WasiConfig":
+        from .wasi import WasiConfig
+
+        return WasiConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,6 @@ Each wraps a run-time object (``wasmlite.runtime``) and belongs to one ``Store``
 
 from __future__ import annotations
 
-import inspect
 import types
 import typing
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -98,6 +97,8 @@ def functype_from_annotations(fn: Callable[..., Any], access_caller: bool) -> Fu
             except Exception:
                 pass  # left as text: a type name is still understood
         hints[name] = a
+    import inspect  # (~6 ms of import, for host functions typed by annotations only)
+
     params = list(inspect.signature(fn).parameters.values())
     if access_caller:
         params = params[1:]

@@ -15,10 +15,10 @@ from ..errors import LinkError
 from ..module import Module
 from ..runtime.instantiate import instantiate
 from ..runtime.objects import PAGE_SIZE, ModuleInstance
-from ..wasi import Wasi
 from .externs import Caller, Extern, Func, Global, HostDef, Memory, Table, runtime_of
 
 if TYPE_CHECKING:
+    from ..wasi import Wasi
     from .store import Store
 
 __all__ = ["Exports", "Instance", "Import"]
@@ -72,7 +72,7 @@ class Instance:
     def __init__(self, store: "Store", module: Module, imports: Sequence[Import]) -> None:
         self._instantiate(store, module, imports, None)
 
-    def _instantiate(self, store: "Store", module: Module, imports: Sequence[Import], wasi: Optional[Wasi]) -> None:
+    def _instantiate(self, store: "Store", module: Module, imports: Sequence[Import], wasi: Optional["Wasi"]) -> None:
         self.wasi = wasi
         self.store = store
         self.module = module

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Un
 from ..errors import LinkError
 from ..module import Module, Source
 from ..types import FuncType
-from ..wasi import MODULE as WASI_MODULE
-from ..wasi import Wasi, WasiConfig
 from .externs import Extern, Func, Global, HostDef, Memory, Table
 from .instance import Import, Instance
 
 if TYPE_CHECKING:
+    from ..wasi import Wasi, WasiConfig
     from .store import Store
 
 __all__ = ["Linker"]
@@ -30,7 +29,7 @@ class Linker:
         self.allow_shadowing = False
         """Whether a definition may replace an earlier one of the same name."""
         self._defs: Dict[Tuple[str, str], Import] = {}
-        self._wasi: Optional[WasiConfig] = None
+        self._wasi: Optional["WasiConfig"] = None
 
     def _put(self, module: str, name: str, item: Import) -> None:
         if not isinstance(module, str) or not isinstance(name, str):
@@ -61,12 +60,14 @@ class Linker:
         for export in instance.exports:
             self._put(name, export, instance.exports[export])
 
-    def define_wasi(self, config: Optional[WasiConfig] = None) -> None:
+    def define_wasi(self, config: Optional["WasiConfig"] = None) -> None:
         """Define the WASI preview 1 functions (module ``wasi_snapshot_preview1``) for
         programs configured by ``config`` (a ``WasiConfig``; None: no arguments,
         environment or directories, stdio inherited). Each instance gets its own WASI
         state (descriptors, captured output): ``Instance.wasi``. Names defined
         otherwise in the linker take precedence."""
+        from ..wasi import WasiConfig  # (WASI is imported when first asked for)
+
         self._wasi = config if config is not None else WasiConfig()
 
     def instantiate(self, store: "Store", module: Union[Module, Source]) -> Instance:
@@ -76,13 +77,15 @@ class Linker:
         if not isinstance(module, Module):
             module = Module(module)
         items: List[Import] = []
-        wasi: Optional[Wasi] = None
+        wasi: Optional["Wasi"] = None
         provided: Dict[str, Any] = {}
+        if self._wasi is not None:
+            from .. import wasi as wasi_package
         for imp in module.syntax.imports:
             item = self._defs.get((imp.module, imp.name))
-            if item is None and imp.module == WASI_MODULE and self._wasi is not None:
+            if item is None and self._wasi is not None and imp.module == wasi_package.MODULE:
                 if wasi is None:
-                    wasi = Wasi(self._wasi)
+                    wasi = wasi_package.Wasi(self._wasi)
                     provided = wasi.imports()
                 function = provided.get(imp.name)
                 if function is not None:
