@@ -416,6 +416,7 @@ def test_tier_up_when_hot(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_tier_up_by_loop_iterations(monkeypatch: pytest.MonkeyPatch) -> None:
     """One long-looping call is enough to be compiled for the next."""
     monkeypatch.setattr(interp, "TIER", "auto")
+    monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)  # (else a loop starts in tier 1)
     inst = load(LOOPS)
     search = inst.exports["search"]
     assert engine.call(search, [100, 9999]) == [M32]  # 10,000 iterations, one call

@@ -46,6 +46,8 @@ def tier(request, monkeypatch):
         monkeypatch.setattr(codegen, "MAX_LOOPS", 0)  # any loop is too deep: the fallback
         monkeypatch.setattr(cache, "_memory", {})  # nothing compiled the structured way
         monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    if request.param == "auto":
+        monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)  # loops start in tier 0 and count
     monkeypatch.setattr(interp, "TIER", "1" if request.param == "dispatch" else request.param)
     return request.param
 

@@ -211,24 +211,52 @@ def _validator(inst: ModuleInstance) -> FuncValidator:
 def compiled(f: WasmFunction) -> Compiled:
     """``f.compiled``, translating and loading ``f`` on first use: in tier 1 when
     forced and it fits, or (auto) when the cache already holds its tier-1 code;
-    else in tier 0."""
+    else by translating it (``_translated``)."""
     c = f.compiled
     if c is None:
-        inst = f.instance
         if TIER == "1":
             c = _tier1(f)
         elif TIER == "auto":
             c = _cached_tier1(f)
         if c is None:
-            global load_seconds
-            start = process_time()
-            c = load(translate_function(inst.module, f.index, _validator(inst)), inst)
-            c.func = f
-            load_seconds += process_time() - start
-            if TIER == "auto":
-                _note_for_exit(f, len(c.ir.code))
+            c = _translated(f)
         f.compiled = c
     return c  # type: ignore[no-any-return]
+
+
+def _translated(f: WasmFunction) -> Any:
+    """``f`` translated and loaded in tier 0, or in ``auto`` mode compiled at once when
+    it loops and its module is small (``SMALL_MODULE_BYTES``)."""
+    global load_seconds
+    inst = f.instance
+    start = process_time()
+    ir = translate_function(inst.module, f.index, _validator(inst))
+    if TIER == "auto" and _small(inst) and loop_heads(ir.code):
+        t = _tier1(f)
+        if t is not None:
+            return t
+    c = load(ir, inst)
+    c.func = f
+    load_seconds += process_time() - start
+    if TIER == "auto":
+        _note_for_exit(f, len(ir.code))
+    return c
+
+
+SMALL_MODULE_BYTES = 16 * 1024
+"""Code (all function bodies) up to which, in ``auto`` mode, a function with a loop
+goes to tier 1 on its first call: a call cannot leave tier 0 while it runs, so a
+small program's one long call (a benchmark kernel's) would run all in tier 0, and
+compiling what a module this small runs costs a few milliseconds at most."""
+
+_SMALL: "weakref.WeakKeyDictionary[ModuleInstance, bool]" = weakref.WeakKeyDictionary()
+
+
+def _small(inst: ModuleInstance) -> bool:
+    small = _SMALL.get(inst)
+    if small is None:
+        small = _SMALL[inst] = sum(b.end - b.start for b in inst.module.codes) <= SMALL_MODULE_BYTES
+    return small
 
 
 def _tier1(f: WasmFunction) -> Any:

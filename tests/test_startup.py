@@ -1,5 +1,6 @@
-"""Tests of ``engine.prefill``: what tier 0 ran in ``auto`` mode is compiled into the
-disk cache at exit, within its budget, and the next process starts in tier 1."""
+"""Start-up in ``auto`` mode: what tier 0 ran is compiled into the disk cache at exit
+(``engine.prefill``), within its budget, and the next process starts in tier 1; a
+small module's functions that loop go to tier 1 on their first call."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAT = """(module
   (func $sq (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
   (func $never (result i32) (i32.const 7))
-  (func (export "f") (param i32) (result i32) (i32.add (call $sq (local.get 0)) (i32.const 1))))"""
+  (func (export "f") (param i32) (result i32) (i32.add (call $sq (local.get 0)) (i32.const 1)))
+  (func (export "sum") (param i32) (result i32) (local i32)
+    (loop $l (local.set 1 (i32.add (local.get 1) (local.get 0)))
+      (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+    (local.get 1)))"""
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +103,17 @@ print(inst.exports.f(4), type(inst.exports.f._function.compiled) is codegen.Tier
     runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                            timeout=300) for _ in range(2)]
     assert [(r.stdout, r.stderr) for r in runs] == [("17 False\n", ""), ("17 True\n", "")]
+
+
+def test_small_module_loops_start_in_tier1(monkeypatch: pytest.MonkeyPatch) -> None:
+    inst = load()
+    assert engine.call(inst.exports["sum"], [4]) == [10]
+    assert engine.call(inst.exports["f"], [2]) == [5]
+    assert isinstance(inst.exports["sum"].compiled, codegen.Tier1)  # loops: at once
+    assert isinstance(inst.exports["f"].compiled, interp.Compiled)  # no loop: tier 0
+    monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    cache.clear_memory()  # (the first instance's code is there)
+    inst = load()
+    assert engine.call(inst.exports["sum"], [4]) == [10]
+    assert isinstance(inst.exports["sum"].compiled, interp.Compiled)  # a big module's: tier 0 first
