@@ -90,19 +90,30 @@ def test_modules_held_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(prefill._ran) == 2
 
 
-def test_next_process_starts_in_tier1(tmp_path: Any) -> None:
-    """The exit hook itself: a second process finds every function it runs compiled."""
-    script = f"""
+SCRIPT = f"""
 import wasmlite
 from wasmlite.engine import codegen
 inst = wasmlite.Linker().instantiate(wasmlite.Store(), {WAT!r})
 print(inst.exports.f(4), type(inst.exports.f._function.compiled) is codegen.Tier1)
 """
+
+
+def run_script(script: str, cache_dir: Any) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "src"), WASMLITE_TIER="auto",
-               WASMLITE_CACHE_DIR=str(tmp_path))
-    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                           timeout=300) for _ in range(2)]
+               WASMLITE_CACHE_DIR=str(cache_dir))
+    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_next_process_starts_in_tier1(tmp_path: Any) -> None:
+    """The exit hook itself: a second process finds every function it runs compiled."""
+    runs = [run_script(SCRIPT, tmp_path) for _ in range(2)]
     assert [(r.stdout, r.stderr) for r in runs] == [("17 False\n", ""), ("17 True\n", "")]
+
+
+def test_nothing_compiled_after_an_interrupt(tmp_path: Any) -> None:
+    out = run_script(SCRIPT + "raise KeyboardInterrupt\n", tmp_path)
+    assert out.stdout == "17 False\n" and out.stderr.endswith("KeyboardInterrupt\n")
+    assert cache_files(tmp_path) == []
 
 
 def test_small_module_loops_start_in_tier1(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ hook registered, at the first tier-0 load in ``auto`` mode.)
 from __future__ import annotations
 
 import atexit
+import sys
 import time
 from typing import Dict, List, Tuple
 
@@ -55,20 +56,25 @@ def note(f: WasmFunction, size: int) -> None:
 
 
 def fill() -> None:
-    """Compile the noted functions the cache lacks, oldest first, within the budget."""
+    """Compile the noted functions the cache lacks, oldest first, within the budget;
+    not after an interrupt (Ctrl-C), and a second one stops it quietly (every entry
+    is written whole or not at all)."""
     budget = min(EXIT_MAX_SECONDS, max(EXIT_MIN_SECONDS, EXIT_SHARE * interp.load_seconds))
     deadline = time.process_time() + budget
     ran = list(_ran.items())
     _ran.clear()
-    if cachedir.directory() is None:
+    if cachedir.directory() is None or getattr(sys, "last_type", None) is KeyboardInterrupt:
         return
-    for key, (module, metered, indices) in ran:
-        validator = FuncValidator(module)
-        for index in indices:
-            if time.process_time() > deadline:
-                return
-            if not cache.known((key, index)):
-                codegen.cache_entry(module, index, metered, (key, index), validator)
+    try:
+        for key, (module, metered, indices) in ran:
+            validator = FuncValidator(module)
+            for index in indices:
+                if time.process_time() > deadline:
+                    return
+                if not cache.known((key, index)):
+                    codegen.cache_entry(module, index, metered, (key, index), validator)
+    except KeyboardInterrupt:
+        pass
 
 
 atexit.register(fill)
