@@ -81,6 +81,13 @@ def test_nothing_noted_without_disk_cache_or_outside_auto(monkeypatch: pytest.Mo
     assert prefill._ran == {}
 
 
+def test_each_function_noted_once() -> None:
+    for _ in range(3):
+        engine.call(load().exports["f"], [5])
+    ((_, _, indices),) = prefill._ran.values()
+    assert list(indices) == [2, 0]  # f, then $sq
+
+
 def test_modules_held_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(prefill, "MAX_MODULES", 2)
     for k in range(4):

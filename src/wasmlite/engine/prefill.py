@@ -21,7 +21,7 @@ from __future__ import annotations
 import atexit
 import sys
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 from .. import cachedir, syntax
 from ..runtime.objects import WasmFunction
@@ -37,8 +37,9 @@ EXIT_MIN_SECONDS = 0.1
 EXIT_MAX_SECONDS = 2.0
 MAX_MODULES = 16
 
-_ran: Dict[str, Tuple[syntax.Module, bool, List[int]]] = {}
-"""Per cache key (module hash, fuel): the module, whether metered, the functions run in tier 0."""
+_ran: Dict[str, Tuple[syntax.Module, bool, Dict[int, None]]] = {}
+"""Per cache key (module hash, fuel): the module, whether metered, the functions run
+in tier 0 (a dict: in first-run order, each once however many instances ran it)."""
 
 
 def note(f: WasmFunction, size: int) -> None:
@@ -51,8 +52,8 @@ def note(f: WasmFunction, size: int) -> None:
         if len(_ran) >= MAX_MODULES:
             del _ran[next(iter(_ran))]  # the oldest
         inst = f.instance
-        entry = _ran[key] = (inst.module, inst.metered, [])
-    entry[2].append(index)
+        entry = _ran[key] = (inst.module, inst.metered, {})
+    entry[2][index] = None
 
 
 def fill() -> None:
