@@ -11,9 +11,10 @@ from typing import Any, List
 import pytest
 
 from conftest import to_tier1
-from wasmlite import engine, syntax
+from wasmlite import engine, numeric, syntax
 from wasmlite.engine import cache, codegen, interp
 from wasmlite.errors import Trap
+from wasmlite.numeric import NUMERIC, ranges
 from wasmlite.runtime import HostFunction, ModuleInstance
 from wasmlite.runtime.instantiate import instantiate
 from wasmlite.text import parse_module
@@ -589,10 +590,15 @@ def test_delayed_masking_agrees_with_tier0(seed: int) -> None:
         funcs.append(f'(func (export "f{k}") (param {t} {t}) (result {t}) {_random_int_expr(rng, t, 5)})')
     wat = "(module " + "\n".join(funcs) + ")"
     edges = [0, 1, 2, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF, 0x8000000000000000]
-    for k in range(8):
-        t = "i64" if "(param i64" in funcs[k] else "i32"
-        mask = (1 << (64 if t == "i64" else 32)) - 1
-        args = [[x & mask, y & mask] for x in edges[::3] for y in edges[1::3]]
+    agree_on_edges(rng, wat, funcs, edges[::3], edges[1::3])
+
+
+def agree_on_edges(rng: random.Random, wat: str, funcs: List[str], xs: List[int], ys: List[int]) -> None:
+    """Functions ``f<k>`` of two i32 or i64 parameters give the same results in both
+    tiers for every pair of ``xs`` and ``ys`` (cut to the type) and random pairs."""
+    for k, func in enumerate(funcs):
+        mask = (1 << (64 if "(param i64" in func else 32)) - 1
+        args = [[x & mask, y & mask] for x in xs for y in ys]
         args += [[rng.getrandbits(64) & mask, rng.getrandbits(64) & mask] for _ in range(6)]
         both_tiers(wat, f"f{k}", args)
 
@@ -616,3 +622,124 @@ def test_host_index_error_is_not_an_out_of_bounds_trap(monkeypatch: pytest.Monke
             engine.call(inst.exports["f"], [1])
         with pytest.raises(Trap, match="out of bounds memory access"):
             engine.call(inst.exports["f"], [70000])
+
+
+# -- value-range facts (numeric.ranges) --------------------------------------------------
+
+
+def _ranged_operand(rng: random.Random, n: int, bound: Any) -> int:
+    """A value with the bound ``bound`` (None: the width), or for ``CONGRUENT`` an
+    integer congruent to some value, possibly negative or past the width."""
+    if bound == ranges.CONGRUENT:
+        return rng.getrandbits(n) + rng.choice([-2, -1, 0, 1, 3]) * (1 << n)
+    b = n if bound is None else bound
+    return rng.choice([0, 1, (1 << b) - 1, 1 << max(b - 1, 0), rng.getrandbits(b)]) if b else 0
+
+
+@pytest.mark.parametrize("name", sorted(
+    f"{t}.{op}" for t in ("i32", "i64") for op in
+    ("add", "sub", "mul", "shl", "shr_u", "shr_s", "and", "or", "xor", "div_u", "rem_u", "extend8_s",
+     "extend16_s", "eqz", "lt_s")) + ["i32.wrap_i64", "i64.extend_i32_u", "i64.extend_i32_s", "i64.extend32_s"])
+def test_ranges_render_is_exact(name: str) -> None:
+    """Every cheaper form ``ranges`` renders computes the template's value (congruent
+    to it where the consumer masks), within the bound it claims, for operands
+    within their bounds and constants of every kind (zero, ones, signs, powers of 2)."""
+    rng = random.Random(name)
+    template = NUMERIC[name]
+    n = 64 if name.startswith("i64") else 32
+    widths = [n] * template.arity
+    if name == "i32.wrap_i64":
+        widths = [64]
+    elif name.startswith("i64.extend_i32"):
+        widths = [32]
+    consts_pool = [0, 1, 2, 3, 7, 8, 31, 32, 33, 63, 64, 255, 65521, (1 << 31) - 1, 1 << 31,
+                   (1 << 32) - 1, (1 << 63), (1 << 64) - 1, (1 << 64) - 5]
+    scratch_names = iter(f"w{k}" for k in range(10 ** 6))
+
+    def scratch(x: str) -> Any:
+        w = next(scratch_names)
+        return f"({w} := {x})", w
+
+    evaluate = numeric.evaluator(name)
+    for _ in range(400):
+        bounds = [rng.choice([None, ranges.CONGRUENT, 1, 7, 8, 16, 31, w - 1, w]) for w in widths]
+        consts = [None] * len(widths)
+        values = []
+        for k, w in enumerate(widths):
+            if rng.random() < 0.4:
+                c = rng.choice([c for c in consts_pool if c < 1 << w])
+                consts[k], bounds[k] = c, c.bit_length()
+                values.append(c)
+            else:
+                values.append(_ranged_operand(rng, w, bounds[k]))
+        congruent_ok = rng.random() < 0.5
+        if any(b == ranges.CONGRUENT and not ranges.accepts_congruent(name, i) for i, b in enumerate(bounds)):
+            continue  # a consumer never gets an unmasked operand it does not accept
+        ops = [str(c) if c is not None else f"v{k}" for k, c in enumerate(consts)]
+        out = ranges.render(name, ops, bounds, consts, congruent_ok, scratch)
+        if out is None:
+            continue
+        expr, bound = out
+        got = eval(expr, {}, {f"v{k}": v for k, v in enumerate(values)})
+        exact = [v % (1 << w) for v, w in zip(values, widths)]
+        if name.endswith(("div_u", "rem_u")) and not exact[1]:
+            continue
+        want = evaluate(*exact)
+        if bound == ranges.CONGRUENT:
+            assert congruent_ok and (got - want) % (1 << n) == 0, (expr, values)
+        else:
+            assert got == want and 0 <= got < 1 << bound, (expr, values, got, want, bound)
+
+
+def _ranged_expr(rng: random.Random, t: str, depth: int) -> str:
+    """A random expression rich in what ``ranges`` looks at: operations by
+    constants, narrow loads, masks by constants, signed shifts, extensions."""
+    if depth == 0 or rng.random() < 0.15:
+        leaf = rng.choice(["param", "param", "const", "load"])
+        if leaf == "param":
+            return f"(local.get {rng.choice('01')})"
+        if leaf == "const":
+            return f"({t}.const {rng.choice([0, 1, 3, 255, 65521, -1, -2, 0x7FFFFFFF, -0x80000000])})"
+        load = rng.choice(["load8_u", "load16_u", "load8_s", "load"] + (["load32_u", "load32_s"] if t == "i64" else []))
+        return f"({t}.{load} offset={rng.choice([0, 1, 3])} (i32.and (i32.wrap_i64 (i64.extend_i32_u (i32.const {rng.getrandbits(16)}))) (i32.const 0xFFF)))"
+    a = _ranged_expr(rng, t, depth - 1)
+    op = rng.choice(["add", "sub", "mul", "shl", "shr_u", "shr_s", "and", "or", "xor", "div_u", "rem_u",
+                     "extend8_s", "extend16_s", "eqz"])
+    if op in ("extend8_s", "extend16_s"):
+        return f"({t}.{op} {a})"
+    if op == "eqz":
+        return f"({t}.eqz {a})" if t == "i32" else f"(i64.extend_i32_u (i64.eqz {a}))"
+    if rng.random() < 0.6:  # by a constant
+        b = f"({t}.const {rng.choice([0, 1, 2, 3, 5, 8, 16, 31, 32, 63, 64, 255, 4096, 65521, -1, -16, 0x80000000])})"
+    else:
+        b = _ranged_expr(rng, t, depth - 1)
+    if op in ("div_u", "rem_u"):
+        b = f"({t}.or {b} ({t}.const 1))" if not b.startswith(f"({t}.const") or b.endswith(" 0)") else b
+        if b.endswith(" 0)"):
+            b = f"({t}.const 7)"
+    return f"({t}.{op} {a} {b})"
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_value_ranges_agree_with_tier0(seed: int) -> None:
+    """Tier 1 drops masks its bounds prove useless, adds constants by a compare, and
+    splices values into narrow stores, loads and branch conditions: the results
+    (and what is stored) must equal tier 0's, which computes each operation alone."""
+    rng = random.Random(seed)
+    funcs = []
+    for k in range(6):
+        t = rng.choice(["i32", "i64"])
+        store = rng.choice(["store8", "store16", "store"] + (["store32"] if t == "i64" else []))
+        funcs.append(f"""(func (export "f{k}") (param {t} {t}) (result {t})
+          ({t}.{store} offset=5 (i32.const 64) {_ranged_expr(rng, t, 4)})
+          (block (br_if 0 ({t}.ne {_ranged_expr(rng, t, 3)} {_ranged_expr(rng, t, 2)}))
+                 (local.set 0 ({t}.const 12345)))
+          (block (br_if 0 ({t}.lt_s {_ranged_expr(rng, t, 3)} ({t}.const -7)))
+                 (local.set 1 ({t}.add (local.get 1) ({t}.const 1))))
+          ({t}.add ({t}.xor (local.get 0) (local.get 1))
+             ({t}.add ({t}.load offset=5 (i32.const 64)) {_ranged_expr(rng, t, 5)})))""")
+    data = bytes(rng.getrandbits(8) for _ in range(4200))
+    escaped = "".join("\\%02x" % b for b in data)
+    wat = f'(module (memory 1) (data (i32.const 0) "{escaped}")' + "\n".join(funcs) + ")"
+    edges = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFF0]
+    agree_on_edges(rng, wat, funcs, edges[::2], edges[1::2])

@@ -45,7 +45,7 @@ def module_hash(module: syntax.Module) -> str:
     return h.hexdigest()
 
 
-_STAMPED = ("wasmlite.ir", "wasmlite.translate", "wasmlite.numeric.templates",
+_STAMPED = ("wasmlite.ir", "wasmlite.translate", "wasmlite.numeric.templates", "wasmlite.numeric.ranges",
             "wasmlite.numeric.scalar", "wasmlite.numeric.simd", "wasmlite.engine.memory_ops",
             "wasmlite.engine.interp", "wasmlite.engine.codegen")
 _stamp: List[str] = []

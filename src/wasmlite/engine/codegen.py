@@ -57,7 +57,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import ABSORBS, HELPERS, NUMERIC, ROTATES, UNWRAPPED, f64_to_bits, render_rotate, render_unwrapped
+from ..numeric import HELPERS, NUMERIC, ROTATES, f64_to_bits, ranges, render_rotate
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
@@ -221,6 +221,7 @@ def _branch_targets(ins: Instr) -> List[int]:
 
 
 _V = re.compile(r"\bv\b")  # the value in memory_ops' LOADS expressions
+_ATOM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z|[0-9]+\Z")  # a name or an integer literal
 
 
 class _Gen:
@@ -234,7 +235,7 @@ class _Gen:
         self.bindings: Dict[str, Tuple[str, Any]] = {}
         self.prelude: List[str] = []  # lines run once in make (constants)
         self.lines: List[str] = []
-        self.pending: Optional[Tuple[int, str]] = None  # (temporary, expression) see ``straight``
+        self.pending: Optional[Tuple[int, str, Optional[int]]] = None  # (temporary, expression, bound): see ``straight``
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
         ftypes += [module.types[t] for t in module.funcs]
@@ -247,6 +248,7 @@ class _Gen:
         return name
 
     def reg(self, r: int) -> str:
+        assert self.pending is None or self.pending[0] != r, "a spliced value read as a register"
         if r >= 0:
             return f"l{r}" if r < self.L else f"t{r - self.L}"
         value = self.ir.consts[-1 - r]
@@ -280,8 +282,8 @@ class _Gen:
         """The condition of a branch form, without its sense (``br_if`` or ``br_unless``)."""
         cmp = ins.op.partition(".")[2]
         if cmp:
-            return self.template(cmp).render_cond(*map(self.reg, ins.a))
-        return self.reg(ins.a[0])
+            return self.template(cmp).render_cond(*self.operands(ins.a))
+        return self.operands(ins.a)[0]
 
     def cond(self, ins: Instr) -> str:
         """The Python condition under which ``ins`` (a br_if/br_unless form) branches."""
@@ -292,11 +294,33 @@ class _Gen:
 
     def operands(self, a: Tuple[int, ...]) -> List[str]:
         """Operand expressions: a pending temporary is its producer's expression."""
+        return self.facts(a)[0]
+
+    def facts(self, a: Tuple[int, ...]) -> Tuple[List[str], List[Optional[int]], List[Optional[int]]]:
+        """Operand expressions with their bounds (see ``ranges``; None: the type's
+        width) and their values when constant integers."""
         pending = self.pending
-        if pending is None:
-            return [self.reg(x) for x in a]
         self.pending = None
-        return [pending[1] if x == pending[0] else self.reg(x) for x in a]
+        exprs, bits, consts = [], [], []
+        for x in a:
+            value = self.ir.consts[-1 - x] if x < 0 else None
+            const = value if isinstance(value, int) and not isinstance(value, bool) else None
+            if pending is not None and x == pending[0]:
+                exprs.append(pending[1])
+                bits.append(pending[2])
+            else:
+                exprs.append(self.reg(x))
+                bits.append(None if const is None else const.bit_length())
+            consts.append(const)
+        return exprs, bits, consts
+
+    def bind_twice(self, expr: str) -> Tuple[str, str]:
+        """``expr`` read twice: a walrus binding a scratch local first, then the local
+        (a name or literal is read as it is)."""
+        if _ATOM.match(expr):
+            return expr, expr
+        self.scratch += 1
+        return f"(w{self.scratch} := {expr})", f"w{self.scratch}"
 
     def straight(self, ins: Instr, out: List[str], nxt: Optional[Instr]) -> None:
         """The statements of a non-branch instruction; ``nxt`` is the instruction run
@@ -304,28 +328,34 @@ class _Gen:
         temporary that ``nxt`` alone reads (a stack value is popped once) is not
         stored but spliced into ``nxt``'s expression or address (nesting bounded by
         ``MAX_EXPR``): operands have no side effects, and the order of any traps
-        stays the same, as ``nxt`` runs right after it."""
+        stays the same, as ``nxt`` runs right after it. A spliced integer carries
+        a bound (``ranges``) that may spare its consumer a mask, and is left
+        unmasked where the consumer masks anyway."""
         op = ins.op
         r = self.reg
         if op in NUMERIC or op in LOADS:
-            ops = self.operands(ins.a) if op in NUMERIC else []
-            if op in ROTATES and ins.a[1] < 0:  # by a constant: inline, no helper call
-                self.scratch += 1
-                expr = render_rotate(op, ops[0], self.ir.consts[-1 - ins.a[1]], f"w{self.scratch}")
-            elif op in NUMERIC:
-                t = self.template(op)
-                fields = {f: repr(v) for f, v in t.fields_of(ins.imm).items()} if t.fields else {}
-                expr = t.render(*ops, **fields)
-            else:
-                expr = self.load(ins)
             d = ins.dst
-            if (d >= self.L and nxt is not None and nxt.a.count(d) == 1 and len(expr) < MAX_EXPR
-                    and (nxt.op in ACCESSES or nxt.op in NUMERIC
-                         and nxt.a.index(d) not in NUMERIC[nxt.op].dup_operands)):
-                if nxt.op in ABSORBS and nxt.a.index(d) in ABSORBS[nxt.op][1] and op in UNWRAPPED:
-                    expr = render_unwrapped(op, *ops)  # delayed masking: nxt masks
-                self.pending = (d, expr)
+            splice = d >= self.L and nxt is not None and _reads_once(nxt, d)
+            congruent_ok = splice and ranges.accepts_congruent(nxt.op, nxt.a.index(d))  # type: ignore[union-attr]
+            ops, bits, consts = self.facts(ins.a) if op in NUMERIC else ([], [], [])
+            if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
+                self.scratch += 1
+                expr, bound = render_rotate(op, ops[0], consts[1], f"w{self.scratch}"), None
+            elif op in NUMERIC:
+                cheaper = ranges.render(op, ops, bits, consts, congruent_ok, self.bind_twice)
+                if cheaper is not None:
+                    expr, bound = cheaper
+                else:
+                    t = self.template(op)
+                    fields = {f: repr(v) for f, v in t.fields_of(ins.imm).items()} if t.fields else {}
+                    expr, bound = t.render(*ops, **fields), ranges.result_bits(op, bits)
+            else:
+                expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
+            if splice and len(expr) < MAX_EXPR:
+                self.pending = (d, expr, bound)
                 return
+            if bound == ranges.CONGRUENT:  # too long to splice after all: mask it here
+                expr = f"({expr} & 0x{(1 << ranges.WIDTHS[op[:3]]) - 1:X})"
             out.append(f"{r(d)} = {expr}")
         elif op == "copy":
             out.append(f"{r(ins.dst)} = {r(ins.a[0])}")
@@ -731,6 +761,20 @@ class _Structured(_Gen):
 
 def _conditional(ins: Instr) -> bool:
     return ins.op.startswith("br_if") or ins.op.startswith("br_unless")
+
+
+def _reads_once(nxt: Instr, d: int) -> bool:
+    """Whether ``nxt`` may take temporary ``d`` as an expression: it reads it once,
+    and it is a load, store, numeric instruction or conditional branch that
+    evaluates that operand once."""
+    if nxt.a.count(d) != 1:
+        return False
+    if nxt.op in ACCESSES:
+        return True
+    name = nxt.op.partition(".")[2] if _conditional(nxt) else nxt.op
+    if not name:  # br_if / br_unless on the value itself
+        return True
+    return name in NUMERIC and nxt.a.index(d) not in NUMERIC[name].dup_operands
 
 
 class _Dispatch(_Gen):

@@ -252,8 +252,12 @@ def _delayed_masks() -> None:
         for op, py in (("add", "+"), ("sub", "-"), ("mul", "*")):
             UNWRAPPED[f"{t}.{op}"] = f"({{0}} {py} {{1}})"
             ABSORBS[f"{t}.{op}"] = (bits, (0, 1))
+        UNWRAPPED[f"{t}.shl"] = f"({{0}} << ({{1}} & {bits - 1}))"
         ABSORBS[f"{t}.shl"] = (bits, (0,))  # the value; the count is reduced by & (bits - 1)
     ABSORBS["i32.wrap_i64"] = (32, (0,))  # congruent mod 2**64 is congruent mod 2**32
+    for name, bits in (("i32.store8", 8), ("i32.store16", 16), ("i64.store8", 8),
+                       ("i64.store16", 16), ("i64.store32", 32)):
+        ABSORBS[name] = (bits, (1,))  # a narrow store masks the value it stores
 
 
 _integer("i32", 32)

@@ -1,0 +1,199 @@
+"""Value-range facts for tier 1's expressions, and the cheaper forms they allow.
+
+A fact is an upper bound on the bit length of an integer operand: the value is
+exact, ``0 <= v < 2**bits``. Every wrapping template masks its result to the
+type's width; a bound shows when the mask cannot change anything (the sum of two
+bytes, a byte shifted left by 2), and a constant operand allows a compare
+instead of a mask (``x + c`` wraps only when ``x >= 2**N - c``: comparing is
+cheaper than masking an int that outgrew 30 bits). ``CONGRUENT`` marks an
+expression its consumer masks (see ``templates.UNWRAPPED``): any integer
+congruent to the value modulo ``2**N``, possibly negative. The bitwise
+operations pass such operands on: their result is congruent to the exact one.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+from .templates import ABSORBS, UNWRAPPED, render_unwrapped
+
+CONGRUENT = 1 << 16
+"""The 'bound' of an unmasked expression: not exact, only congruent to the value."""
+
+WIDTHS = {"i32": 32, "i64": 64}
+
+BITWISE = {f"{t}.{op}" for t in WIDTHS for op in ("and", "or", "xor")}
+
+_FIXED = {"eqz": 1, "eq": 1, "ne": 1, "lt_u": 1, "lt_s": 1, "gt_u": 1, "gt_s": 1,
+          "le_u": 1, "le_s": 1, "ge_u": 1, "ge_s": 1, "clz": 7, "ctz": 7, "popcnt": 7}
+"""Results with a bound of their own (i32 and i64 alike), by operation."""
+
+LOAD_BITS = {"i32.load": 32, "i32.load8_s": 32, "i32.load16_s": 32,
+             "i32.load8_u": 8, "i64.load8_u": 8, "i32.load16_u": 16, "i64.load16_u": 16,
+             "i64.load32_u": 32}
+"""Integer loads whose result has a bound (the others: i64's width)."""
+
+Scratch = Callable[[str], Tuple[str, str]]
+"""Binds an operand read twice: ``(first use, later uses)`` (a walrus and its name
+for an expression, the operand itself for a name or literal)."""
+
+
+def accepts_congruent(consumer: str, position: int) -> bool:
+    """Whether ``consumer``'s operand ``position`` may be a ``CONGRUENT`` expression."""
+    return consumer in BITWISE or position in ABSORBS.get(consumer, (0, ()))[1]
+
+
+def _mask(n: int) -> str:
+    return f"0x{(1 << n) - 1:X}"
+
+
+def render(name: str, ops: Sequence[str], bits: Sequence[Optional[int]], consts: Sequence[Optional[int]],
+           congruent_ok: bool, scratch: Scratch) -> Optional[Tuple[str, int]]:
+    """A cheaper expression (an atom) for integer instruction ``name`` than its
+    template, with the result's bound; None when the template is as good (then
+    ``result_bits`` bounds it). ``ops`` are the operand expressions, ``bits``
+    their bounds (None: only the type's width), ``consts`` their values if constant; ``congruent_ok`` says the
+    consumer masks (the result may be ``CONGRUENT``)."""
+    t, _, op = name.partition(".")
+    n = WIDTHS.get(t)
+    if n is None or op not in _RULES and op not in _FITS:
+        return None
+    if op in _FITS:
+        return _narrow(_FITS[op], ops[0], bits[0])
+    full = [n if b is None else b for b in bits]
+    return _RULES[op](n, name, ops, full, consts, congruent_ok, scratch)
+
+
+def result_bits(name: str, bits: Sequence[Optional[int]]) -> Optional[int]:
+    """The bound of ``name``'s template result (None if not an integer)."""
+    t, _, op = name.partition(".")
+    if t not in WIDTHS:
+        return None
+    if op in _FIXED:
+        return _FIXED[op]
+    if op in ("wrap_i64", "extend_i32_u"):
+        return 32 if bits[0] is None else min(bits[0], 32)
+    return WIDTHS[t]
+
+
+def _add(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+    if max(bits) < n:
+        return f"({ops[0]} + {ops[1]})", max(bits) + 1
+    if congruent_ok:
+        return render_unwrapped(name, *ops), CONGRUENT
+    for x, c in ((0, consts[1]), (1, consts[0])):
+        if c is not None and bits[x] <= n:
+            return _plus_constant(n, ops[x], c, scratch)
+    return None
+
+
+def _plus_constant(n: int, x: str, c: int, scratch: Scratch) -> Tuple[str, int]:
+    """``x + c`` modulo ``2**n`` by a compare: it wraps only from ``2**n - c`` on."""
+    if c == 0:
+        return x, n
+    first, again = scratch(x)
+    limit = (1 << n) - c
+    return f"({again} + {c} if {first} < {limit} else {again} - {limit})", n
+
+
+def _sub(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+    if congruent_ok:
+        return render_unwrapped(name, *ops), CONGRUENT
+    c = consts[1]
+    if c is not None and bits[0] <= n:
+        return _plus_constant(n, ops[0], -c % (1 << n), scratch)
+    return None
+
+
+def _mul(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+    if bits[0] + bits[1] <= n:
+        return f"({ops[0]} * {ops[1]})", bits[0] + bits[1]
+    if congruent_ok:
+        return render_unwrapped(name, *ops), CONGRUENT
+    return None
+
+
+def _shl(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+    c = consts[1]
+    if c is None:
+        return (render_unwrapped(name, *ops), CONGRUENT) if congruent_ok else None
+    k = c & (n - 1)
+    if bits[0] + k <= n:
+        return f"({ops[0]} << {k})", bits[0] + k
+    if congruent_ok:
+        return f"({ops[0]} << {k})", CONGRUENT
+    return f"(({ops[0]} << {k}) & {_mask(n)})", n
+
+
+def _shr_u(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+    c = consts[1]
+    if c is None:
+        return None
+    k = c & (n - 1)
+    return (f"({ops[0]} >> {k})" if k else ops[0]), max(bits[0] - k, 0)
+
+
+def _shr_s(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+    if bits[0] < n:  # the sign bit is clear: the unsigned shift
+        return _shr_u(n, name, ops, bits, consts, congruent_ok, scratch)
+    c = consts[1]
+    if c is None:
+        return None
+    k = c & (n - 1)
+    if k == 0:
+        return ops[0], bits[0]
+    # a negative value (sign bit set) shifts ones in: they are the top k bits
+    mask, sign = (1 << n) - 1, 1 << (n - 1)
+    if k == n - 1:
+        return f"({mask} if {ops[0]} >= {sign} else 0)", n
+    first, again = scratch(ops[0])
+    return f"({again} >> {k} | {mask ^ (mask >> k)} if {first} >= {sign} else {again} >> {k})", n
+
+
+def _bitwise(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+    op = name[4:]
+    expr = f"({ops[0]} {_PY_BITWISE[op]} {ops[1]})"
+    if CONGRUENT not in bits:
+        return expr, (min(bits) if op == "and" else max(bits))
+    if op == "and":  # by a constant: the result is as small as the constant, exact
+        for x, c in ((0, consts[1]), (1, consts[0])):
+            if c is not None:
+                return expr, c.bit_length()
+    if congruent_ok:
+        return expr, CONGRUENT
+    return f"({expr} & {_mask(n)})", n
+
+
+_PY_BITWISE = {"and": "&", "or": "|", "xor": "^"}
+
+
+def _div_rem_u(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+    c = consts[1]
+    if not c:  # a variable divisor, or zero (the template traps)
+        return None
+    rem = name.endswith("rem_u")
+    if c & (c - 1) == 0:  # a power of two
+        k = c.bit_length() - 1
+        if rem:
+            return f"({ops[0]} & {c - 1})", min(bits[0], k)
+        return (f"({ops[0]} >> {k})" if k else ops[0]), max(bits[0] - k, 0)
+    if rem:
+        return f"({ops[0]} % {c})", min(bits[0], c.bit_length())
+    return f"({ops[0]} // {c})", max(bits[0] - c.bit_length() + 1, 0)
+
+
+_FITS = {"wrap_i64": 32, "extend_i32_u": 64, "extend_i32_s": 31,
+         "extend8_s": 7, "extend16_s": 15, "extend32_s": 31}
+"""Narrowing and extending operations: the bound up to which they change nothing."""
+
+
+def _narrow(fits: int, x: str, bits: Optional[int]) -> Optional[Tuple[str, int]]:
+    if bits is not None and bits <= fits:
+        return x, bits
+    return None
+
+
+_RULES: Dict[str, Callable[..., Optional[Tuple[str, int]]]] = {
+    "add": _add, "sub": _sub, "mul": _mul, "shl": _shl, "shr_u": _shr_u, "shr_s": _shr_s,
+    "and": _bitwise, "or": _bitwise, "xor": _bitwise, "div_u": _div_rem_u, "rem_u": _div_rem_u,
+}
