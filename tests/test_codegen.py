@@ -743,3 +743,179 @@ def test_value_ranges_agree_with_tier0(seed: int) -> None:
     wat = f'(module (memory 1) (data (i32.const 0) "{escaped}")' + "\n".join(funcs) + ")"
     edges = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFF0]
     agree_on_edges(rng, wat, funcs, edges[::2], edges[1::2])
+
+
+# -- memory through views (MemoryInstance.view) -----------------------------------------
+
+VIEWS = """(module
+ (memory (export "mem") 0 4)
+ (func $grow (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+ (func (export "store_load") (param i32 i64) (result i64)
+   (i32.store (local.get 0) (i32.wrap_i64 (local.get 1)))
+   (i64.store offset=8 (local.get 0) (local.get 1))
+   (i32.store16 offset=16 (local.get 0) (i32.wrap_i64 (local.get 1)))
+   (i64.store32 offset=20 (local.get 0) (local.get 1))
+   (i64.add (i64.add (i64.extend_i32_u (i32.load (local.get 0))) (i64.load offset=8 (local.get 0)))
+            (i64.add (i64.load16_u offset=16 (local.get 0))
+                     (i64.add (i64.load32_u offset=20 (local.get 0))
+                              (i64.extend_i32_u (i32.load16_u offset=17 (local.get 0)))))))
+ (func (export "load_grow_load") (param i32) (result i32)
+   ;; a view read before and after a callee grows the memory it views
+   (i32.store (i32.const 0) (i32.const 7))
+   (i32.add (i32.load (i32.const 0))
+            (i32.add (i32.mul (call $grow (i32.const 1)) (i32.const 1000))
+                     (i32.load (local.get 0)))))
+ (func (export "load32") (param i32) (result i32) (i32.load (local.get 0)))
+ (func (export "load64") (param i32) (result i64) (i64.load offset=4 (local.get 0)))
+ (func (export "store32") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+ (func (export "store16") (param i32 i32) (i32.store16 offset=1 (local.get 0) (local.get 1)))
+)"""
+
+
+def test_view_accesses_aligned_unaligned_and_out_of_bounds() -> None:
+    """Tier 1 reads and writes aligned items through views of the memory and the
+    rest through struct: both agree with tier 0, and an access reaching past the
+    end (aligned or not, by one byte or many) traps as out of bounds."""
+    end = 65536
+    values = [0, 1, 0xFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF, 0x0123456789ABCDEF]
+    for tier in (0, 1):
+        inst = load(VIEWS)
+        if tier:
+            to_tier1(inst)
+        assert engine.call(inst.exports["grow"], [1]) == [0]
+        results = [engine.call(inst.exports["store_load"], [a, v])
+                   for a in (0, 1, 2, 3, 4, 6, 8, end - 24) for v in values]
+        if tier:
+            assert results == expected
+        expected = results
+        for name, args in [("load32", [end - 3]), ("load32", [end]), ("load32", [end - 2]),
+                           ("load32", [0xFFFFFFFC]), ("load64", [end - 8]), ("load64", [end - 4]),
+                           ("load64", [0xFFFFFFFC]), ("store32", [end, 1]), ("store32", [end - 2, 1]),
+                           ("store16", [end - 2, 1]), ("store16", [end - 1, 1]), ("store32", [0xFFFFFFFC, 5])]:
+            with pytest.raises(Trap, match="out of bounds memory access"):
+                engine.call(inst.exports[name], args)
+        engine.call(inst.exports["store32"], [end - 8, 0])
+        engine.call(inst.exports["store32"], [end - 4, 0])
+        engine.call(inst.exports["store16"], [end - 3, 0x1234])
+        assert engine.call(inst.exports["load32"], [end - 4]) == [0x12340000]
+        assert engine.call(inst.exports["load64"], [end - 12]) == [0x1234000000000000]
+
+
+@pytest.mark.parametrize("address", [0, 65536, 65537, 131072 - 4])
+def test_views_follow_memory_grow(address: int) -> None:
+    """A callee growing the memory renews the views tier-1 code reads through: the
+    caller reads the new pages (and the old ones) right after the call, and a
+    read past the new end still traps."""
+    inst = load(VIEWS)
+    to_tier1(inst)
+    engine.call(inst.exports["grow"], [1])
+    assert engine.call(inst.exports["load_grow_load"], [address]) == [7 + 1000 + (7 if address == 0 else 0)]
+    engine.call(inst.exports["store32"], [131072 - 4, 99])
+    assert engine.call(inst.exports["load32"], [131072 - 4]) == [99]
+    with pytest.raises(Trap, match="out of bounds memory access"):
+        engine.call(inst.exports["load32"], [131072 + 4 * 65536])
+    assert engine.call(inst.exports["grow"], [2]) == [2]  # up to the maximum
+    engine.call(inst.exports["store32"], [4 * 65536 - 4, 5])
+    assert engine.call(inst.exports["load32"], [4 * 65536 - 4]) == [5]
+    assert engine.call(inst.exports["grow"], [1]) == [0xFFFFFFFF]
+
+
+def test_grow_fails_while_the_host_holds_a_view() -> None:
+    """A view the host holds still blocks growth (memory.grow returns -1, as it may),
+    and tier 1's own views survive the failed attempt."""
+    inst = load(VIEWS)
+    to_tier1(inst)
+    mem = inst.mems[0]
+    assert engine.call(inst.exports["grow"], [1]) == [0]
+    engine.call(inst.exports["store32"], [8, 42])
+    host_view = memoryview(mem.data)
+    assert engine.call(inst.exports["grow"], [1]) == [0xFFFFFFFF]
+    assert engine.call(inst.exports["load32"], [8]) == [42]
+    engine.call(inst.exports["store32"], [12, 43])
+    assert host_view[12] == 43
+    host_view.release()
+    assert engine.call(inst.exports["grow"], [1]) == [1]
+    assert engine.call(inst.exports["load32"], [12]) == [43]
+    assert engine.call(inst.exports["load32"], [65536 + 8]) == [0]
+
+
+VIEW_FORMATS = """(module
+ (memory 1)
+ (func (export "f64_bits") (param i32 i64) (result i64)
+   (f64.store (local.get 0) (f64.reinterpret_i64 (local.get 1)))
+   (i64.reinterpret_f64 (f64.load (local.get 0))))
+ (func (export "f32_bits") (param i32 i32) (result i32)
+   (f32.store (local.get 0) (f32.reinterpret_i32 (local.get 1)))
+   (i32.reinterpret_f32 (f32.load (local.get 0))))
+ (func (export "signed") (param i32 i32) (result i64)
+   (i32.store (local.get 0) (local.get 1))
+   (i64.add (i64.extend_i32_u (i32.load16_s (local.get 0)))
+            (i64.add (i64.load16_s offset=2 (local.get 0)) (i64.load32_s (local.get 0)))))
+ (func (export "const_aligned") (result i32)
+   (i32.store (i32.const 65532) (i32.const 0x01020304))
+   (i64.store offset=8 (i32.const 65512) (i64.const -2))
+   (i32.add (i32.load (i32.const 65532)) (i32.wrap_i64 (i64.load offset=8 (i32.const 65512)))))
+ (func (export "const_unaligned") (result i32)
+   (i32.store (i32.const 65530) (i32.const 0x01020304))
+   (i32.load offset=1 (i32.const 65529)))
+ (func (export "const_load_oob") (result i32) (i32.load (i32.const 65536)))
+ (func (export "const_load_oob_unaligned") (result i32) (i32.load offset=65533 (i32.const 0)))
+ (func (export "const_store_oob") (i64.store (i32.const 65536) (i64.const 1)))
+ (func (export "const_store_oob_unaligned") (f64.store offset=2 (i32.const 65530) (f64.const 1)))
+)"""
+
+
+def test_view_formats_keep_bits_and_signs() -> None:
+    """Floats go through the views with their bits (NaN payloads, signalling ones
+    too), signed items sign-extend, and constant addresses (aligned or not, in
+    bounds or past the end) read and trap as tier 0 does."""
+    nans64 = [0x7FF0000000000001, 0xFFF4000000000000, 0x7FF8000000000123, 0x8000000000000000, 1]
+    nans32 = [0x7F800001, 0xFFA00000, 0x7FC00123, 0x80000000, 1]
+    both_tiers(VIEW_FORMATS, "f64_bits", [[a, x] for a in (0, 8, 3) for x in nans64])
+    both_tiers(VIEW_FORMATS, "f32_bits", [[a, x] for a in (0, 4, 1) for x in nans32])
+    assert both_tiers(VIEW_FORMATS, "f64_bits", [[16, x] for x in nans64]) == [[x] for x in nans64]
+    assert both_tiers(VIEW_FORMATS, "f32_bits", [[16, x] for x in nans32]) == [[x] for x in nans32]
+    both_tiers(VIEW_FORMATS, "signed", [[a, x] for a in (0, 4, 2, 1) for x in (0, 0x7FFF, 0x8000, 0xFFFF8000, 0x80008000)])
+    assert both_tiers(VIEW_FORMATS, "const_aligned", [[]]) == [[0x01020304 + 0xFFFFFFFE & 0xFFFFFFFF]]
+    assert both_tiers(VIEW_FORMATS, "const_unaligned", [[]]) == [[0x01020304]]
+    inst = load(VIEW_FORMATS)
+    to_tier1(inst)
+    for name in ("const_load_oob", "const_load_oob_unaligned", "const_store_oob", "const_store_oob_unaligned"):
+        with pytest.raises(Trap, match="out of bounds memory access"):
+            engine.call(inst.exports[name], [])
+
+
+ALIGNED = """(module
+ (memory 1)
+ (func (export "f0") (param i32) (result i32) (i32.load offset=4 (i32.shl (local.get 0) (i32.const 2))))
+ (func (export "f1") (param i32) (result i32) (i32.load offset=2 (i32.shl (local.get 0) (i32.const 2))))
+ (func (export "f2") (param i32) (result i64) (i64.load (i32.add (i32.mul (local.get 0) (i32.const 24)) (i32.const 65520))))
+ (func (export "f3") (param i32) (result i32) (i32.load16_s offset=6 (i32.and (local.get 0) (i32.const -4))))
+ (func (export "f4") (param i32) (result i32)
+   (i32.store (i32.shl (local.get 0) (i32.const 2)) (i32.const 0x11223344))
+   (i64.store32 offset=8 (i32.shl (local.get 0) (i32.const 3)) (i64.const -1))
+   (i32.load offset=12 (i32.shl (local.get 0) (i32.const 2))))
+)"""
+
+
+def _outcome(inst: ModuleInstance, name: str, args: List[Any]) -> Any:
+    try:
+        return engine.call(inst.exports[name], args)
+    except Trap as t:
+        return str(t)
+
+
+def test_addresses_known_aligned_skip_the_check() -> None:
+    """An address whose low bits are known zero (a shift, a product, a mask, plus an
+    aligned offset) indexes a view with no alignment check; one that may not be
+    aligned keeps it. Values and out-of-bounds traps agree with tier 0, wrap-around
+    of the address computation included."""
+    xs = [0, 1, 2, 3, 5, 16383, 16384, 16385, 2730, 2731, 0x3FFFFFFF, 0x40000000, 0x40000001,
+          0x7FFFFFFF, 0xFFFFFFFF, 0xFFFFFFFE, 0xC0000000, 0xAAAAAAAB]
+    insts = [load(ALIGNED) for _ in range(2)]
+    to_tier1(insts[1])
+    source = "\n".join(f.compiled.gen.source for f in insts[1].funcs)
+    assert "if not" in source and "VI[" in source and "VQ[" in source
+    for name in ("f0", "f1", "f2", "f3", "f4"):
+        for x in xs:
+            assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)

@@ -62,7 +62,8 @@ from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFuncti
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
 from . import cache, interp
-from .memory_ops import ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK
+from .memory_ops import (ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK,
+                         VIEW_ACCESSES)
 
 __all__ = ["Generated", "Tier1", "generate", "translate", "load", "entry", "tier1"]
 
@@ -235,7 +236,8 @@ class _Gen:
         self.bindings: Dict[str, Tuple[str, Any]] = {}
         self.prelude: List[str] = []  # lines run once in make (constants)
         self.lines: List[str] = []
-        self.pending: Optional[Tuple[int, str, Optional[int]]] = None  # (temporary, expression, bound): see ``straight``
+        # (temporary, expression, bound, known low zero bits): see ``straight``
+        self.pending: Optional[Tuple[int, str, Optional[int], int]] = None
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
         ftypes += [module.types[t] for t in module.funcs]
@@ -296,23 +298,25 @@ class _Gen:
         """Operand expressions: a pending temporary is its producer's expression."""
         return self.facts(a)[0]
 
-    def facts(self, a: Tuple[int, ...]) -> Tuple[List[str], List[Optional[int]], List[Optional[int]]]:
+    def facts(self, a: Tuple[int, ...]) -> Tuple[List[str], List[Optional[int]], List[Optional[int]], List[int]]:
         """Operand expressions with their bounds (see ``ranges``; None: the type's
-        width) and their values when constant integers."""
+        width), their values when constant integers and their known low zero bits."""
         pending = self.pending
         self.pending = None
-        exprs, bits, consts = [], [], []
+        exprs, bits, consts, zeros = [], [], [], []
         for x in a:
             value = self.ir.consts[-1 - x] if x < 0 else None
             const = value if isinstance(value, int) and not isinstance(value, bool) else None
             if pending is not None and x == pending[0]:
                 exprs.append(pending[1])
                 bits.append(pending[2])
+                zeros.append(pending[3])
             else:
                 exprs.append(self.reg(x))
                 bits.append(None if const is None else const.bit_length())
+                zeros.append(0 if const is None else (const & -const).bit_length() - 1 if const else 64)
             consts.append(const)
-        return exprs, bits, consts
+        return exprs, bits, consts, zeros
 
     def bind_twice(self, expr: str) -> Tuple[str, str]:
         """``expr`` read twice: a walrus binding a scratch local first, then the local
@@ -337,7 +341,7 @@ class _Gen:
             d = ins.dst
             splice = d >= self.L and nxt is not None and _reads_once(nxt, d)
             congruent_ok = splice and ranges.accepts_congruent(nxt.op, nxt.a.index(d))  # type: ignore[union-attr]
-            ops, bits, consts = self.facts(ins.a) if op in NUMERIC else ([], [], [])
+            ops, bits, consts, zeros = self.facts(ins.a) if op in NUMERIC else ([], [], [], [])
             if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
                 self.scratch += 1
                 expr, bound = render_rotate(op, ops[0], consts[1], f"w{self.scratch}"), None
@@ -352,7 +356,7 @@ class _Gen:
             else:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
             if splice and len(expr) < MAX_EXPR:
-                self.pending = (d, expr, bound)
+                self.pending = (d, expr, bound, ranges.low_zeros(op, zeros, consts))
                 return
             if bound == ranges.CONGRUENT:  # too long to splice after all: mask it here
                 expr = f"({expr} & 0x{(1 << ranges.WIDTHS[op[:3]]) - 1:X})"
@@ -364,7 +368,7 @@ class _Gen:
             out.append(f"{r(ins.dst)} = {a} if {c} else {b}")
         elif op in STORES:
             self.bind("M0", "mem", 0)
-            base, value = self.operands(ins.a)
+            (base, value), _, _, zeros = self.facts(ins.a)
             addr = self.address(ins, base)
             if op in BYTE_STORES:
                 out.append(f"M0[{addr}] = {value} & 0xFF")
@@ -372,7 +376,25 @@ class _Gen:
             f = self.bind("P_" + op.replace(".", "_"), "pack", op)
             expr = STORES[op][1]
             self.helpers_of(expr)
-            if expr == "v":
+            if op in VIEW_ACCESSES:  # aligned: an item of a view; else struct
+                view, size = self.view(op)
+                k = size.bit_length() - 1
+                packed = _V.sub(lambda m: value, expr)
+                if self.aligned(ins, zeros[0]) >= k:
+                    out.append(f"{view}[{_shifted(addr, k)}] = {packed}")
+                    return
+                if addr.isdigit():  # a constant address, not aligned
+                    out.append(f"{f}(M0, {addr}, {packed})")
+                    return
+                if not _ATOM.match(addr):
+                    out.append(f"a = {addr}")
+                    addr = "a"
+                if expr != "v" or not _ATOM.match(value):
+                    out.append(f"v = {value}")
+                    value = expr
+                out.append(f"if {addr} & {size - 1}: {f}(M0, {addr}, {value})")
+                out.append(f"else: {view}[{addr} >> {k}] = {value}")
+            elif expr == "v":
                 out.append(f"{f}(M0, {addr}, {value})")
             else:
                 out.append(f"v = {value}")
@@ -424,10 +446,23 @@ class _Gen:
         """The expression (an atom) of a load."""
         self.bind("M0", "mem", 0)
         op = ins.op
-        addr = self.address(ins, self.operands(ins.a)[0])
+        (base,), _, _, zeros = self.facts(ins.a)
+        addr = self.address(ins, base)
         if op in BYTE_LOADS:  # indexing the bytearray: 3x cheaper than struct
             return BYTE_LOADS[op].format(f"M0[{addr}]")
-        unpacked = f"{self.bind('U_' + op.replace('.', '_'), 'unpack', op)}(M0, {addr})[0]"
+        unpack = self.bind('U_' + op.replace('.', '_'), 'unpack', op)
+        if op in VIEW_ACCESSES:  # aligned: an item of a view; else struct
+            view, size = self.view(op)
+            k = size.bit_length() - 1
+            if self.aligned(ins, zeros[0]) >= k:
+                unpacked = f"{view}[{_shifted(addr, k)}]"
+            elif addr.isdigit():  # a constant address, not aligned
+                unpacked = f"{unpack}(M0, {addr})[0]"
+            else:
+                first, again = self.bind_twice(addr)
+                unpacked = f"({view}[{again} >> {k}] if not {first} & {size - 1} else {unpack}(M0, {again})[0])"
+        else:
+            unpacked = f"{unpack}(M0, {addr})[0]"
         expr = LOADS[op][1]
         if expr == "v":
             return unpacked
@@ -435,10 +470,23 @@ class _Gen:
         # (a function, not a string: the address may hold a bytes literal's backslashes)
         return "(" + _V.sub(lambda m: unpacked, expr) + ")"
 
+    def view(self, op: str) -> Tuple[str, int]:
+        """The view of memory 0 that access ``op`` may use (see ``VIEW_ACCESSES``), and its item size."""
+        fmt = VIEW_ACCESSES[op]
+        return self.bind(f"V{fmt}", "view", fmt), struct.calcsize(fmt)
+
+    @staticmethod
+    def aligned(ins: Instr, base_zeros: int) -> int:
+        """The known low zero bits of an access's effective address (base plus offset)."""
+        off = ins.imm[1]
+        return min(base_zeros, (off & -off).bit_length() - 1) if off else base_zeros
+
     @staticmethod
     def address(ins: Instr, base: str) -> str:
         """The effective address of a load or store: the base operand plus the offset."""
         off = ins.imm[1]
+        if base.isdigit():  # a constant base (an i32: below 2**32, no wrapping to undo)
+            return str(int(base) + off)
         return f"{base} + {off}" if off else base
 
     def helpers_of(self, expr: str) -> None:
@@ -759,6 +807,11 @@ class _Structured(_Gen):
             self.branch(ins.target, ins.copies, ind + 1)
 
 
+def _shifted(addr: str, k: int) -> str:
+    """``addr >> k``: an aligned address's index in a view of ``2**k``-byte items."""
+    return str(int(addr) >> k) if addr.isdigit() else f"({addr}) >> {k}"
+
+
 def _conditional(ins: Instr) -> bool:
     return ins.op.startswith("br_if") or ins.op.startswith("br_unless")
 
@@ -1017,6 +1070,8 @@ def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
         return HELPERS[name]
     if kind == "mem":
         return inst.mems[arg].data
+    if kind == "view":
+        return inst.mems[0].view(arg)
     if kind == "unpack":
         return UNPACK[arg]
     if kind == "pack":
@@ -1051,9 +1106,11 @@ def load(code: types.CodeType, bindings: List[Tuple[str, str, Any]], nparams: in
     values = [_bind(kind, arg, name, inst) for name, kind, arg in bindings]
     fn = make(*values)
     free = fn.__code__.co_freevars
-    for (name, _, _), value in zip(bindings, values):
+    for (name, kind, arg), value in zip(bindings, values):
         if hasattr(value, "cells") and name in free:  # a stub: let it rebind us on tier-up
             value.cells.append(fn.__closure__[free.index(name)])
+        elif kind == "view" and name in free:  # memory.grow renews the view
+            inst.mems[0].watch(arg, fn.__closure__[free.index(name)])
     return Tier1(fn, nparams, nresults, gen)
 
 

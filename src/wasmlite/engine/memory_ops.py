@@ -11,6 +11,7 @@ nothing ever indexes from the end of a buffer.
 from __future__ import annotations
 
 import struct
+import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Trap
@@ -55,6 +56,15 @@ BYTE_LOADS = {
     "i64.load8_s": "((({0} ^ 0x80) - 0x80) & 0xFFFFFFFFFFFFFFFF)",
 }  # fmt: skip
 BYTE_STORES = frozenset(("i32.store8", "i64.store8"))
+
+# Accesses tier 1 makes through a memoryview of the memory (``MemoryInstance.view``)
+# when the address is aligned: indexing a view is cheaper than calling struct. The
+# view's items are the struct format's, native: the machine's byte order must be
+# wasm's. (PyPy's JIT makes struct as cheap; a view would only be more to keep.)
+VIEW_ACCESSES = {
+    name: fmt[1:] for name, (fmt, _) in {**LOADS, **STORES}.items() if fmt[1:] in ("h", "H", "i", "I", "Q", "d")
+} if sys.byteorder == "little" and sys.implementation.name == "cpython" else {}  # fmt: skip
+"""Load or store -> the format of the view it may use."""
 
 UNPACK = {name: struct.Struct(fmt).unpack_from for name, (fmt, _) in LOADS.items()}
 PACK = {name: struct.Struct(fmt).pack_into for name, (fmt, _) in STORES.items()}

@@ -76,6 +76,23 @@ def result_bits(name: str, bits: Sequence[Optional[int]]) -> Optional[int]:
     return WIDTHS[t]
 
 
+def low_zeros(name: str, zeros: Sequence[int], consts: Sequence[Optional[int]]) -> int:
+    """How many low bits of integer instruction ``name``'s result are known to be
+    zero, from its operands' (an address with as many as its access's alignment
+    needs no alignment check). Masks and wrapping keep low bits."""
+    n = WIDTHS.get(name[:3], 0)
+    op = name[4:]
+    if op in ("add", "sub", "or", "xor"):
+        return min(zeros)
+    if op == "and":
+        return max(zeros)
+    if op == "mul":
+        return min(zeros[0] + zeros[1], n)
+    if op == "shl" and consts[1] is not None:
+        return min(zeros[0] + (consts[1] & (n - 1)), n)
+    return 0
+
+
 def _add(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
     if max(bits) < n:
         return f"({ops[0]} + {ops[1]})", max(bits) + 1

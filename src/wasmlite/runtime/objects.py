@@ -90,22 +90,37 @@ class MemoryInstance:
     """A linear memory: ``data`` is a bytearray of ``pages * PAGE_SIZE`` bytes.
 
     ``grow`` replaces nothing: it extends ``data`` in place, so the engine may keep
-    a reference to the bytearray across calls (but not a memoryview, which would
-    block resizing). ``limiter``, when set (the embedder's memory cap), is asked
+    a reference to the bytearray across calls. A memoryview would block resizing:
+    the engine keeps none but those of ``view`` (tier 1's aligned accesses), which
+    ``grow`` releases and renews, updating the closure cells ``watch`` was given.
+    ``limiter``, when set (the embedder's memory cap), is asked
     ``limiter(self, new_pages)`` before growing and may refuse.
     """
 
-    __slots__ = ("type", "data", "max", "limiter")
+    __slots__ = ("type", "data", "max", "limiter", "views", "cells")
 
     def __init__(self, type: syntax.MemoryType) -> None:
         self.type = type
         self.data = bytearray(type.limits.min * PAGE_SIZE)
         self.max = MAX_PAGES if type.limits.max is None else type.limits.max
         self.limiter: Optional[Callable[["MemoryInstance", int], bool]] = None
+        self.views: Dict[str, memoryview] = {}
+        self.cells: List[Any] = []  # (format, closure cell holding that view)
 
     @property
     def pages(self) -> int:
         return len(self.data) // PAGE_SIZE
+
+    def view(self, fmt: str) -> memoryview:
+        """``data`` as an array of ``fmt`` items (a native ``struct`` format: "I", "Q", "H")."""
+        v = self.views.get(fmt)
+        if v is None:
+            v = self.views[fmt] = memoryview(self.data).cast(fmt)  # type: ignore[call-overload]
+        return v
+
+    def watch(self, fmt: str, cell: Any) -> None:
+        """Keep closure ``cell`` holding ``view(fmt)`` across growth."""
+        self.cells.append((fmt, cell))
 
     def grow(self, delta: int) -> int:
         """Add ``delta`` pages; the old size in pages, or -1 (as ``memory.grow`` says) if not possible."""
@@ -115,10 +130,16 @@ class MemoryInstance:
         if self.limiter is not None and not self.limiter(self, old + delta):
             return -1
         if delta:
+            for v in self.views.values():
+                v.release()
+            self.views = {}
             try:
                 self.data.extend(bytes(delta * PAGE_SIZE))
             except (MemoryError, BufferError):  # BufferError: the host holds a view
                 return -1
+            finally:
+                for fmt, cell in self.cells:
+                    cell.cell_contents = self.view(fmt)
         return old
 
 
