@@ -57,7 +57,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import HELPERS, NUMERIC, ROTATES, f64_to_bits, ranges, render_rotate
+from ..numeric import HELPERS, NUMERIC, ROTATES, UNWRAPPED, f64_to_bits, ranges, render_rotate
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
@@ -239,6 +239,7 @@ class _Gen:
         # (temporary, expression, bound, known low zero bits): see ``straight``
         self.pending: Optional[Tuple[int, str, Optional[int], int]] = None
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
+        self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
         ftypes += [module.types[t] for t in module.funcs]
         self.ftypes = ftypes
@@ -298,13 +299,15 @@ class _Gen:
         """Operand expressions: a pending temporary is its producer's expression."""
         return self.facts(a)[0]
 
-    def facts(self, a: Tuple[int, ...]) -> Tuple[List[str], List[Optional[int]], List[Optional[int]], List[int]]:
-        """Operand expressions with their bounds (see ``ranges``; None: the type's
-        width), their values when constant integers and their known low zero bits."""
+    def facts(self, a: Tuple[int, ...], reader: Optional[Instr] = None
+              ) -> Tuple[List[str], List[Optional[int]], List[Optional[int]], List[int]]:
+        """Operand expressions (of ``reader``'s operands ``a``) with their bounds (see
+        ``ranges``; None: the type's width), their values when constant integers and
+        their known low zero bits."""
         pending = self.pending
         self.pending = None
         exprs, bits, consts, zeros = [], [], [], []
-        for x in a:
+        for k, x in enumerate(a):
             value = self.ir.consts[-1 - x] if x < 0 else None
             const = value if isinstance(value, int) and not isinstance(value, bool) else None
             if pending is not None and x == pending[0]:
@@ -313,7 +316,10 @@ class _Gen:
                 zeros.append(pending[3])
             else:
                 exprs.append(self.reg(x))
-                bits.append(None if const is None else const.bit_length())
+                if (id(reader), k) in self.unmasked_reads:
+                    bits.append(ranges.CONGRUENT)
+                else:
+                    bits.append(None if const is None else const.bit_length())
                 zeros.append(0 if const is None else (const & -const).bit_length() - 1 if const else 64)
             consts.append(const)
         return exprs, bits, consts, zeros
@@ -340,8 +346,9 @@ class _Gen:
         if op in NUMERIC or op in LOADS:
             d = ins.dst
             splice = d >= self.L and nxt is not None and _reads_once(nxt, d)
-            congruent_ok = splice and ranges.accepts_congruent(nxt.op, nxt.a.index(d))  # type: ignore[union-attr]
-            ops, bits, consts, zeros = self.facts(ins.a) if op in NUMERIC else ([], [], [], [])
+            unmasked = self.unmasked.get(id(ins))  # (reader, operand) that masks it
+            congruent_ok = unmasked in self.unmasked_reads
+            ops, bits, consts, zeros = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [])
             if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
                 self.scratch += 1
                 expr, bound = render_rotate(op, ops[0], consts[1], f"w{self.scratch}"), None
@@ -355,11 +362,11 @@ class _Gen:
                     expr, bound = t.render(*ops, **fields), ranges.result_bits(op, bits)
             else:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
+            if unmasked is not None and bound != ranges.CONGRUENT:  # exact after all: its reader need not mask
+                self.unmasked_reads.discard(unmasked)
             if splice and len(expr) < MAX_EXPR:
                 self.pending = (d, expr, bound, ranges.low_zeros(op, zeros, consts))
                 return
-            if bound == ranges.CONGRUENT:  # too long to splice after all: mask it here
-                expr = f"({expr} & 0x{(1 << ranges.WIDTHS[op[:3]]) - 1:X})"
             out.append(f"{r(d)} = {expr}")
         elif op == "copy":
             out.append(f"{r(ins.dst)} = {r(ins.a[0])}")
@@ -368,7 +375,7 @@ class _Gen:
             out.append(f"{r(ins.dst)} = {a} if {c} else {b}")
         elif op in STORES:
             self.bind("M0", "mem", 0)
-            (base, value), _, _, zeros = self.facts(ins.a)
+            (base, value), _, _, zeros = self.facts(ins.a, ins)
             addr = self.address(ins, base)
             if op in BYTE_STORES:
                 out.append(f"M0[{addr}] = {value} & 0xFF")
@@ -814,6 +821,39 @@ def _shifted(addr: str, k: int) -> str:
 
 def _conditional(ins: Instr) -> bool:
     return ins.op.startswith("br_if") or ins.op.startswith("br_unless")
+
+
+_STRAIGHT = frozenset(NUMERIC) | ACCESSES | {"copy", "select", "global.get", "global.set"}
+"""Instructions that write nothing but their destination."""
+
+UNMASKED_SCAN = 64
+"""Instructions ``_unmasked`` looks ahead for the reader of a temporary."""
+
+
+def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[int, int]], Set[Tuple[int, int]]]:
+    """Wrapping or bitwise results that may go unmasked into their temporary: ``id``
+    of the instruction -> ``(id(reader), operand position)``, and the set of those
+    reading operands. A stack value is read once: by the first instruction after
+    it that reads the temporary. When that reader comes in the same straight run
+    and masks the operand itself (``ranges.accepts_congruent``), the producer
+    need not. (A producer whose result comes out exact anyway takes its reader
+    out of the set, sparing it the mask.)"""
+    producers: Dict[int, Tuple[int, int]] = {}
+    reads: Set[Tuple[int, int]] = set()
+    for pc, ins in enumerate(code):
+        d = ins.d
+        if d is None or d < nlocals or ins.op not in UNWRAPPED and ins.op not in ranges.BITWISE:
+            continue
+        for reader in code[pc + 1:pc + 1 + UNMASKED_SCAN]:
+            if d in reader.a:
+                k = reader.a.index(d)
+                if _reads_once(reader, d) and ranges.accepts_congruent(reader.op, k):
+                    producers[id(ins)] = (id(reader), k)
+                    reads.add((id(reader), k))
+                break
+            if reader.d == d or reader.op not in _STRAIGHT:
+                break
+    return producers, reads
 
 
 def _reads_once(nxt: Instr, d: int) -> bool:
