@@ -360,6 +360,8 @@ class _Gen:
                     t = self.template(op)
                     fields = {f: repr(v) for f, v in t.fields_of(ins.imm).items()} if t.fields else {}
                     expr, bound = t.render(*ops, **fields), ranges.result_bits(op, bits)
+                    if splice and nxt.op == "select" and t.cond:  # type: ignore[union-attr]
+                        expr = f"({t.render_cond(*ops)})"  # only its truth counts
             else:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
             if unmasked is not None and bound != ranges.CONGRUENT:  # exact after all: its reader need not mask
@@ -371,7 +373,7 @@ class _Gen:
         elif op == "copy":
             out.append(f"{r(ins.dst)} = {r(ins.a[0])}")
         elif op == "select":
-            a, b, c = map(r, ins.a)
+            a, b, c = self.operands(ins.a)
             out.append(f"{r(ins.dst)} = {a} if {c} else {b}")
         elif op in STORES:
             self.bind("M0", "mem", 0)
@@ -859,11 +861,13 @@ def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[int, int
 def _reads_once(nxt: Instr, d: int) -> bool:
     """Whether ``nxt`` may take temporary ``d`` as an expression: it reads it once,
     and it is a load, store, numeric instruction or conditional branch that
-    evaluates that operand once."""
+    evaluates that operand once, or a select taking it as its condition."""
     if nxt.a.count(d) != 1:
         return False
     if nxt.op in ACCESSES:
         return True
+    if nxt.op == "select":  # its condition, evaluated first and always (a or b may not be)
+        return nxt.a.index(d) == 2
     name = nxt.op.partition(".")[2] if _conditional(nxt) else nxt.op
     if not name:  # br_if / br_unless on the value itself
         return True
