@@ -979,3 +979,41 @@ def test_select_takes_its_condition_spliced() -> None:
     to_tier1(inst)
     with pytest.raises(Trap, match="out of bounds memory access"):
         engine.call(inst.exports["s1"], [65533, 1])
+
+
+LOCAL_ALIGNMENT = """(module
+ (memory 1)
+ (data (i32.const 0) "\\01\\02\\03\\04\\05\\06\\07\\08\\09\\0a\\0b\\0c\\0d\\0e\\0f\\10\\11\\12\\13\\14\\15\\16\\17\\18")
+ (func (export "loop") (param i32) (result i32) (local i32 i32)
+   ;; aligned on entry to the loop only: the load in the loop keeps its check
+   (local.set 1 (i32.shl (local.get 0) (i32.const 2)))
+   (loop $l
+     (local.set 2 (i32.add (local.get 2) (i32.load (local.get 1))))
+     (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+     (br_if $l (i32.lt_u (local.get 1) (i32.const 12))))
+   (local.get 2))
+ (func (export "merge") (param i32) (result i32) (local i32)
+   ;; aligned on one path into the block's end, not on the other
+   (block (local.set 1 (i32.const 4)) (br_if 0 (local.get 0)) (local.set 1 (i32.const 8)))
+   (local.set 1 (i32.add (local.get 1) (local.get 0)))
+   (i32.load (local.get 1)))
+ (func (export "straight") (param i32) (result i32) (local i32)
+   ;; aligned from its write to the loads: no checks
+   (local.set 1 (i32.mul (local.get 0) (i32.const 8)))
+   (i32.add (i32.load offset=4 (local.get 1)) (i32.wrap_i64 (i64.load (local.get 1)))))
+)"""
+
+
+def test_aligned_locals_across_merges() -> None:
+    """A local's known alignment holds along straight code (its loads skip the
+    check) and is forgotten where paths merge: a loop head, a block's end."""
+    both_tiers(LOCAL_ALIGNMENT, "loop", [[x] for x in (0, 1, 2)])
+    both_tiers(LOCAL_ALIGNMENT, "merge", [[x] for x in (0, 1, 2, 3, 5)])
+    cache.clear_memory()
+    insts = [load(LOCAL_ALIGNMENT) for _ in range(2)]
+    to_tier1(insts[1])
+    for x in (0, 1, 2, 8191, 8192, 0x20000000, 0xFFFFFFFF):
+        assert _outcome(insts[0], "straight", [x]) == _outcome(insts[1], "straight", [x])
+    if VIEW_ACCESSES:
+        sources = [f.compiled.gen.source for f in insts[1].funcs]
+        assert "if not" in sources[0] and "if not" in sources[1] and "if not" not in sources[2]

@@ -240,6 +240,7 @@ class _Gen:
         self.pending: Optional[Tuple[int, str, Optional[int], int]] = None
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
+        self.register_zeros = _register_zeros(ir.code, ir.consts)
         ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
         ftypes += [module.types[t] for t in module.funcs]
         self.ftypes = ftypes
@@ -320,7 +321,7 @@ class _Gen:
                     bits.append(ranges.CONGRUENT)
                 else:
                     bits.append(None if const is None else const.bit_length())
-                zeros.append(0 if const is None else (const & -const).bit_length() - 1 if const else 64)
+                zeros.append(_const_zeros(const) if const is not None else self.register_zeros.get((id(reader), k), 0))
             consts.append(const)
         return exprs, bits, consts, zeros
 
@@ -455,7 +456,7 @@ class _Gen:
         """The expression (an atom) of a load."""
         self.bind("M0", "mem", 0)
         op = ins.op
-        (base,), _, _, zeros = self.facts(ins.a)
+        (base,), _, _, zeros = self.facts(ins.a, ins)
         addr = self.address(ins, base)
         if op in BYTE_LOADS:  # indexing the bytearray: 3x cheaper than struct
             return BYTE_LOADS[op].format(f"M0[{addr}]")
@@ -856,6 +857,50 @@ def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[int, int
             if reader.d == d or reader.op not in _STRAIGHT:
                 break
     return producers, reads
+
+
+def _const_zeros(value: int) -> int:
+    """The low zero bits of an integer constant (zero: as many as any width has)."""
+    return (value & -value).bit_length() - 1 if value else 64
+
+
+def _register_zeros(code: List[Instr], consts: List[Any]) -> Dict[Tuple[int, int], int]:
+    """Known low zero bits of the registers instructions read: ``(id(reader),
+    operand position)`` -> bits, where above 0 (an address known aligned needs no
+    check). One pass along the IR: a register's fact holds from its write to the
+    next one, and every fact is forgotten at a branch target (a merge) and after
+    a branch or an instruction writing more than its destination."""
+    targets = {t for ins in code if ins.is_branch() for t in _branch_targets(ins)}
+    facts: Dict[int, int] = {}
+    known: Dict[Tuple[int, int], int] = {}
+    for pc, ins in enumerate(code):
+        if pc in targets:
+            facts.clear()
+        values = [consts[-1 - x] if x < 0 else None for x in ins.a]
+        ints = [v if isinstance(v, int) and not isinstance(v, bool) else None for v in values]
+        zeros = [facts.get(x, 0) if x >= 0 else _const_zeros(v) if v is not None else 0
+                 for x, v in zip(ins.a, ints)]
+        for k, (x, z) in enumerate(zip(ins.a, zeros)):
+            if x >= 0 and z:
+                known[(id(ins), k)] = z
+        if ins.d is None:
+            if not (ins.op in _STRAIGHT or ins.op in ACCESSES):
+                facts.clear()
+            continue
+        if ins.op in NUMERIC:
+            z = ranges.low_zeros(ins.op, zeros, ints)
+        elif ins.op == "copy":
+            z = zeros[0]
+        elif ins.op in _STRAIGHT:
+            z = 0
+        else:
+            facts.clear()
+            continue
+        if z:
+            facts[ins.d] = z
+        else:
+            facts.pop(ins.d, None)
+    return known
 
 
 def _reads_once(nxt: Instr, d: int) -> bool:
