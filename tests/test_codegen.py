@@ -405,25 +405,52 @@ def test_cross_tier_calls() -> None:
 
 
 def test_tier_up_when_hot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within one call from the host: after ``HOT_CALLS`` calls."""
     monkeypatch.setattr(interp, "TIER", "auto")
     inst = load(CALLS)
     fib = inst.exports["fib"]
     assert engine.call(fib, [2]) == [1]
     assert isinstance(fib.compiled, interp.Compiled)
+    inst = load(CALLS)
+    fib = inst.exports["fib"]
     assert engine.call(fib, [15]) == [610]  # far more than HOT_CALLS calls
     assert isinstance(fib.compiled, codegen.Tier1)
     assert engine.call(fib, [20]) == [6765]
 
 
 def test_tier_up_by_loop_iterations(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One long-looping call is enough to be compiled for the next."""
+    """One long-looping call spends the whole budget: compiled at its next call."""
     monkeypatch.setattr(interp, "TIER", "auto")
     monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)  # (else a loop starts in tier 1)
     inst = load(LOOPS)
     search = inst.exports["search"]
+    assert engine.call(search, [10, 42]) == [6007]  # a few iterations
+    assert 0 < search.compiled.budget < interp.HOT_CALLS * interp.CALL_COST
+    inst = load(LOOPS)
+    search = inst.exports["search"]
     assert engine.call(search, [100, 9999]) == [M32]  # 10,000 iterations, one call
+    assert search.compiled.budget < 0
     assert engine.call(search, [10, 42]) == [6007]
     assert isinstance(search.compiled, codegen.Tier1)
+
+
+def test_tier_up_when_the_host_calls_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ran under a call from the host tiers up, though far from hot, when the
+    host calls the same export again (each function at its next call); what ran
+    under other exports' calls (initialisation) does not."""
+    monkeypatch.setattr(interp, "TIER", "auto")
+    inst = load(CALLS)
+    fib, even, odd = (inst.exports[name] for name in ("fib", "even", "odd"))
+    assert engine.call(odd, [3]) == [1]  # odd, even, odd, even: loaded in tier 0
+    assert engine.call(fib, [1]) == [1]  # another export
+    assert engine.call(even, [3]) == [0]  # and another
+    assert isinstance(odd.compiled, interp.Compiled) and odd.compiled.budget > 0
+    assert isinstance(even.compiled, interp.Compiled) and even.compiled.budget > 0
+    assert engine.call(odd, [2]) == [0]  # odd again: odd and even tier up as they are called
+    assert isinstance(odd.compiled, codegen.Tier1) and isinstance(even.compiled, codegen.Tier1)
+    assert isinstance(fib.compiled, interp.Compiled)
+    assert engine.call(fib, [10]) == [55]  # fib again: 177 calls, fewer than HOT_CALLS
+    assert isinstance(fib.compiled, codegen.Tier1)
 
 
 def test_forced_tiers(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,16 +38,31 @@ stack, see ``stack``) rather than straight into tier-1 code."""
 def _call(func: Function, args: List[Any]) -> List[Any]:
     try:
         if isinstance(func, WasmFunction):
-            c = interp.compiled(func)
-            if c.__class__ is Tier1:  # straight in, without tier 0's frame
-                r = c.fn(*args)
-                return [r] if c.hi - c.lo == 1 else list(r or ())
-            return interp._run(c, list(args))
+            if interp._depth == 0 and interp.TIER == "auto":
+                return _from_host(func, args)
+            return _enter(func, args)
         if isinstance(func, HostFunction):
             return interp.call_host(func, list(args))
         raise TypeError(f"not a function: {func!r}")
     except RecursionError:
         raise Trap(interp.EXHAUSTED) from None
+
+
+def _enter(func: WasmFunction, args: List[Any]) -> List[Any]:
+    c = interp.compiled(func)
+    if c.__class__ is Tier1:  # straight in, without tier 0's frame
+        r = c.fn(*args)
+        return [r] if c.hi - c.lo == 1 else list(r or ())
+    return interp._run(c, list(args))
+
+
+def _from_host(func: WasmFunction, args: List[Any]) -> List[Any]:
+    """An outermost call, in ``auto`` mode: tier-up counts what the host repeats."""
+    interp.host_call_begins(func)
+    try:
+        return _enter(func, args)
+    finally:
+        interp.host_call_ends(func)
 
 
 def call(func: Function, args: List[Any]) -> List[Any]:

@@ -40,8 +40,11 @@ tier 1) on its next call and ``WasmFunction.compiled`` becomes the
 ``codegen.Tier1``, which looks like a ``Compiled`` to tier-0 callers.
 ``WASMLITE_TIER`` (read at import) forces a tier: ``0`` never compiles, ``1``
 compiles every function on its first call; anything else (unset, ``auto``)
-tiers up after the work of ``HOT_CALLS`` calls, and notes the functions loaded in
-tier 0 for ``prefill`` to compile into the disk cache at exit.
+tiers up after the work of ``HOT_CALLS`` calls, or when the host calls again an
+export under whose earlier calls the function was loaded (``host_call_begins``:
+a repeated render or script run is compiled whole for its next run, while
+initialisation stays in tier 0), and notes the functions loaded in tier 0 for
+``prefill`` to compile into the disk cache at exit.
 """
 
 from __future__ import annotations
@@ -240,6 +243,7 @@ def _translated(f: WasmFunction) -> Any:
     load_seconds += process_time() - start
     if TIER == "auto":
         _note_for_exit(f, len(ir.code))
+        _recent.append(c)
     return c
 
 
@@ -257,6 +261,27 @@ def _small(inst: ModuleInstance) -> bool:
     if small is None:
         small = _SMALL[inst] = sum(b.end - b.start for b in inst.module.codes) <= SMALL_MODULE_BYTES
     return small
+
+
+_recent: List[Compiled] = []
+"""Functions loaded in tier 0 (``auto`` mode) during the running call from the host."""
+
+
+def host_call_begins(f: WasmFunction) -> None:
+    """The host calls ``f`` again: the functions loaded in tier 0 while it ran before
+    spend their whole budget, so each tiers up at its next call. What a call the
+    host repeats runs again (a render, a script, the runtime a script creates and
+    frees) is the program's work; what ran under other calls (initialisation, or
+    the first eval after it) is not counted against it."""
+    for c in f.instance.loaded_under.pop(f.index, ()):
+        c.budget = min(c.budget, 0)
+
+
+def host_call_ends(f: WasmFunction) -> None:
+    """Remember what the call from the host loaded, for ``host_call_begins``."""
+    if _recent:
+        f.instance.loaded_under.setdefault(f.index, []).extend(_recent)
+        _recent.clear()
 
 
 def _tier1(f: WasmFunction) -> Any:

@@ -190,3 +190,4 @@ class ModuleInstance:
         self.elems: List[List[Any]] = []  # emptied by elem.drop (and after active init)
         self.datas: List[bytes] = []  # emptied by data.drop (and after active init)
         self.exports: Dict[str, Any] = {}
+        self.loaded_under: Dict[int, List[Any]] = {}  # the engine's: export -> what its calls loaded
