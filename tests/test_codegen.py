@@ -1044,3 +1044,134 @@ def test_aligned_locals_across_merges() -> None:
     if VIEW_ACCESSES:
         sources = [f.compiled.gen.source for f in insts[1].funcs]
         assert "if not" in sources[0] and "if not" in sources[1] and "if not" not in sources[2]
+
+
+# -- inlining and indirect calls ---------------------------------------------------------
+
+INLINE = """(module
+ (memory 1)
+ (table $t 4 funcref)
+ (elem (i32.const 0) $add $at $swap)
+ (type $bin (func (param i32 i32) (result i32)))
+ (global $g (mut i32) (i32.const 7))
+ (func $add (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+ (func $at (param i32 i32) (result i32) (i32.load (i32.add (local.get 0) (local.get 1))))
+ (func $div (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+ (func $stop (param i32) (result i32) unreachable)
+ (func $swap (param i32 i32) (result i32 i32) (local.get 1) (local.get 0))
+ (func $late (param i32 i32) (result i32 i32)
+   ;; writes its first result's slot, then reads both params
+   (i32.mul (local.get 1) (i32.const 3)) (i32.add (local.get 0) (local.get 1)))
+ (func $own (param i32) (result i32) (local f64)
+   (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+   (local.set 1 (f64.const nan:0x4))
+   (i32.add (local.get 0) (i32.wrap_i64 (i64.reinterpret_f64 (local.get 1)))))
+ (func $inf (result f64) (f64.const -inf))
+ (func $bump (result i32) (global.set $g (i32.add (global.get $g) (i32.const 1))) (global.get $g))
+ (func (export "add") (param i32 i32) (result i32) (call $add (local.get 0) (local.get 1)))
+ (func (export "at") (param i32) (result i32) (call $at (local.get 0) (i32.const 4)))
+ (func (export "div") (param i32) (result i32) (call $div (i32.const 10) (local.get 0)))
+ (func (export "stop") (param i32) (result i32) (call $stop (local.get 0)))
+ (func (export "swap") (param i32 i32) (result i32 i32) (call $swap (local.get 0) (local.get 1)))
+ (func (export "swap_self") (param i32 i32) (result i32 i32)
+   (local.get 1) (local.get 0) (call $swap) (local.set 0) (local.set 1) (local.get 0) (local.get 1))
+ (func (export "late") (param i32 i32) (result i32 i32 i32)
+   ;; the arguments in the registers of the results
+   (call $late (i32.add (local.get 0) (i32.const 1)) (i32.add (local.get 1) (i32.const 2)))
+   (local.set 1) (local.set 0) (local.get 0) (local.get 1) (local.get 0))
+ (func (export "own") (param i32) (result i32 i32) (call $own (local.get 0)) (local.get 0))
+ (func (export "inf") (result f64 f64) (call $inf) (f64.const inf))
+ (func (export "bump") (result i32) (drop (call $bump)) (call $bump))
+ (func (export "loop") (param i32) (result i32) (local i32)
+   (loop $l
+     (local.set 1 (call $add (local.get 1) (call $at (local.get 0) (i32.const 0))))
+     (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+   (local.get 1))
+ (func (export "ind") (param i32 i32 i32) (result i32)
+   (call_indirect (type $bin) (local.get 1) (local.get 2) (local.get 0)))
+ (func (export "set") (param i32) (table.set $t (local.get 0) (ref.func $add)))
+ (func (export "clear") (param i32) (table.set $t (local.get 0) (ref.null func)))
+ (func (export "mixed") (param i32) (result i32)
+   (drop (call $add (local.get 0) (local.get 0)))
+   (call_indirect (type $bin) (local.get 0) (local.get 0) (i32.const 0)))
+)"""
+
+
+def outcome_with_frames(inst: ModuleInstance, name: str, args: List[Any]) -> Any:
+    """The results, or the trap's message and frames (function indices, innermost first)."""
+    try:
+        return engine.call(inst.exports[name], list(args))
+    except Trap as t:
+        return str(t), [f.func_index for f in t.frames]
+
+
+INLINE_CASES = [("add", [M32, 2]), ("at", [0]), ("at", [65532]), ("div", [3]), ("div", [0]),
+                ("stop", [1]), ("swap", [1, 2]), ("swap_self", [1, 2]), ("late", [3, 4]),
+                ("own", [9]), ("inf", []), ("bump", []), ("bump", []), ("loop", [50]),
+                ("loop", [70000])]
+
+
+@pytest.mark.parametrize("dispatch", [False, True])
+def test_inlined_calls_agree_with_tier0(dispatch: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results, traps and their frames (the inlined callee's included) as in tier 0."""
+    if dispatch:
+        monkeypatch.setattr(codegen, "MAX_LOOPS", 0)
+    inst = load(INLINE)
+    expected = [outcome_with_frames(inst, name, args) for name, args in INLINE_CASES]
+    assert expected[2] == ("out of bounds memory access", [1, 10])
+    inst = load(INLINE)
+    to_tier1(inst)
+    assert [outcome_with_frames(inst, name, args) for name, args in INLINE_CASES] == expected
+    for name in ("add", "at", "div", "stop", "swap", "late", "own", "inf", "bump", "loop"):
+        assert codegen.INLINED_TAG in inst.exports[name].compiled.gen.source, name
+
+
+def test_inlined_call_at_the_depth_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An inlined callee's frame still counts: the same depth traps as without inlining,
+    from a caller that counts its own frame (``mixed``: it calls) and from one that
+    need not (``add``, ``loop``: their calls are all inlined)."""
+    inst = load(INLINE)
+    to_tier1(inst)
+    assert "_depth += 1" in inst.exports["mixed"].compiled.gen.source
+    assert "_depth += 1" not in inst.exports["loop"].compiled.gen.source
+    for name, args in (("add", [1, 2]), ("loop", [1]), ("mixed", [1])):
+        for depth, trapped in ((interp.MAX_CALL_DEPTH - 2, False), (interp.MAX_CALL_DEPTH - 1, True)):
+            monkeypatch.setattr(interp, "_depth", depth)
+            assert (outcome_with_frames(inst, name, args) == ("call stack exhausted", [inst.exports[name].index])) is trapped
+            assert interp._depth == depth
+
+
+def test_inlined_calls_spend_fuel_as_calls() -> None:
+    from wasmlite import Linker, Module, Store
+
+    for tier in ("0", "1"):
+        interp_tier, interp.TIER = interp.TIER, tier
+        try:
+            store = Store(fuel=10**6)
+            exports = Linker().instantiate(store, Module(INLINE)).exports
+            for name, args, units in (("add", [1, 2], 2), ("bump", [], 3), ("loop", [5], 1 + 5 * 3)):
+                before = store.get_fuel()
+                exports[name](*args)
+                assert before - store.get_fuel() == units, (tier, name)
+            if tier == "1":
+                assert codegen.INLINED_TAG in exports["loop"]._function.compiled.gen.source
+        finally:
+            interp.TIER = interp_tier
+
+
+def test_call_indirect_known_callees() -> None:
+    """Elements called before go straight to their function; a changed, cleared or
+    out-of-range element, or one of another type, still traps as it should."""
+    inst = load(INLINE)
+    to_tier1(inst)
+    assert outcome_with_frames(inst, "ind", [0, 3, 4]) == [7]
+    assert outcome_with_frames(inst, "ind", [1, 0, 4]) == [0]
+    assert outcome_with_frames(inst, "ind", [1, 65532, 4]) == ("out of bounds memory access", [1, 20])
+    assert outcome_with_frames(inst, "ind", [2, 3, 4]) == ("indirect call type mismatch", [20])
+    assert outcome_with_frames(inst, "ind", [3, 3, 4]) == ("uninitialized element", [20])
+    assert outcome_with_frames(inst, "ind", [4, 3, 4]) == ("undefined element", [20])
+    engine.call(inst.exports["set"], [1])  # element 1: $at -> $add
+    assert outcome_with_frames(inst, "ind", [1, 3, 4]) == [7]
+    engine.call(inst.exports["clear"], [0])
+    assert outcome_with_frames(inst, "ind", [0, 3, 4]) == ("uninitialized element", [20])
+    assert outcome_with_frames(inst, "ind", [1, 5, 4]) == [9]

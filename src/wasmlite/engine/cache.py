@@ -47,7 +47,7 @@ def module_hash(module: syntax.Module) -> str:
 
 _STAMPED = ("wasmlite.ir", "wasmlite.translate", "wasmlite.numeric.templates", "wasmlite.numeric.ranges",
             "wasmlite.numeric.scalar", "wasmlite.numeric.simd", "wasmlite.engine.memory_ops",
-            "wasmlite.engine.interp", "wasmlite.engine.codegen")
+            "wasmlite.engine.interp", "wasmlite.engine.codegen", "wasmlite.engine.inline")
 _stamp: List[str] = []
 
 

@@ -56,12 +56,14 @@ import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import syntax
+from ..errors import Trap
 from ..ir import Instr, IRFunction, RefFunc
 from ..numeric import HELPERS, NUMERIC, ROTATES, UNWRAPPED, f64_to_bits, ranges, render_rotate
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, LOOP, FuncValidator
 from . import cache, interp
+from .inline import Inliner
 from .memory_ops import (ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK,
                          VIEW_ACCESSES)
 
@@ -226,6 +228,8 @@ _ATOM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z|[0-9]+\Z")  # a name or an integer
 
 
 class _Gen:
+    const_prefix = "K"  # names of the constants that are no literal
+
     def __init__(self, ir: IRFunction, module: syntax.Module, metered: bool = False) -> None:
         self.ir = ir
         self.module = module
@@ -244,6 +248,19 @@ class _Gen:
         ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
         ftypes += [module.types[t] for t in module.funcs]
         self.ftypes = ftypes
+        self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
+        self.counts = any(ins.op in ("call", "call_indirect") for ins in ir.code)  # see ``_assemble``
+
+    def plan_inlining(self, inliner: Inliner) -> None:
+        """Choose the callees to inline (before generating): a function whose calls are
+        all inlined calls nothing, so need not count its frame (see ``_assemble``)."""
+        for ins in self.ir.code:
+            if ins.op == "call" and ins.imm != self.ir.func_index:
+                body = inliner.body(ins.imm)
+                if body is not None:
+                    self.inlined[ins.imm] = body
+        self.counts = any(ins.op == "call_indirect" or ins.op == "call" and ins.imm not in self.inlined
+                          for ins in self.ir.code)
 
     # -- operands and bindings --
 
@@ -263,7 +280,7 @@ class _Gen:
         if isinstance(value, float):
             if value - value == 0.0:  # finite: repr round-trips exactly
                 return repr(value)
-            name = f"K{-1 - r}"
+            name = f"{self.const_prefix}{-1 - r}"
             if name not in self.bindings:
                 self.bind("f64_from_bits", "helper", None)
                 self.prelude.append(f"{name} = f64_from_bits(0x{f64_to_bits(value):X})")
@@ -417,6 +434,8 @@ class _Gen:
             out.append(f"{r(ins.dst)} = len({self.bind(f'M{ins.imm}', 'mem', ins.imm)}) >> 16")
         elif op == "ref.is_null":
             out.append(f"{r(ins.dst)} = 1 if {r(ins.a[0])} is None else 0")
+        elif op == "call" and ins.imm in self.inlined:
+            self.inline(self.inlined[ins.imm], ins, out)
         elif op == "call":
             callee = "fn" if ins.imm == self.ir.func_index else self.bind(f"F{ins.imm}", "func", ins.imm)
             self.call(f"{callee}({', '.join(map(r, ins.a))})", ins.d, len(self.ftypes[ins.imm].results), out)
@@ -424,19 +443,15 @@ class _Gen:
             type_index, table_index = ins.imm
             table = self.bind(f"T{table_index}", "table", table_index)
             ft = self.bind(f"FT{type_index}", "type", type_index)
-            self.bind("invoke", "invoke", None)
+            known = self.bind(f"C{table_index}_{type_index}", "callees", None)
+            self.bind("indirect", "indirect", None)
             i = r(ins.a[-1])
-            out += [f"e = {table}.elements",
-                    f"if {i} >= len(e): raise Trap('undefined element')",
-                    f"e = e[{i}]",
-                    "if e is None: raise Trap('uninitialized element')",
-                    f"if e.type != {ft}: raise Trap('indirect call type mismatch')"]
             args = ", ".join(r(x) for x in ins.a[:-1])
-            # a callee already in tier 1 is called straight, without invoke's frame
-            self.bind("WasmFunction", "class", None)
-            self.bind("Tier1", "class", None)
-            out.append("c = e.compiled if e.__class__ is WasmFunction else None")
-            self.call(f"c.fn({args}) if c.__class__ is Tier1 else invoke(e, ({args}{',' if args else ''}))",
+            # An element called before is in ``known`` (see ``indirect``): one lookup,
+            # no checks, no frame in between. Anything else takes the slow path.
+            out += [f"e = {table}.elements",
+                    f"c = {known}.get(e[{i}]) if {i} < len(e) else None"]
+            self.call(f"c({args}) if c is not None else indirect({table}, {ft}, {known}, {i}, ({args}{',' if args else ''}))",
                       ins.d, len(self.module.types[type_index].results), out)
         elif op == "unreachable":
             out.append("raise Trap('unreachable')")
@@ -511,6 +526,18 @@ class _Gen:
             out.append(f"{self.reg(d)} = {expr}")  # type: ignore[arg-type]
         else:
             out.append(", ".join(self.reg(d + k) for k in range(nres)) + f", = {expr}")  # type: ignore[operator]
+
+    def inline(self, body: IRFunction, ins: Instr, out: List[str]) -> None:
+        """The statements of callee ``body`` in place of the call ``ins``, as the call
+        would run them: the callee's depth check first (``deep``, see ``_assemble``;
+        a trap there shows no frame of the callee), then, tagged with
+        ``INLINED_TAG`` so that a trap shows the callee's frame too, its fuel and
+        its code."""
+        out.append("if deep: raise Trap(EXHAUSTED)")
+        sub = _Inline(body, self, [self.reg(x) for x in ins.a], ins.d)
+        tag = f"  {INLINED_TAG}{body.func_index}"
+        out.extend(line + tag for line in sub.statements())
+        self.scratch = sub.scratch
 
     def copies(self, copies: Tuple[Tuple[int, int], ...], out: List[str]) -> None:
         for d, s in copies:
@@ -822,6 +849,60 @@ def _shifted(addr: str, k: int) -> str:
     return str(int(addr) >> k) if addr.isdigit() else f"({addr}) >> {k}"
 
 
+INLINED_TAG = "#inlined:"
+"""Ends each line of inlined code, with the callee's index: the lines' numbers tell a
+trap raised there that it happened in the callee."""
+
+_INLINED = re.compile(INLINED_TAG + r"(\d+)$")
+
+ZERO = {syntax.F32: "0.0", syntax.F64: "0.0", syntax.FUNCREF: "None", syntax.EXTERNREF: "None"}
+"""Initial values of locals, as source text (others: ``0``)."""
+
+
+class _Inline(_Gen):
+    """A callee's straight-line body generated into a caller (``_Gen.inline``). Its
+    registers are ``j<n>`` (shared by all inlined bodies: each one's registers live
+    only inside it); a param the callee never writes is the caller's argument
+    operand itself, and a result register is the caller's destination unless an
+    argument living there is read after the result is first written."""
+
+    def __init__(self, ir: IRFunction, caller: _Gen, args: List[str], d: Optional[int]) -> None:
+        super().__init__(ir, caller.module, caller.metered)
+        self.const_prefix = f"K{ir.func_index}_"
+        self.bindings = caller.bindings
+        self.prelude = caller.prelude
+        self.scratch = caller.scratch
+        code = ir.code
+        written = {ins.d for ins in code if ins.d is not None}
+        self.names: Dict[int, str] = {}
+        self.head: List[str] = []
+        for p, arg in enumerate(args):
+            if p in written:
+                self.head.append(f"j{p} = {arg}")
+            else:
+                self.names[p] = arg
+        self.head += [f"j{len(args) + k} = {ZERO.get(t, '0')}" for k, t in enumerate(ir.local_types)]
+        self.tail: List[str] = []
+        for k in range(ir.nresults):
+            dst, res = caller.reg(d + k), ir.nlocals + k  # type: ignore[operator]
+            first = next((pc for pc, ins in enumerate(code) if ins.d == res), len(code))
+            if any(self.names.get(x) == dst for ins in code[first + 1:] for x in ins.a):
+                self.tail.append(f"{dst} = j{res}")
+            else:
+                self.names[res] = dst
+
+    def reg(self, r: int) -> str:
+        return self.names.get(r) or f"j{r}" if r >= 0 else super().reg(r)
+
+    def statements(self) -> List[str]:
+        out = list(interp.FUEL_CHECK) if self.metered else []
+        out += self.head
+        code = self.ir.code
+        for pc, ins in enumerate(code):
+            self.straight(ins, out, code[pc + 1] if pc + 1 < len(code) else None)
+        return out + self.tail
+
+
 def _conditional(ins: Instr) -> bool:
     return ins.op.startswith("br_if") or ins.op.startswith("br_unless")
 
@@ -998,56 +1079,75 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
     ir = g.ir
     nparams = len(ir.type.params)
     params = ", ".join(f"l{i}" for i in range(nparams))
-    zero = {syntax.F32: "0.0", syntax.F64: "0.0", syntax.FUNCREF: "None", syntax.EXTERNREF: "None"}
-    head = [f"        l{nparams + i} = {zero.get(t, '0')}" for i, t in enumerate(ir.local_types)]
+    head = [f"        l{nparams + i} = {ZERO.get(t, '0')}" for i, t in enumerate(ir.local_types)]
     if isinstance(g, _Structured) and g.uses_br:
         head.append("        br = 0")
     g.bind("error", "error", None)
     g.bind("FRAME", "frame", ir.func_index)
     if g.metered:
         head[:0] = ["        " + line for line in interp.FUEL_CHECK]
-    names = sorted(n for n, (kind, _) in g.bindings.items() if kind != "local")
-    src = [f"def make({', '.join(names)}):"]
+    src = ["def make(...):"]  # (its parameters once all bindings are known)
     src += ["    " + line for line in g.prelude]
-    # A leaf (no calls) checks the depth but need not count itself: only its callees
-    # would see the count. That halves the cost of calling it.
-    if any(ins.op in ("call", "call_indirect") for ins in ir.code):
+    # A leaf (no calls, or only inlined ones) checks the depth but need not count
+    # itself: only its callees would see the count. That halves the cost of calling it.
+    if g.counts:
         prologue = ["global _depth", "if _depth >= MAX_CALL_DEPTH:", "    raise Trap(EXHAUSTED)", "_depth += 1"]
         epilogue = ["finally:", "    _depth -= 1"]
     else:
         prologue = ["if _depth >= MAX_CALL_DEPTH:", "    raise Trap(EXHAUSTED)"]
         epilogue = []
+    if g.inlined:
+        # Whether an inlined callee's frame would be one too many. Neither the depth
+        # nor the limit can differ between two points of this body (calls restore
+        # both), so once is enough; ``+ 1``, not ``MAX_CALL_DEPTH - 1``: a small sum
+        # is a cached int.
+        prologue.append("deep = _depth >= MAX_CALL_DEPTH" if g.counts else "deep = _depth + 1 >= MAX_CALL_DEPTH")
     if g.metered:
         prologue.insert(0, "global _fuel")
     src += [f"    def fn({params}):"] + ["        " + line for line in prologue] + ["        try:"]
     src += ["    " + line for line in head + g.lines]
+    inlined = tuple((n, int(m.group(1))) for n, line in enumerate(src, 1) for m in [_INLINED.search(line)] if m)
+    callee = []
+    if inlined:  # a trap on a line of inlined code happened in that callee
+        g.bind("INL", "inlined", inlined)
+        callee = ["    if tb.tb_lineno in INL:", "        t.frames.append(INL[tb.tb_lineno])"]
     src += ["        except (error, IndexError) as e:",
-            "            if e.__traceback__.tb_next is not None:  # raised by a callee, not by our access",
+            "            tb = e.__traceback__",
+            "            if tb.tb_next is not None:  # raised by a callee, not by our access",
             "                raise",
-            f"            t = Trap({OOB_MEMORY!r})",
-            "            t.frames.append(FRAME)",
+            f"            t = Trap({OOB_MEMORY!r})"]
+    src += ["        " + line for line in callee]
+    src += ["            t.frames.append(FRAME)",
             "            raise t from None",
-            "        except Trap as t:",
-            "            t.frames.append(FRAME)",
+            "        except Trap as t:"]
+    if inlined:
+        src += ["            tb = t.__traceback__"] + ["        " + line for line in callee]
+    src += ["            t.frames.append(FRAME)",
             "            raise"]
     src += ["        " + line for line in epilogue]
     src += [f"    fn.__qualname__ = fn.__name__ = 'wasm_func_{ir.func_index}'", "    return fn", ""]
+    names = sorted(n for n, (kind, _) in g.bindings.items() if kind != "local")
+    src[0] = f"def make({', '.join(names)}):"
     bindings = [(n, g.bindings[n][0], g.bindings[n][1]) for n in names]
     return Generated("\n".join(src), bindings, nparams, ir.nresults, scheme)
 
 
 def generate(ir: IRFunction, root: Region, skip: Set[int], module: syntax.Module,
-             structured: bool = True, metered: bool = False) -> Generated:
+             structured: bool = True, metered: bool = False, inliner: Optional[Inliner] = None) -> Generated:
     """The Python source of a translated function: structured if it fits, else dispatch;
-    ``metered`` code spends fuel as ``interp.FUEL_CHECK`` says."""
+    ``metered`` code spends fuel as ``interp.FUEL_CHECK`` says; calls of the callees
+    ``inliner`` picks are inlined."""
+    inliner = inliner or Inliner(module)
     if structured:
         try:
             s = _Structured(ir, module, root, skip, metered)
+            s.plan_inlining(inliner)
             s.run()
             return _assemble(s, "structured")
         except _Fallback:
             pass
     d = _Dispatch(ir, module, metered)
+    d.plan_inlining(inliner)
     d.run()
     return _assemble(d, "dispatch")
 
@@ -1140,6 +1240,29 @@ def entry(f: Function) -> Callable[..., Any]:
     return lambda *args: invoke(f, args)
 
 
+def indirect(table: Any, ft: Any, known: Dict[Function, Callable[..., Any]], i: int,
+             args: Tuple[Any, ...]) -> Any:
+    """``call_indirect`` of element ``i`` of ``table`` with type ``ft`` the slow way: it
+    checks and calls, and notes in the call site's ``known`` an element that passed
+    the checks and has a callable that stays the same (a tier-1 or direct host
+    function). Elements are keys, not indices: a table update needs no undoing."""
+    elements = table.elements
+    if i >= len(elements):
+        raise Trap("undefined element")
+    f = elements[i]
+    if f is None:
+        raise Trap("uninitialized element")
+    if f.type is not ft and f.type != ft:
+        raise Trap("indirect call type mismatch")
+    r = invoke(f, args)
+    if isinstance(f, WasmFunction):
+        if f.compiled.__class__ is Tier1:
+            known[f] = f.compiled.fn
+    elif f.direct is not None:  # type: ignore[attr-defined]
+        known[f] = f.direct  # type: ignore[attr-defined]
+    return r
+
+
 def invoke(f: Function, args: Tuple[Any, ...]) -> Any:
     """Call any function with tier 1's calling convention (``call_indirect``)."""
     if isinstance(f, WasmFunction):
@@ -1173,14 +1296,16 @@ def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
         return inst.types[arg]
     if kind == "func":
         return entry(inst.funcs[arg]) if name.startswith("F") else inst.funcs[arg]
-    if kind == "invoke":
-        return invoke
-    if kind == "class":
-        return {"WasmFunction": WasmFunction, "Tier1": Tier1}[name]
+    if kind == "indirect":
+        return indirect
+    if kind == "callees":
+        return {}
     if kind == "error":
         return struct.error
     if kind == "frame":
         return interp.trap_frame(inst.funcs[arg])  # type: ignore[arg-type]
+    if kind == "inlined":
+        return {line: interp.trap_frame(inst.funcs[index]) for line, index in arg}  # type: ignore[arg-type]
     if kind == "handler":
         op, imm, n, has_d = arg
         ins = Instr(op, n if has_d else None, tuple(range(n)), imm)
@@ -1211,6 +1336,7 @@ straight-line function of 50,000) and the code lives as long as the process;
 functions that big are mostly run-once initialisation."""
 
 _HASHES: "weakref.WeakKeyDictionary[ModuleInstance, str]" = weakref.WeakKeyDictionary()
+_INLINERS: "weakref.WeakKeyDictionary[ModuleInstance, Inliner]" = weakref.WeakKeyDictionary()
 
 
 def _valid_entry(e: Any) -> bool:
@@ -1236,7 +1362,10 @@ def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optiona
     """``f`` compiled to tier 1 (from the cache when it is there), or None when it
     cannot be: too big, or too much for ``compile()``."""
     inst = f.instance
-    e, gen = cache_entry(inst.module, f.index, inst.metered, _key(f), validator)
+    inliner = _INLINERS.get(inst)
+    if inliner is None:
+        inliner = _INLINERS[inst] = Inliner(inst.module, validator)
+    e, gen = cache_entry(inst.module, f.index, inst.metered, _key(f), validator, inliner)
     if e is None:
         return None
     try:
@@ -1249,23 +1378,26 @@ def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optiona
 
 
 def cache_entry(module: syntax.Module, index: int, metered: bool, key: Tuple[str, int],
-                validator: Optional[FuncValidator] = None) -> Tuple[Optional[cache.Entry], Optional[Generated]]:
+                validator: Optional[FuncValidator] = None,
+                inliner: Optional[Inliner] = None) -> Tuple[Optional[cache.Entry], Optional[Generated]]:
     """The cache entry of function ``index`` under ``key`` (compiled and stored when
     the cache has none; then with its ``Generated``), or None when it cannot be made.
-    Needs no instance: code is bound to one only by ``load``."""
+    Needs no instance: code is bound to one only by ``load``. Keep one ``inliner``
+    per module (it remembers the callees it translated)."""
     e = cache.get(key, _valid_entry)
     if e is not None:
         return e, None
     ir, root, skip = translate(module, index, validator)
     if len(ir.code) > MAX_INSTRUCTIONS:
         return None, None
-    gen = generate(ir, root, skip, module, metered=metered)
+    inliner = inliner or Inliner(module, validator)
+    gen = generate(ir, root, skip, module, metered=metered, inliner=inliner)
     try:
         code = compile_source(gen)
     except (SyntaxError, RecursionError, MemoryError):
         if gen.scheme == "dispatch":
             return None, None
-        gen = generate(ir, root, skip, module, structured=False, metered=metered)
+        gen = generate(ir, root, skip, module, structured=False, metered=metered, inliner=inliner)
         try:
             code = compile_source(gen)
         except (SyntaxError, RecursionError, MemoryError):

@@ -27,6 +27,7 @@ from .. import cachedir, syntax
 from ..runtime.objects import WasmFunction
 from ..validate.code import FuncValidator
 from . import cache, codegen, interp
+from .inline import Inliner
 
 EXIT_SHARE = 2.0
 """Exit work allowed per second of tier-0 loading (translation and closures) done:
@@ -71,11 +72,12 @@ def fill() -> None:
     try:
         for key, (module, metered, indices) in ran:
             validator = FuncValidator(module)
+            inliner = Inliner(module, validator)
             for index in indices:
                 if time.process_time() > deadline:
                     return
                 if not cache.known((key, index)):
-                    codegen.cache_entry(module, index, metered, (key, index), validator)
+                    codegen.cache_entry(module, index, metered, (key, index), validator, inliner)
     except KeyboardInterrupt:
         pass
 
