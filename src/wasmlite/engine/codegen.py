@@ -245,11 +245,15 @@ class _Gen:
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         self.register_zeros = _register_zeros(ir.code, ir.consts)
-        ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
-        ftypes += [module.types[t] for t in module.funcs]
-        self.ftypes = ftypes
+        self.ftypes = self.function_types()
         self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
         self.counts = any(ins.op in ("call", "call_indirect") for ins in ir.code)  # see ``_assemble``
+
+    def function_types(self) -> List[syntax.FuncType]:
+        """The type of each function of the module (what a call returns)."""
+        module = self.module
+        ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
+        return ftypes + [module.types[t] for t in module.funcs]
 
     def plan_inlining(self, inliner: Inliner) -> None:
         """Choose the callees to inline (before generating): a function whose calls are
@@ -890,6 +894,9 @@ class _Inline(_Gen):
                 self.tail.append(f"{dst} = j{res}")
             else:
                 self.names[res] = dst
+
+    def function_types(self) -> List[syntax.FuncType]:
+        return []  # (no calls to type)
 
     def reg(self, r: int) -> str:
         return self.names.get(r) or f"j{r}" if r >= 0 else super().reg(r)
