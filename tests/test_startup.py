@@ -21,7 +21,8 @@ from wasmlite.validate import validate_module
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 WAT = """(module
-  (func $sq (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+  (func $sq (param i32) (result i32)  ;; (it branches: called, not inlined into f)
+    (if (result i32) (local.get 0) (then (i32.mul (local.get 0) (local.get 0))) (else (i32.const 0))))
   (func $never (result i32) (i32.const 7))
   (func (export "f") (param i32) (result i32) (i32.add (call $sq (local.get 0)) (i32.const 1)))
   (func (export "sum") (param i32) (result i32) (local i32)
