@@ -829,6 +829,19 @@ def test_view_accesses_aligned_unaligned_and_out_of_bounds() -> None:
         assert engine.call(inst.exports["load64"], [end - 12]) == [0x1234000000000000]
 
 
+def test_functions_over_the_view_limit_use_struct_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A function bigger than VIEW_MAX_INSTRUCTIONS (here: any) reads and writes
+    through struct only, with the same results and traps as tier 0."""
+    monkeypatch.setattr(codegen, "VIEW_MAX_INSTRUCTIONS", 0)
+    insts = [load(VIEWS) for _ in range(2)]
+    to_tier1(insts[1])
+    assert not any("view" in kind for f in insts[1].funcs for _, kind, _ in f.compiled.gen.bindings)
+    for inst in insts:
+        engine.call(inst.exports["grow"], [1])
+    for a in (0, 1, 3, 8, 65536 - 16, 131072 - 4, 131072 - 2, 0xFFFFFFFC):
+        assert _outcome(insts[0], "store_load", [a, 0x0123456789ABCDEF]) == _outcome(insts[1], "store_load", [a, 0x0123456789ABCDEF])
+
+
 @pytest.mark.parametrize("address", [0, 65536, 65537, 131072 - 4])
 def test_views_follow_memory_grow(address: int) -> None:
     """A callee growing the memory renews the views tier-1 code reads through: the

@@ -171,6 +171,13 @@ class _Recorder(Translator):
             self.stack[-1].cursor = pc
 
 
+VIEW_MAX_INSTRUCTIONS = 1000
+"""The largest function (in IR instructions) whose aligned accesses use views: each
+such access is an expression with both a view and a struct path, and compiling a
+giant function's source (QuickJS's interpreter loop) with them cost 20 MB of peak
+RSS, measured; big functions keep the struct call alone."""
+
+
 def translate(module: syntax.Module, func_index: int,
               validator: Optional[FuncValidator] = None) -> Tuple[IRFunction, Region, Set[int]]:
     """The IR of a defined function with its block structure (see ``Region``)."""
@@ -232,6 +239,7 @@ class _Gen:
 
     def __init__(self, ir: IRFunction, module: syntax.Module, metered: bool = False) -> None:
         self.ir = ir
+        self.views = len(ir.code) <= VIEW_MAX_INSTRUCTIONS
         self.module = module
         self.metered = metered
         self.heads = interp.loop_heads(ir.code) if metered else set()  # where fuel is spent
@@ -407,7 +415,7 @@ class _Gen:
             f = self.bind("P_" + op.replace(".", "_"), "pack", op)
             expr = STORES[op][1]
             self.helpers_of(expr)
-            if op in VIEW_ACCESSES:  # aligned: an item of a view; else struct
+            if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
                 view, size = self.view(op)
                 k = size.bit_length() - 1
                 packed = _V.sub(lambda m: value, expr)
@@ -480,7 +488,7 @@ class _Gen:
         if op in BYTE_LOADS:  # indexing the bytearray: 3x cheaper than struct
             return BYTE_LOADS[op].format(f"M0[{addr}]")
         unpack = self.bind('U_' + op.replace('.', '_'), 'unpack', op)
-        if op in VIEW_ACCESSES:  # aligned: an item of a view; else struct
+        if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
             view, size = self.view(op)
             k = size.bit_length() - 1
             if self.aligned(ins, zeros[0]) >= k:
