@@ -288,7 +288,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     info["seconds"] = round(time.monotonic() - started, 1)
 
     text = report(results, configs)
-    header = (f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, {info['implementation']} {info['python']}, "
+    header = (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {info['implementation']} {info['python']}, "
               f"{info['machine']} {info['cpus']} cpus, load {info['load_before']} -> {info['load_after']}, "
               f"{'quick' if opts.quick else 'full'} sizes, best of {opts.reps}")
     print("\n" + header + text + ("\n\n" + "\n".join(notes) if notes else ""))
