@@ -72,6 +72,21 @@ def test_budget_bounds_the_exit_work(tmp_path: Any, monkeypatch: pytest.MonkeyPa
     assert cache_files(tmp_path) == []
 
 
+def test_exit_work_stops_when_the_disk_refuses(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache directory that cannot be created (as read-only or full: under a file)
+    costs one compile at exit, not the whole budget."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", str(blocker / "cache"))
+    engine.call(load().exports["f"], [5])
+    compiled: List[int] = []
+    monkeypatch.setattr(codegen, "compile_source", lambda gen, real=codegen.compile_source: (
+        compiled.append(1), real(gen))[1])
+    prefill.fill()
+    assert len(compiled) == 1  # f's; $sq, also noted, is not tried
+    assert not cache.writable()
+
+
 def test_nothing_noted_without_disk_cache_or_outside_auto(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
     engine.call(load().exports["f"], [5])

@@ -28,6 +28,9 @@ MAX_MEMORY_ENTRIES = 4096
 
 _memory: Dict[Tuple[str, int], Entry] = {}
 
+_unwritable: Set[str] = set()
+"""Cache directories a write failed in (read-only or full): ``writable`` says no more."""
+
 
 def module_hash(module: syntax.Module) -> str:
     """sha256 over what generated code depends on: types, the type of every function,
@@ -136,10 +139,18 @@ def put(key: Tuple[str, int], e: Entry) -> None:
             os.unlink(tmp)
             raise
     except (OSError, ValueError):  # read-only or full disk: the cache is optional
-        pass
+        _unwritable.add(d)
+
+
+def writable() -> bool:
+    """Whether entries can still go to disk: a cache directory is set and no write
+    to it has failed in this process (work done only for the disk can stop)."""
+    d = directory()
+    return d is not None and d not in _unwritable
 
 
 def clear_memory() -> None:
     """Forget the in-process entries (tests use it to reach the disk)."""
     _memory.clear()
     _listed.clear()
+    _unwritable.clear()

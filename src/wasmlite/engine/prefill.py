@@ -12,7 +12,8 @@ this process spent loading tier-0 code (``EXIT_SHARE`` of
 ``EXIT_MAX_SECONDS``, in CPU time): a short run pays little at exit, and the
 first run of a big program about what its every later run saves. Nothing is
 noted when the disk cache is disabled, nor functions too big for tier 1; at most
-``MAX_MODULES`` modules are held until exit. (This module is imported, and its
+``MAX_MODULES`` modules are held until exit, and the work stops at the first
+entry the disk refuses. (This module is imported, and its
 hook registered, at the first tier-0 load in ``auto`` mode.)
 """
 
@@ -67,15 +68,15 @@ def fill() -> None:
     deadline = time.process_time() + budget
     ran = list(_ran.items())
     _ran.clear()
-    if cachedir.directory() is None or getattr(sys, "last_type", None) is KeyboardInterrupt:
+    if not cache.writable() or getattr(sys, "last_type", None) is KeyboardInterrupt:
         return
     try:
         for key, (module, metered, indices) in ran:
             validator = FuncValidator(module)
             inliner = Inliner(module, validator)
             for index in indices:
-                if time.process_time() > deadline:
-                    return
+                if time.process_time() > deadline or not cache.writable():
+                    return  # out of budget, or the disk refuses entries (read-only, full)
                 if not cache.known((key, index)):
                     codegen.cache_entry(module, index, metered, (key, index), validator, inliner)
     except KeyboardInterrupt:
