@@ -31,7 +31,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import wasmlite
 from wasmlite import syntax
-from wasmlite.numeric import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+from wasmlite.numeric import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits, i64_of
 
 from wasmlite.decode import decode_module
 from wasmlite.encode import name, sleb, uleb
@@ -291,7 +291,7 @@ def _ours_in(t: str, bits: int) -> Any:
         return f64_from_bits(bits)
     if t in ("funcref", "externref"):
         return None
-    return bits
+    return i64_of(bits) if t == "i64" else bits
 
 
 def _ours_out(t: int, v: Any) -> Tuple[str, Any]:
@@ -302,7 +302,7 @@ def _ours_out(t: int, v: Any) -> Tuple[str, Any]:
         return (name, f64_to_bits(v))
     if name in ("funcref", "externref"):
         return (name, "null" if v is None else ("func" if name == "funcref" else "extern"))
-    return (name, v)
+    return (name, v & 0xFFFFFFFFFFFFFFFF if name == "i64" else v)
 
 
 def _our_trap(exc: wasmlite.WasmError) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from wasmlite import syntax
 from wasmlite.errors import LinkError, Trap
-from wasmlite.numeric import f32_from_bits, f32_to_bits, f64_to_bits
+from wasmlite.numeric import f32_from_bits, f32_to_bits, f64_to_bits, i64_of
 from wasmlite.runtime import (
     ExternRef,
     Function,
@@ -192,7 +192,7 @@ def test_global_initialisers() -> None:
         [g],
     )
     values = [x.value for x in inst.globals[1:]]
-    assert values[:2] == [0xFFFFFFFF, 0xFFFFFFFFFFFFFFFE]
+    assert values[:2] == [0xFFFFFFFF, i64_of(0xFFFFFFFFFFFFFFFE)]
     assert f32_to_bits(values[2]) == 0x7FA00001  # a signalling NaN stays signalling
     assert values[3] == -1.5 and values[4] == 5
     assert values[5] is inst.funcs[0] and values[6] is None

@@ -2,7 +2,9 @@
 run against wasmtime (the reference runtime) on edge and random values.
 
 Float operands and results are written as their IEEE bit patterns (ints) or as
-Python floats; NaN payloads are only ever given as bits.
+Python floats; NaN payloads are only ever given as bits. i64 operands and results
+are written unsigned, whichever representation the engine uses (``I64_SIGNED``;
+``test_i64_repr`` runs these tests under the other one too).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import pytest
 
 from wasmlite.errors import Trap
 from wasmlite.numeric import (
-    HELPERS, SCALAR, evaluator, f32_from_bits, f32_round, f32_to_bits, f64_from_bits,
-    f64_to_bits, helper_namespace, names,
+    HELPERS, I64_SIGNED, SCALAR, evaluator, f32_from_bits, f32_round, f32_to_bits, f64_from_bits,
+    f64_to_bits, helper_namespace, i64_of, names,
 )
 from wasmlite.numeric.scalar import (
     DIVIDE_BY_ZERO, INVALID_CONVERSION, OVERFLOW, f32_demote, f32_from_int,
@@ -48,7 +50,7 @@ def to_value(t, x):
         return f32_from_bits(x) if isinstance(x, int) else f32_round(x)
     if t == F64:
         return f64_from_bits(x) if isinstance(x, int) else float(x)
-    return x
+    return i64_of(x) if t == I64 else x
 
 
 def to_bits(t, v):
@@ -56,7 +58,7 @@ def to_bits(t, v):
         return f32_to_bits(v)
     if t == F64:
         return f64_to_bits(v)
-    return v
+    return v & 0xFFFFFFFFFFFFFFFF if t == I64 else v
 
 
 def float_bits(t, x):
@@ -94,7 +96,8 @@ def run(name, *args):
 def check_representation(t, v, name):
     if t in (I32, I64):
         assert type(v) is int, (name, v)
-        assert 0 <= v < (1 << (32 if t == I32 else 64)), (name, v)
+        low = -(1 << 63) if t == I64 and I64_SIGNED else 0
+        assert low <= v < low + (1 << (32 if t == I32 else 64)), (name, v)
     else:
         assert type(v) is float, (name, v)
         if t == F32:

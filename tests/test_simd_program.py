@@ -47,7 +47,7 @@ def _wasmlite(path: str, tier: int, n: int) -> Outcome:
     for name, args in _calls(n):
         f = inst.exports[name]
         out = engine.call(f, list(args))
-        results.append(out[0] if out else None)
+        results.append(out[0] & 0xFFFFFFFFFFFFFFFF if out else None)  # i32 or i64 bits, either i64 form
     return results, bytes(inst.exports["memory"].data)
 
 

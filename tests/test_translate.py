@@ -148,10 +148,12 @@ def test_multi_value_call_results_go_to_consecutive_slots() -> None:
 
 
 def test_simd_memory_instructions_are_lowered_to_scalar_ones() -> None:
+    """(An 8-byte load into a vector is ``v128.load64_zero``: unsigned whatever the
+    i64 representation.)"""
     mem = "(memory 1)"
     fn = ir_of("(v128.load8x8_s offset=4 (local.get 0))", "(param i32) (result v128)", mem)
     assert [(i.op, i.d, i.a, i.imm) for i in fn.code] == [
-        ("i64.load", 1, (0,), (3, 4)), ("i16x8.extend_low_i8x16_s", 1, (1,), None)]
+        ("v128.load64_zero", 1, (0,), (3, 4)), ("i16x8.extend_low_i8x16_s", 1, (1,), None)]
     # A lane load reads into the temporary above its operands, then replaces the lane.
     fn = ir_of("(v128.load16_lane offset=1 3 (local.get 0) (local.get 1))", "(param i32 v128) (result v128)", mem)
     assert [(i.op, i.d, i.a, i.imm) for i in fn.code] == [

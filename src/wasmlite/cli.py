@@ -99,7 +99,7 @@ def _parse_arg(text: str, t: int) -> object:
         value = int(text, 0)
         if not -(1 << (bits - 1)) <= value < (1 << bits):
             raise ValueError(f"{text} does not fit in {syntax.valtype_name(t)}")
-        return value & ((1 << bits) - 1)
+        return value & 0xFFFFFFFF if bits == 32 else numeric.i64_of(value)
     if t == syntax.F32:
         return numeric.f32_round(float(text))
     if t == syntax.F64:

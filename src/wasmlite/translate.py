@@ -24,8 +24,8 @@ the local would see the new value); a comparison (or ``eqz``) feeding ``br_if`` 
 
 The SIMD memory instructions other than ``v128.load``/``v128.store`` are lowered
 (``_LOWERED``) to a scalar load or store and a lane instruction, e.g.
-``v128.load8x8_s`` to ``i64.load`` then ``i16x8.extend_low_i8x16_s`` (an i64 is
-a v128 with zero high lanes in the run-time representation), ``v128.store16_lane``
+``v128.load8x8_s`` to ``v128.load64_zero`` (a load of 8 bytes, an engine load
+like the scalar ones) then ``i16x8.extend_low_i8x16_s``, ``v128.store16_lane``
 to ``i16x8.extract_lane_u`` into the temporary above the operands then
 ``i32.store16``. The engine tiers then need nothing of their own for them, and
 their bounds checks and traps are the scalar instructions'.
@@ -37,12 +37,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import syntax
 from .ir import Instr, IRFunction, RefFunc, const_key
-from .numeric import SCALAR, f32_from_bits, f64_from_bits
+from .numeric import SCALAR, f32_from_bits, f64_from_bits, i64_of
 from .opcodes import BY_NAME, Op, all_ops
 from .validate.code import FUNC, LOOP, Frame, FuncValidator
 
 _M32 = 0xFFFFFFFF
-_M64 = 0xFFFFFFFFFFFFFFFF
 _CONTROL = frozenset(BY_NAME[n] for n in ("block", "loop", "if", "else", "end"))
 _COMPARES = frozenset(name for name, t in SCALAR.items() if t.cond is not None)
 
@@ -235,7 +234,7 @@ class Translator:
         self._const(imm & _M32, "i32")
 
     def _i64_const(self, imm: int, v: FuncValidator, hb: int) -> None:
-        self._const(imm & _M64, "i64")
+        self._const(i64_of(imm), "i64")
 
     def _f32_const(self, imm: int, v: FuncValidator, hb: int) -> None:
         self._const(f32_from_bits(imm), "f32")
@@ -387,18 +386,18 @@ _SPECIAL: Dict[str, Callable[..., None]] = {
 }  # fmt: skip
 
 _LOWERED: Dict[str, Tuple[str, Optional[str]]] = {
-    "v128.load8x8_s": ("i64.load", "i16x8.extend_low_i8x16_s"),
-    "v128.load8x8_u": ("i64.load", "i16x8.extend_low_i8x16_u"),
-    "v128.load16x4_s": ("i64.load", "i32x4.extend_low_i16x8_s"),
-    "v128.load16x4_u": ("i64.load", "i32x4.extend_low_i16x8_u"),
-    "v128.load32x2_s": ("i64.load", "i64x2.extend_low_i32x4_s"),
-    "v128.load32x2_u": ("i64.load", "i64x2.extend_low_i32x4_u"),
+    "v128.load8x8_s": ("v128.load64_zero", "i16x8.extend_low_i8x16_s"),
+    "v128.load8x8_u": ("v128.load64_zero", "i16x8.extend_low_i8x16_u"),
+    "v128.load16x4_s": ("v128.load64_zero", "i32x4.extend_low_i16x8_s"),
+    "v128.load16x4_u": ("v128.load64_zero", "i32x4.extend_low_i16x8_u"),
+    "v128.load32x2_s": ("v128.load64_zero", "i64x2.extend_low_i32x4_s"),
+    "v128.load32x2_u": ("v128.load64_zero", "i64x2.extend_low_i32x4_u"),
     "v128.load8_splat": ("i32.load8_u", "i8x16.splat"),
     "v128.load16_splat": ("i32.load16_u", "i16x8.splat"),
     "v128.load32_splat": ("i32.load", "i32x4.splat"),
     "v128.load64_splat": ("i64.load", "i64x2.splat"),
     "v128.load32_zero": ("i32.load", None),
-    "v128.load64_zero": ("i64.load", None),
+    "v128.load64_zero": ("v128.load64_zero", None),
     "v128.load8_lane": ("i32.load8_u", "i8x16.replace_lane"),
     "v128.load16_lane": ("i32.load16_u", "i16x8.replace_lane"),
     "v128.load32_lane": ("i32.load", "i32x4.replace_lane"),

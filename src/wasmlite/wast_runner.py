@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, TextIO, Tupl
 from . import syntax
 from .decode import decode_module
 from .errors import DecodeError, LinkError, ParseError, Trap, ValidationError, WasmError
-from .numeric import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
+from .numeric import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits, i64_of
 from .runtime import (
     ExternRef,
     Function,
@@ -126,7 +126,9 @@ def to_runtime(v: "wast.Value") -> Any:
         return None
     if v.type == "ref.extern":
         return ExternRef(v.value)
-    return v.value  # i32, i64
+    if v.type == "i64":
+        return i64_of(v.value)  # type: ignore[arg-type]
+    return v.value  # i32
 
 
 def _float_matches(kind: str, bits: int, expected: object) -> bool:
@@ -151,8 +153,10 @@ def _float_bits(kind: str, r: Any) -> Optional[int]:
 def matches(expected: "wast.Value", r: Any) -> bool:
     """Whether run-time result ``r`` is what ``expected`` asks for."""
     t, want = expected
-    if t in ("i32", "i64"):
+    if t == "i32":
         return type(r) is int and r == want
+    if t == "i64":
+        return type(r) is int and r == i64_of(want)  # type: ignore[arg-type]
     if t in ("f32", "f64"):
         bits = _float_bits(t, r)
         return bits is not None and _float_matches(t, bits, want)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict
 
 from .. import syntax
-from ..numeric import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
+from ..numeric import I64_SIGNED, f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits, i64_of
 from ..runtime.objects import ExternRef
 
 __all__ = ["F32Bits", "F64Bits"]
@@ -82,8 +82,8 @@ def to_i32(x: Any) -> int:
 
 
 def to_i64(x: Any) -> int:
-    """An i64 argument in the engine's form (checked)."""
-    return _int(x, 64, "i64")
+    """An i64 argument in the engine's form (checked; see ``numeric.I64_SIGNED``)."""
+    return i64_of(_int(x, 64, "i64"))
 
 
 def to_v128(x: Any) -> int:
@@ -122,7 +122,9 @@ def raw_f64(x: float) -> F64Bits:
 
 IN: Dict[int, str] = {
     syntax.I32: "{v} = {v} & 0xFFFFFFFF if {v}.__class__ is int and -0x80000000 <= {v} <= 0xFFFFFFFF else to_i32({v})",
-    syntax.I64: ("{v} = {v} & 0xFFFFFFFFFFFFFFFF if {v}.__class__ is int and "
+    syntax.I64: ("{v} = {v} if {v}.__class__ is int and -0x8000000000000000 <= {v} <= 0x7FFFFFFFFFFFFFFF "
+                 "else to_i64({v})") if I64_SIGNED else
+                ("{v} = {v} & 0xFFFFFFFFFFFFFFFF if {v}.__class__ is int and "
                  "-0x8000000000000000 <= {v} <= 0xFFFFFFFFFFFFFFFF else to_i64({v})"),
     syntax.F32: "{v} = to_f32({v})",
     syntax.F64: "{v} = {v} if {v}.__class__ is float else to_f64({v})",
@@ -134,7 +136,7 @@ IN: Dict[int, str] = {
 
 OUT: Dict[int, str] = {
     syntax.I32: "({v} - 0x100000000 if {v} > 0x7FFFFFFF else {v})",
-    syntax.I64: "({v} - 0x10000000000000000 if {v} > 0x7FFFFFFFFFFFFFFF else {v})",
+    syntax.I64: "{v}" if I64_SIGNED else "({v} - 0x10000000000000000 if {v} > 0x7FFFFFFFFFFFFFFF else {v})",
     syntax.F32: "{v}",
     syntax.F64: "{v}",
     syntax.V128: "{v}",

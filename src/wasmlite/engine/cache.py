@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .. import encode, syntax
 from ..cachedir import directory, sha256, source_stamp
+from ..numeric import I64_SIGNED
 
 Entry = Tuple[Any, ...]
 
@@ -55,9 +56,10 @@ _stamp: List[str] = []
 
 
 def code_stamp() -> str:
-    """A hash of the modules generated code depends on (read once per process)."""
+    """A hash of the modules generated code depends on (read once per process), and
+    the i64 representation it was generated for."""
     if not _stamp:
-        _stamp.append(source_stamp(_STAMPED))
+        _stamp.append(source_stamp(_STAMPED) + ("s" if I64_SIGNED else ""))
     return _stamp[0]
 
 

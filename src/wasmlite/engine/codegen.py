@@ -349,7 +349,7 @@ class _Gen:
                 if (id(reader), k) in self.unmasked_reads:
                     bits.append(ranges.CONGRUENT)
                 else:
-                    bits.append(None if const is None else const.bit_length())
+                    bits.append(None if const is None or const < 0 else const.bit_length())  # < 0: a signed i64
                 zeros.append(_const_zeros(const) if const is not None else self.register_zeros.get((id(reader), k), 0))
             consts.append(const)
         return exprs, bits, consts, zeros
@@ -382,6 +382,7 @@ class _Gen:
             if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
                 self.scratch += 1
                 expr, bound = render_rotate(op, ops[0], consts[1], f"w{self.scratch}"), None
+                self.helpers_of(expr)
             elif op in NUMERIC:
                 cheaper = ranges.render(op, ops, bits, consts, congruent_ok, self.bind_twice)
                 if cheaper is not None:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Trap
 from ..ir import Instr
-from ..numeric import f32_from_bits, f32_to_bits
+from ..numeric import I64_SIGNED, f32_from_bits, f32_to_bits
 from ..runtime.objects import ModuleInstance
 
 Handler = Callable[[list], Any]
@@ -25,22 +25,25 @@ Factory = Callable[[Instr, int, ModuleInstance], Handler]
 OOB_MEMORY = "out of bounds memory access"
 OOB_TABLE = "out of bounds table access"
 _M32 = 0xFFFFFFFF
+_I64, _SIGNED_I64 = ("<q", "v") if I64_SIGNED else ("<Q", "v & 0xFFFFFFFFFFFFFFFF")
+"""The i64 struct format, and what turns a signed narrow load ``v`` into an i64."""
 
-# name: (struct format, expression turning the unpacked ``v`` into the value)
+# name: (struct format, expression turning the unpacked ``v`` into the value).
+# ``v128.load64_zero`` is the 8-byte load the SIMD loads are lowered to (``translate``).
 LOADS = {
-    "i32.load": ("<I", "v"), "i64.load": ("<Q", "v"),
+    "i32.load": ("<I", "v"), "i64.load": (_I64, "v"),
     "f32.load": ("<I", "f32_from_bits(v)"), "f64.load": ("<d", "v"),
     "i32.load8_s": ("<b", "v & 0xFFFFFFFF"), "i32.load8_u": ("<B", "v"),
     "i32.load16_s": ("<h", "v & 0xFFFFFFFF"), "i32.load16_u": ("<H", "v"),
-    "i64.load8_s": ("<b", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load8_u": ("<B", "v"),
-    "i64.load16_s": ("<h", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load16_u": ("<H", "v"),
-    "i64.load32_s": ("<i", "v & 0xFFFFFFFFFFFFFFFF"), "i64.load32_u": ("<I", "v"),
-    "v128.load": ("<16s", "int.from_bytes(v, 'little')"),
+    "i64.load8_s": ("<b", _SIGNED_I64), "i64.load8_u": ("<B", "v"),
+    "i64.load16_s": ("<h", _SIGNED_I64), "i64.load16_u": ("<H", "v"),
+    "i64.load32_s": ("<i", _SIGNED_I64), "i64.load32_u": ("<I", "v"),
+    "v128.load": ("<16s", "int.from_bytes(v, 'little')"), "v128.load64_zero": ("<Q", "v"),
 }  # fmt: skip
 
 # name: (struct format, expression computing what to pack from the value ``v``)
 STORES = {
-    "i32.store": ("<I", "v"), "i64.store": ("<Q", "v"),
+    "i32.store": ("<I", "v"), "i64.store": (_I64, "v"),
     "f32.store": ("<I", "f32_to_bits(v)"), "f64.store": ("<d", "v"),
     "i32.store8": ("<B", "v & 0xFF"), "i32.store16": ("<H", "v & 0xFFFF"),
     "i64.store8": ("<B", "v & 0xFF"), "i64.store16": ("<H", "v & 0xFFFF"),
@@ -53,7 +56,7 @@ STORES = {
 BYTE_LOADS = {
     "i32.load8_u": "{0}", "i64.load8_u": "{0}",
     "i32.load8_s": "((({0} ^ 0x80) - 0x80) & 0xFFFFFFFF)",
-    "i64.load8_s": "((({0} ^ 0x80) - 0x80) & 0xFFFFFFFFFFFFFFFF)",
+    "i64.load8_s": "(({0} ^ 0x80) - 0x80)" if I64_SIGNED else "((({0} ^ 0x80) - 0x80) & 0xFFFFFFFFFFFFFFFF)",
 }  # fmt: skip
 BYTE_STORES = frozenset(("i32.store8", "i64.store8"))
 
@@ -62,7 +65,7 @@ BYTE_STORES = frozenset(("i32.store8", "i64.store8"))
 # view's items are the struct format's, native: the machine's byte order must be
 # wasm's. (PyPy's JIT makes struct as cheap; a view would only be more to keep.)
 VIEW_ACCESSES = {
-    name: fmt[1:] for name, (fmt, _) in {**LOADS, **STORES}.items() if fmt[1:] in ("h", "H", "i", "I", "Q", "d")
+    name: fmt[1:] for name, (fmt, _) in {**LOADS, **STORES}.items() if fmt[1:] in ("h", "H", "i", "I", "q", "Q", "d")
 } if sys.byteorder == "little" and sys.implementation.name == "cpython" else {}  # fmt: skip
 """Load or store -> the format of the view it may use."""
 

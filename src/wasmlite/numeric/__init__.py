@@ -10,7 +10,10 @@ scalar templates call, ``simd`` generates the lane-wise ones.
 Run-time value representation (every engine component relies on it):
 
 * i32: ``int`` in ``[0, 2**32)``; i64: ``int`` in ``[0, 2**64)`` (unsigned canonical
-  form; signed operations reinterpret, results are masked back).
+  form; signed operations reinterpret, results are masked back), or, where
+  ``I64_SIGNED`` (the default on PyPy, ``WASMLITE_I64=signed``), in
+  ``[-2**63, 2**63)``: machine words on PyPy, whose JIT makes every larger int a
+  heap bigint. Memory, constants, globals and the API convert at their edges.
 * f64: ``float``; its bits are the f64 bits, NaN payloads included (Python keeps
   them as long as nothing converts through a C ``float``).
 * f32: ``float`` holding exactly the f32 value, rounded to single precision after
@@ -25,7 +28,7 @@ Run-time value representation (every engine component relies on it):
 
 from __future__ import annotations
 
-from .scalar import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
+from .scalar import I64_SIGNED, i64_of, f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
 from .simd import SIMD
 from .templates import (ABSORBS, HELPERS, ROTATES, SCALAR, UNWRAPPED, Template, evaluator,
                         helper_namespace, names, render_rotate, render_unwrapped)
@@ -34,7 +37,7 @@ NUMERIC = {**SCALAR, **SIMD}
 """Every numeric instruction's template, scalar and SIMD."""
 
 __all__ = [
-    "ABSORBS", "HELPERS", "SCALAR", "SIMD", "NUMERIC", "Template", "evaluator", "helper_namespace",
+    "ABSORBS", "HELPERS", "I64_SIGNED", "i64_of", "SCALAR", "SIMD", "NUMERIC", "Template", "evaluator", "helper_namespace",
     "names", "ROTATES", "UNWRAPPED", "render_rotate", "render_unwrapped",
     "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "f32_round",
 ]

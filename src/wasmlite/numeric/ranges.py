@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
-from .templates import ABSORBS, UNWRAPPED, render_unwrapped
+from .templates import ABSORBS, I64_SIGNED, UNWRAPPED, render_unwrapped
 
 CONGRUENT = 1 << 16
 """The 'bound' of an unmasked expression: not exact, only congruent to the value."""
 
-WIDTHS = {"i32": 32, "i64": 64}
+WIDTHS = {"i32": 32} if I64_SIGNED else {"i32": 32, "i64": 64}
+"""The types whose values these rules cover: unsigned ints (signed i64 values have
+no rules; their bounds are those of results known to be non-negative)."""
 
 BITWISE = {f"{t}.{op}" for t in WIDTHS for op in ("and", "or", "xor")}
 
@@ -67,13 +69,16 @@ def render(name: str, ops: Sequence[str], bits: Sequence[Optional[int]], consts:
 def result_bits(name: str, bits: Sequence[Optional[int]]) -> Optional[int]:
     """The bound of ``name``'s template result (None if not an integer)."""
     t, _, op = name.partition(".")
-    if t not in WIDTHS:
+    if t not in _INTEGERS:
         return None
     if op in _FIXED:
         return _FIXED[op]
     if op in ("wrap_i64", "extend_i32_u"):
         return 32 if bits[0] is None else min(bits[0], 32)
-    return WIDTHS[t]
+    return WIDTHS.get(t)
+
+
+_INTEGERS = ("i32", "i64")
 
 
 def low_zeros(name: str, zeros: Sequence[int], consts: Sequence[Optional[int]]) -> int:

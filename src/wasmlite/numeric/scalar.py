@@ -12,7 +12,9 @@ so such paths go through ``f_quiet``.
 from __future__ import annotations
 
 import math
+import os
 import struct
+import sys
 
 from ..errors import Trap
 
@@ -24,6 +26,8 @@ __all__ = [
     "i32_ctz", "i64_ctz", "i32_rotl", "i32_rotr", "i64_rotl", "i64_rotr",
     "i32_trunc_s", "i32_trunc_u", "i64_trunc_s", "i64_trunc_u",
     "i32_trunc_sat_s", "i32_trunc_sat_u", "i64_trunc_sat_s", "i64_trunc_sat_u",
+    "s64_div_s", "s64_rem_s", "s64_div_u", "s64_rem_u", "s64_rotl", "s64_rotr",
+    "s64_from_bits", "s64_to_bits",
 ]
 
 DIVIDE_BY_ZERO = "integer divide by zero"
@@ -46,6 +50,40 @@ _sqrt = math.sqrt
 _ceil = math.ceil
 _floor = math.floor
 _INF = float("inf")
+_S64 = 0x8000000000000000
+_pack_q, _unpack_q = struct.Struct("q").pack, struct.Struct("q").unpack
+
+
+def _i64_signed() -> bool:
+    """The i64 representation (``WASMLITE_I64``: ``signed`` or ``unsigned``; by
+    default signed on PyPy, whose JIT keeps ints in ``[-2**63, 2**63)`` in machine
+    words and makes a heap bigint of every larger one)."""
+    choice = os.environ.get("WASMLITE_I64") or ("signed" if sys.implementation.name == "pypy" else "unsigned")
+    if choice not in ("signed", "unsigned"):
+        raise ValueError(f"WASMLITE_I64 must be 'signed' or 'unsigned', not {choice!r}")
+    return choice == "signed"
+
+
+I64_SIGNED = _i64_signed()
+"""Whether i64 values are ints in ``[-2**63, 2**63)`` (else ``[0, 2**64)``)."""
+
+
+def i64_of(n: int) -> int:
+    """The run-time i64 value of the int ``n`` (taken modulo ``2**64``)."""
+    return ((n + _S64) & _M64) - _S64 if I64_SIGNED else n & _M64
+
+
+try:  # wrapping machine-word arithmetic, which PyPy's JIT compiles to one instruction
+    from __pypy__ import intop as _intop  # type: ignore[import-not-found]
+except ImportError:
+    _intop = None
+WORD_OPS = {"add": _intop.int_add, "sub": _intop.int_sub, "mul": _intop.int_mul, "shl": _intop.int_lshift,
+            "shr_u": _intop.uint_rshift} if _intop is not None and sys.maxsize == (1 << 63) - 1 else {}
+"""Signed i64 operation -> the function computing it on machine words (PyPy only;
+counts of shifts must be below 64)."""
+_shl64 = WORD_OPS.get("shl") or (lambda x, k: (((x << k) + _S64) & _M64) - _S64)
+_shr_u64 = WORD_OPS.get("shr_u") or (lambda x, k: (x & _M64) >> k)  # k > 0: below 2**63
+
 # Not a literal: PyPy 7.3 folds the constant -9223372036854775808.0 into an int.
 _I64_MIN_F = -float(1 << 63)
 
@@ -331,3 +369,64 @@ def i64_trunc_sat_u(x: float) -> int:
     if -1.0 < x < 18446744073709551616.0:
         return int(x)
     return _M64 if x > 0.0 else 0
+
+
+# The signed representation's helpers (``I64_SIGNED``): operands and results are
+# ints in [-2**63, 2**63).
+
+def s64_div_s(a: int, b: int) -> int:
+    if not b:
+        raise Trap(DIVIDE_BY_ZERO)
+    if b == -1:
+        if a == -_S64:
+            raise Trap(OVERFLOW)
+        return -a
+    q = abs(a) // abs(b)  # truncate toward zero, unlike Python's //
+    return -q if (a < 0) != (b < 0) else q
+
+
+def s64_rem_s(a: int, b: int) -> int:
+    if not b:
+        raise Trap(DIVIDE_BY_ZERO)
+    if b == -1:  # also -2**63 % -1, whose abs(a) would leave the machine word
+        return 0
+    r = abs(a) % abs(b)  # sign follows the dividend
+    return -r if a < 0 else r
+
+
+def s64_div_u(a: int, b: int) -> int:
+    if b > 0 and a >= 0:
+        return a // b
+    if not b:
+        raise Trap(DIVIDE_BY_ZERO)
+    if b < 0:  # a divisor of 2**63 or more: the quotient is 0 or 1
+        return 1 if (a ^ -_S64) >= (b ^ -_S64) else 0
+    q = (a & _M64) // b
+    return q - (1 << 64) if q >= _S64 else q
+
+
+def s64_rem_u(a: int, b: int) -> int:
+    if b > 0 and a >= 0:
+        return a % b
+    if not b:
+        raise Trap(DIVIDE_BY_ZERO)
+    r = (a & _M64) % (b & _M64)
+    return r - (1 << 64) if r >= _S64 else r
+
+
+def s64_rotl(x: int, k: int) -> int:
+    k &= 63
+    return _shl64(x, k) | _shr_u64(x, 64 - k) if k else x
+
+
+def s64_rotr(x: int, k: int) -> int:
+    return s64_rotl(x, -k)
+
+
+def s64_to_bits(x: float) -> int:
+    """The IEEE bits of an f64 as a signed i64."""
+    return _unpack_q(_pack_d(x))[0]
+
+
+def s64_from_bits(b: int) -> float:
+    return _unpack_d(_pack_q(b))[0]

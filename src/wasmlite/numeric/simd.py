@@ -40,7 +40,7 @@ import struct
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import scalar
-from .templates import HELPERS, SCALAR, Template
+from .templates import HELPERS, I64_SIGNED, SCALAR, Template, to_signed64
 
 __all__ = ["SIMD", "M128"]
 
@@ -183,10 +183,14 @@ def _lanes_access() -> None:
             _add(f"{shape}.extract_lane_u", get, shift)
             _add(f"{shape}.extract_lane_s", f"((({get} ^ {top}) - {top}) & 0xFFFFFFFF)", shift)
             _add(f"{shape}.replace_lane", f"(({{0}} & {{keep}}) | (({{1}} & {m}) << {{shift}}))", replace)
-        else:
+        elif bits == 32 or not I64_SIGNED:
             _add(f"{shape}.splat", f"({{0}} * {ones})")
             _add(f"{shape}.extract_lane", get, shift)
             _add(f"{shape}.replace_lane", "(({0} & {keep}) | ({1} << {shift}))", replace)
+        else:  # a signed i64 lane value
+            _add(f"{shape}.splat", f"(({{0}} & {m}) * {ones})")
+            _add(f"{shape}.extract_lane", to_signed64(get), shift)
+            _add(f"{shape}.replace_lane", f"(({{0}} & {{keep}}) | (({{1}} & {m}) << {{shift}}))", replace)
     # Both select bytes by index, which is what bytes.translate does through a
     # 256-byte table: the operands' bytes, zero-padded (indices past them select 0).
     # The shuffle's third parameter is its immediate: the field ``lanes``.

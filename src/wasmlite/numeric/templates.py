@@ -63,9 +63,11 @@ class _Helpers(Dict[str, object]):
         return self[name] if name in self else default
 
 
-HELPERS = _Helpers({name: getattr(scalar, name) for name in scalar.__all__})
+HELPERS = _Helpers({**{name: getattr(scalar, name) for name in scalar.__all__},
+                    **{f"w64_{op}": fn for op, fn in scalar.WORD_OPS.items()}})
 """Every helper a template may reference, by the name it is referenced with (the
-scalar ones; ``simd`` registers its lane-wise helpers on import)."""
+scalar ones, PyPy's word operations as ``w64_<op>``; ``simd`` registers its
+lane-wise helpers on import)."""
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -127,6 +129,24 @@ def _compare(name: str, cond: str) -> None:
 _POPCOUNT = "{0}.bit_count()" if hasattr(int, "bit_count") else 'bin({0}).count("1")'
 
 
+def _compares_and_bitwise(t: str, flip: str, flipped: str) -> None:
+    """The comparisons and bitwise operations of integer type ``t``: operands of the
+    order named ``flipped`` ("s" or "u") are compared with their sign bit ``flip``
+    flipped, which maps that order onto the one their representation has."""
+
+    def order(i: int, sg: str) -> str:
+        return f"({{{i}}} ^ {flip})" if sg == flipped else f"{{{i}}}"
+
+    _add(f"{t}.eqz", "(0 if {0} else 1)", "not {0}")
+    _compare(f"{t}.eq", "{0} == {1}")
+    _compare(f"{t}.ne", "{0} != {1}")
+    for op, py in (("lt", "<"), ("gt", ">"), ("le", "<="), ("ge", ">=")):
+        for sg in ("u", "s"):
+            _compare(f"{t}.{op}_{sg}", f"{order(0, sg)} {py} {order(1, sg)}")
+    for op, py in (("and", "&"), ("or", "|"), ("xor", "^")):
+        _add(f"{t}.{op}", f"({{0}} {py} {{1}})")
+
+
 def _integer(t: str, bits: int) -> None:
     mask = f"0x{(1 << bits) - 1:X}"
     sign = f"0x{1 << (bits - 1):X}"
@@ -135,12 +155,7 @@ def _integer(t: str, bits: int) -> None:
         """Operand i with its sign bit flipped: maps signed order onto unsigned order."""
         return f"({{{i}}} ^ {sign})"
 
-    _add(f"{t}.eqz", "(0 if {0} else 1)", "not {0}")
-    _compare(f"{t}.eq", "{0} == {1}")
-    _compare(f"{t}.ne", "{0} != {1}")
-    for op, py in (("lt", "<"), ("gt", ">"), ("le", "<="), ("ge", ">=")):
-        _compare(f"{t}.{op}_u", f"{{0}} {py} {{1}}")
-        _compare(f"{t}.{op}_s", f"{signed(0)} {py} {signed(1)}")
+    _compares_and_bitwise(t, sign, "s")
     _add(f"{t}.clz", f"({bits} - {{0}}.bit_length())")
     _add(f"{t}.ctz", f"{t}_ctz({{0}})")
     _add(f"{t}.popcnt", _POPCOUNT)
@@ -150,8 +165,6 @@ def _integer(t: str, bits: int) -> None:
     _add(f"{t}.rem_s", f"{t}_rem_s({{0}}, {{1}})", may_trap=True)
     _add(f"{t}.div_u", "({0} // ({1} or trap_div_zero()))", may_trap=True)
     _add(f"{t}.rem_u", "({0} % ({1} or trap_div_zero()))", may_trap=True)
-    for op, py in (("and", "&"), ("or", "|"), ("xor", "^")):
-        _add(f"{t}.{op}", f"({{0}} {py} {{1}})")
     count = f"({{1}} & {bits - 1})"
     _add(f"{t}.shl", f"(({{0}} << {count}) & {mask})")
     _add(f"{t}.shr_u", f"({{0}} >> {count})")
@@ -162,6 +175,52 @@ def _integer(t: str, bits: int) -> None:
         if n < bits:
             low, top = f"0x{(1 << n) - 1:X}", f"0x{1 << (n - 1):X}"
             _add(f"{t}.extend{n}_s", f"(((({{0}} & {low}) ^ {top}) - {top}) & {mask})")
+
+
+_S64 = "0x8000000000000000"
+_M64 = "0xFFFFFFFFFFFFFFFF"
+
+
+def to_signed64(expr: str) -> str:
+    """``expr``, an int in ``[0, 2**64)``, as a signed i64 (see ``I64_SIGNED``)."""
+    return f"(({expr} ^ {_S64}) - {_S64})"
+
+
+def _wrap64(op: str, py: str) -> str:
+    """Template of wrapping i64 ``op`` (Python operator ``py``) on signed values: a
+    word operation on PyPy; elsewhere the exact result brought back into range."""
+    if op in scalar.WORD_OPS:
+        return f"w64_{op}({{0}}, {{1}})"
+    return f"(((({{0}} {py} {{1}}) + {_S64}) & {_M64}) - {_S64})"
+
+
+def _signed_i64() -> None:
+    """The i64 instructions on signed values (``I64_SIGNED``): signed compares and
+    shifts are Python's own; the unsigned ones flip the sign bit or go through
+    ``[0, 2**64)``."""
+    t = "i64"
+    _compares_and_bitwise(t, f"-{_S64}", "u")
+    _add(f"{t}.clz", "(64 - {0}.bit_length() if {0} >= 0 else 0)")
+    _add(f"{t}.ctz", "i64_ctz({0})")
+    _add(f"{t}.popcnt", _POPCOUNT.replace("{0}", f"({{0}} & {_M64})"))
+    for op, py in (("add", "+"), ("sub", "-"), ("mul", "*")):
+        _add(f"{t}.{op}", _wrap64(op, py))
+    for op in ("div_s", "rem_s", "div_u", "rem_u"):
+        _add(f"{t}.{op}", f"s64_{op}({{0}}, {{1}})", may_trap=True)
+    count = "({1} & 63)"
+    if "shl" in scalar.WORD_OPS:
+        _add(f"{t}.shl", f"w64_shl({{0}}, {count})")
+        _add(f"{t}.shr_u", f"w64_shr_u({{0}}, {count})")
+    else:
+        _add(f"{t}.shl", f"(((({{0}} << {count}) + {_S64}) & {_M64}) - {_S64})")
+        # from a count of 1 on the result is below 2**63; a count of 0 keeps the value
+        _add(f"{t}.shr_u", to_signed64(f"(({{0}} & {_M64}) >> {count})"))
+    _add(f"{t}.shr_s", f"({{0}} >> {count})")
+    _add(f"{t}.rotl", "s64_rotl({0}, {1})")
+    _add(f"{t}.rotr", "s64_rotr({0}, {1})")
+    for n in (8, 16, 32):
+        low, top = f"0x{(1 << n) - 1:X}", f"0x{1 << (n - 1):X}"
+        _add(f"{t}.extend{n}_s", f"((({{0}} & {low}) ^ {top}) - {top})")
 
 
 def _float(t: str) -> None:
@@ -184,34 +243,40 @@ def _float(t: str) -> None:
     _add(f"{t}.max", "f_max({0}, {1})")
 
 
-def _conversions() -> None:
+def _conversions(signed64: bool) -> None:
+    """The conversions; ``signed64``: i64 values are signed (``I64_SIGNED``)."""
     s32 = "({0} ^ 0x80000000) - 0x80000000"
-    s64 = "({0} ^ 0x8000000000000000) - 0x8000000000000000"
+    # the i64 operand as a signed and as an unsigned int, and an i64 result from each
+    s64, u64 = ("{0}", f"({{0}} & {_M64})") if signed64 else (to_signed64("{0}"), "{0}")
+    from_s64, from_u64 = ("{0}", to_signed64("{0}")) if signed64 else (f"({{0}} & {_M64})", "{0}")
     _add("i32.wrap_i64", "({0} & 0xFFFFFFFF)")
-    _add("i64.extend_i32_s", f"(({s32}) & 0xFFFFFFFFFFFFFFFF)")
+    _add("i64.extend_i32_s", from_s64.format(f"({s32})"))
     _add("i64.extend_i32_u", "{0}")
     for src in ("f32", "f64"):
         for dst in ("i32", "i64"):
             for sg in ("s", "u"):
-                _add(f"{dst}.trunc_{src}_{sg}", f"{dst}_trunc_{sg}({{0}})", may_trap=True)
-                _add(f"{dst}.trunc_sat_{src}_{sg}", f"{dst}_trunc_sat_{sg}({{0}})")
+                trunc, sat = f"{dst}_trunc_{sg}({{0}})", f"{dst}_trunc_sat_{sg}({{0}})"
+                if dst == "i64":  # the helpers return ints in [0, 2**64)
+                    trunc, sat = from_u64.format(trunc), from_u64.format(sat)
+                _add(f"{dst}.trunc_{src}_{sg}", trunc, may_trap=True)
+                _add(f"{dst}.trunc_sat_{src}_{sg}", sat)
     # i32 -> f32 is exact in a double, then rounded once; i64 needs integer rounding.
     _add("f32.convert_i32_s", f"f32_round({s32})")
     _add("f32.convert_i32_u", "f32_round({0})")
     _add("f32.convert_i64_s", f"f32_from_int({s64})")
-    _add("f32.convert_i64_u", "f32_from_int({0})")
+    _add("f32.convert_i64_u", f"f32_from_int({u64})")
     # int -> float in Python rounds correctly (half to even).
     _add("f64.convert_i32_s", f"float({s32})")
     _add("f64.convert_i32_u", "float({0})")
     _add("f64.convert_i64_s", f"float({s64})")
-    _add("f64.convert_i64_u", "float({0})")
+    _add("f64.convert_i64_u", f"float({u64})")
     _add("f32.demote_f64", "f32_demote({0})")
     # Every f32 value is already the same double; only a NaN must become quiet.
     _add("f64.promote_f32", "({0} if {0} == {0} else f_quiet({0}))")
     _add("i32.reinterpret_f32", "f32_to_bits({0})")
-    _add("i64.reinterpret_f64", "f64_to_bits({0})")
+    _add("i64.reinterpret_f64", "s64_to_bits({0})" if signed64 else "f64_to_bits({0})")
     _add("f32.reinterpret_i32", "f32_from_bits({0})")
-    _add("f64.reinterpret_i64", "f64_from_bits({0})")
+    _add("f64.reinterpret_i64", "s64_from_bits({0})" if signed64 else "f64_from_bits({0})")
 
 
 # Delayed masking. The wrapping operations below are congruences: their result
@@ -239,6 +304,10 @@ def render_rotate(name: str, value: str, count: int, scratch: str) -> str:
     if k == 0:
         return value
     first, again = (value, value) if _IDENT.match(value) else (f"({scratch} := {_atom(value)})", scratch)
+    if bits == 64 and I64_SIGNED:
+        if "shl" in scalar.WORD_OPS:
+            return f"(w64_shl({first}, {k}) | w64_shr_u({again}, {bits - k}))"
+        return to_signed64(f"((({first} << {k}) | (({again} & {_M64}) >> {bits - k})) & {_M64})")
     return f"((({first} << {k}) | ({again} >> {bits - k})) & 0x{(1 << bits) - 1:X})"
 
 
@@ -247,8 +316,9 @@ def render_unwrapped(name: str, *operands: str) -> str:
     return UNWRAPPED[name].format(*map(_atom, operands))
 
 
-def _delayed_masks() -> None:
-    for t, bits in (("i32", 32), ("i64", 64)):
+def _delayed_masks(signed64: bool) -> None:
+    """``signed64``: i64 results are brought back into range at once, not delayed."""
+    for t, bits in (("i32", 32),) if signed64 else (("i32", 32), ("i64", 64)):
         for op, py in (("add", "+"), ("sub", "-"), ("mul", "*")):
             UNWRAPPED[f"{t}.{op}"] = f"({{0}} {py} {{1}})"
             ABSORBS[f"{t}.{op}"] = (bits, (0, 1))
@@ -260,12 +330,16 @@ def _delayed_masks() -> None:
         ABSORBS[name] = (bits, (1,))  # a narrow store masks the value it stores
 
 
+I64_SIGNED = scalar.I64_SIGNED
 _integer("i32", 32)
-_integer("i64", 64)
-_delayed_masks()
+if I64_SIGNED:
+    _signed_i64()
+else:
+    _integer("i64", 64)
+_delayed_masks(I64_SIGNED)
 _float("f32")
 _float("f64")
-_conversions()
+_conversions(I64_SIGNED)
 
 
 def names() -> List[str]:

@@ -12,7 +12,7 @@ from typing import Any, Callable, List, Optional
 from .. import syntax
 from ..decode.body import read_instr
 from ..errors import LinkError, Trap, ValidationError
-from ..numeric import f32_from_bits, f64_from_bits
+from ..numeric import f32_from_bits, f64_from_bits, i64_of
 from .objects import (
     MAX_TABLE_ELEMENTS,
     Function,
@@ -25,7 +25,6 @@ from .objects import (
 
 Call = Callable[[Function, List[Any]], List[Any]]
 
-_MASK = {"i32.const": 0xFFFFFFFF, "i64.const": 0xFFFFFFFFFFFFFFFF}
 
 
 def instantiate(module: syntax.Module, imports: List[Any], call: Call, metered: bool = False,
@@ -96,8 +95,10 @@ def eval_const(expr: syntax.Expr, inst: ModuleInstance) -> Any:
         name = op.name
         if name == "end":
             return value
-        if name in _MASK:
-            value = imm & _MASK[name]
+        if name == "i32.const":
+            value = imm & 0xFFFFFFFF
+        elif name == "i64.const":
+            value = i64_of(imm)
         elif name == "f32.const":
             value = f32_from_bits(imm)
         elif name == "f64.const":

@@ -18,6 +18,7 @@ from typing import Any, Dict
 
 from .. import syntax
 from ..errors import WasmError
+from ..numeric import I64_SIGNED
 from ..runtime.objects import HostFunction, MemoryInstance, ModuleInstance
 from .config import CAPTURE, INHERIT, WasiConfig
 from .constants import WasiErrno, from_oserror
@@ -37,8 +38,11 @@ def _host_function(state: Preview1, name: str, params: str) -> HostFunction:
     results = () if name == "proc_exit" else (syntax.I32,)
     ftype = syntax.FuncType(tuple(_TYPES[p] for p in params), results)
     checks = sorted(CHECKS[name].items())
+    signed64 = [i for i, p in enumerate(params) if p == "I"] if I64_SIGNED else []
 
     def call(*args: int) -> Any:
+        if signed64:  # preview1 takes i64 arguments unsigned
+            args = tuple(a & 0xFFFFFFFFFFFFFFFF if i in signed64 else a for i, a in enumerate(args))
         for index, kind in checks:
             kind.check(args[index])
         try:
