@@ -227,6 +227,35 @@ def test_tier_0_runs_forward_temporaries_and_delay_masks(monkeypatch: pytest.Mon
     assert run(inst, "count", 10) == [sum(i * i for i in range(10))]
 
 
+def test_tier_0_run_of_accesses_traps_where_the_failing_one_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run whose accesses share one guard (``interp._guarded``): a store, a byte
+    store and a load out of bounds each trap, with the stores before done and those
+    after not."""
+    monkeypatch.setattr(interp, "TIER", "0")
+    inst = load("""(module
+      (memory 1)
+      (func (export "chain") (param i32 i32)
+        (i32.store8 (i32.const 0) (i32.const 7))
+        (i32.store (local.get 1) (i32.add (local.get 0) (i32.const 1)))
+        (i64.store8 (i32.add (local.get 1) (i32.const 4)) (i64.const 9))
+        (i32.store (i32.const 8) (i32.load8_u (local.get 1)))
+        (i32.store (i32.const 12) (i32.load offset=2 (local.get 1)))
+        (i32.store8 (i32.const 16) (i32.const 5)))
+      (func (export "clear") (memory.fill (i32.const 0) (i32.const 0) (i32.const 24)))
+      (func (export "read") (param i32) (result i64) (i64.load (local.get 0))))""")
+    for addr, at8, at16 in ((32, 0x00090A0B0000000E, 5), (65533, 0, 0), (65532, 0, 0), (65531, 0x0E, 0)):
+        run(inst, "clear")
+        if addr == 32:
+            run(inst, "chain", 0x0A0B0C0D, addr)
+        else:
+            with pytest.raises(Trap, match="out of bounds memory access"):
+                run(inst, "chain", 0x0A0B0C0D, addr)
+        assert run(inst, "read", 0) == [7]
+        assert run(inst, "read", 8) == [at8]
+        assert run(inst, "read", 16) == [at16]
+    assert run(inst, "read", 65528) == [0x090A0B0C0E000000]  # the stores of the last call before its trap
+
+
 def test_deep_recursion_and_exhaustion(prog: ModuleInstance) -> None:
     assert run(prog, "depth", 10000) == [10000]
     for _ in range(2):

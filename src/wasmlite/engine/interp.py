@@ -61,7 +61,7 @@ from ..numeric import ABSORBS, NUMERIC, SCALAR, UNWRAPPED, Template, helper_name
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import translate_function
 from ..validate.code import FuncValidator
-from .memory_ops import ACCESS_GLOBALS, ACCESSES, LOADS, access_args, access_statement
+from .memory_ops import ACCESS_GLOBALS, ACCESS_GUARD, ACCESSES, LOADS, access_args, access_statement
 from .memory_ops import FACTORIES as _MEMORY_FACTORIES
 
 Handler = Callable[[list], Any]
@@ -435,7 +435,7 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
     make = _RUN_FACTORIES.get(key)
     if make is None:
         params: List[str] = []
-        body = ""
+        body: List[Tuple[str, str]] = []  # (lines, an access's unguarded lines or ""), see _guarded
         helpers: Set[str] = set()
         end = "        return nxt\n"
         consumer = {k - FORWARDED: (op, i) for op, const in key for i, k in enumerate(const) if k >= FORWARDED}
@@ -451,15 +451,16 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
                 end = f"        i = {index}\n        return targets[i] if i < last else default\n"
             elif op == "copy":
                 params += [f"d{j}", f"s{j}"]
-                body += f"        regs[d{j}] = regs[s{j}]\n"
+                body.append((f"        regs[d{j}] = regs[s{j}]\n", ""))
             elif op == "select":
                 p, lines, (x, y, c) = _operands(3, (), const, f"{j}_")
                 params += [f"d{j}"] + p
-                body += lines + f"        {dest} = {x} if {c} else {y}\n"
+                body.append((lines + f"        {dest} = {x} if {c} else {y}\n", ""))
             elif op in ACCESSES:
-                p, lines = access_statement(op, str(j), [_local(k) if k >= FORWARDED else None for k in const], dest)
+                operands = [_local(k) if k >= FORWARDED else None for k in const]
+                p, lines = access_statement(op, str(j), operands, dest)
                 params += p
-                body += lines
+                body.append((lines, access_statement(op, str(j), operands, dest, guarded=False)[1]))
             else:
                 t = NUMERIC[op]
                 p, lines, exprs = _operands(t.arity, t.dup_operands, const, f"{j}_")
@@ -470,11 +471,28 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
                 else:
                     expr = t.render(*exprs, **fields)
                 params += [f"d{j}"] + p + list(fields.values())
-                body += lines + f"        {dest} = {expr}\n"
+                body.append((lines + f"        {dest} = {expr}\n", ""))
                 helpers |= t.helpers
-        source = f"def make({', '.join(params)}, nxt):\n    def h(regs):\n{body}{end}    return h\n"
+        source = f"def make({', '.join(params)}, nxt):\n    def h(regs):\n{_guarded(body)}{end}    return h\n"
         make = _RUN_FACTORIES[key] = _make(source, helpers, ACCESS_GLOBALS)
     return make
+
+
+def _guarded(body: List[Tuple[str, str]]) -> str:
+    """A run's statements, those from its first access to its last inside one
+    ``ACCESS_GUARD`` when there are several: the source to compile gets shorter
+    (QuickJS's runs store a struct's fields in a row, with additions between). The
+    numeric ops, selects and copies between raise neither ``IndexError`` nor
+    ``struct.error``. ``body`` holds per statement its lines and, for an access, its
+    unguarded lines (else "")."""
+    accesses = [j for j, (_, bare) in enumerate(body) if bare]
+    if len(accesses) < 2:
+        return "".join(lines for lines, _ in body)
+    first, last = accesses[0], accesses[-1] + 1
+    inner = "".join(bare or lines for lines, bare in body[first:last])
+    return ("".join(lines for lines, _ in body[:first]) + ACCESS_GUARD[0]
+            + "".join(f"    {line}\n" for line in inner.splitlines()) + ACCESS_GUARD[1]
+            + "".join(lines for lines, _ in body[last:]))
 
 
 def _forwarding(instrs: List[Instr], nlocals: int) -> List[Tuple[int, ...]]:

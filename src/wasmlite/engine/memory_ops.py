@@ -84,35 +84,43 @@ ACCESS_GLOBALS: Dict[str, Any] = {
 
 
 def access_statement(name: str, tag: str, operands: Sequence[Optional[str]] = (None, None),
-                     dest: str = "") -> Tuple[List[str], str]:
+                     dest: str = "", guarded: bool = True) -> Tuple[List[str], str]:
     """The factory parameters and the handler lines (names suffixed with ``tag``) of
     load or store ``name``; ``access_args`` gives the parameters' values. The struct
     function is a parameter too: a closure variable is cheaper to reach than a global.
     An expression in ``operands`` (address, stored value) replaces reading that
-    register, and ``dest`` the loaded value's register (their parameters go unused)."""
+    register, and ``dest`` the loaded value's register (their parameters go unused).
+    Unless ``guarded``, the lines do not turn an out-of-bounds access into its trap:
+    the caller wraps them, with its neighbours, in ``ACCESS_GUARD``."""
     addr = operands[0] or f"regs[a{tag}]"
     dest = dest or f"regs[d{tag}]"
+    before, after = "", ""
     if name in BYTE_LOADS:
         params = [f"d{tag}", f"a{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
-        lines = (f"        try:\n            v = data{tag}[{addr} + off{tag}]\n"
-                 f"        except IndexError:\n            raise Trap(OOB) from None\n"
-                 f"        {dest} = {BYTE_LOADS[name].format('v')}\n")
+        access, exc = f"v = data{tag}[{addr} + off{tag}]", "IndexError"
+        after = f"{dest} = {BYTE_LOADS[name].format('v')}"
     elif name in LOADS:
         params = [f"d{tag}", f"a{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
-        lines = (f"        try:\n            v = f{tag}(data{tag}, {addr} + off{tag})[0]\n"
-                 f"        except error:\n            raise Trap(OOB) from None\n"
-                 f"        {dest} = {LOADS[name][1]}\n")
+        access, exc = f"v = f{tag}(data{tag}, {addr} + off{tag})[0]", "error"
+        after = f"{dest} = {LOADS[name][1]}"
     else:
         params = [f"a{tag}", f"b{tag}", f"off{tag}", f"data{tag}", f"f{tag}"]
         value = operands[1] or f"regs[b{tag}]"
         if name in BYTE_STORES:
-            lines = (f"        try:\n            data{tag}[{addr} + off{tag}] = {value} & 0xFF\n"
-                     f"        except IndexError:\n            raise Trap(OOB) from None\n")
+            access, exc = f"data{tag}[{addr} + off{tag}] = {value} & 0xFF", "IndexError"
         else:
-            lines = (f"        v = {value}\n"
-                     f"        try:\n            f{tag}(data{tag}, {addr} + off{tag}, {STORES[name][1]})\n"
-                     f"        except error:\n            raise Trap(OOB) from None\n")
-    return params, lines
+            before = f"v = {value}"
+            access, exc = f"f{tag}(data{tag}, {addr} + off{tag}, {STORES[name][1]})", "error"
+    if guarded:
+        lines = f"        try:\n            {access}\n        except {exc}:\n            raise Trap(OOB) from None\n"
+    else:
+        lines = f"        {access}\n"
+    return params, "".join(f"        {x}\n" for x in (before,) if x) + lines + (f"        {after}\n" if after else "")
+
+
+ACCESS_GUARD = ("        try:\n", "        except (IndexError, error):\n            raise Trap(OOB) from None\n")
+"""What unguarded ``access_statement`` lines (indented one level more) go between: a
+run of several accesses pays for one ``try`` block in its source, not one each."""
 
 
 def access_args(ins: Instr, inst: ModuleInstance) -> List[Any]:
