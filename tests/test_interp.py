@@ -227,6 +227,42 @@ def test_tier_0_runs_forward_temporaries_and_delay_masks(monkeypatch: pytest.Mon
     assert run(inst, "count", 10) == [sum(i * i for i in range(10))]
 
 
+@pytest.mark.parametrize("fuse_at", [1, 4, 10**9])
+def test_tier_0_runs_op_by_op_then_fused(fuse_at: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run goes op by op before its closure is generated (``interp.FUSE_AT``): the
+    same results before, across and after the switch, with a value carried out of
+    a loop by a branch (its copies), memory, and a trap in the middle of a run."""
+    monkeypatch.setattr(interp, "TIER", "0")
+    monkeypatch.setattr(interp, "FUSE_AT", fuse_at)
+    inst = load("""(module
+      (memory 1)
+      (func (export "carry") (param i32) (result i32) (local i32)
+        (block (result i32)
+          (loop
+            (local.set 1 (i32.add (local.get 1) (i32.mul (local.get 0) (i32.const 3))))
+            (i32.store (i32.const 16) (local.get 1))
+            (br_if 1 (local.get 1) (i32.gt_u (local.get 1) (i32.const 100)))
+            (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+            (br 0))
+          (i32.const 0))
+        (i32.add (i32.load (i32.const 16))))
+      (func (export "poke") (param i32 i32) (result i32)
+        (i32.store (local.get 0) (local.get 1))
+        (i32.add (i32.load (local.get 0)) (i32.const 1))))""")
+    for start in range(6):  # each call runs the loop's runs some more times
+        total, x = 0, start
+        while True:
+            total += 3 * x
+            if total > 100:
+                break
+            x += 1
+        assert run(inst, "carry", start) == [2 * total]
+    for _ in range(6):
+        assert run(inst, "poke", 8, 41) == [42]
+        with pytest.raises(Trap, match="out of bounds memory access"):
+            run(inst, "poke", 65534, 1)
+
+
 def test_tier_0_run_of_accesses_traps_where_the_failing_one_is(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run whose accesses share one guard (``interp._guarded``): a store, a byte
     store and a load out of bounds each trap, with the stores before done and those

@@ -16,10 +16,11 @@ to ``MAX_RUN`` straight-line numeric ops, selects, copies, loads and stores that
 enters share one closure (15-25% on arithmetic loops), and so does a conditional
 branch or ``br_table`` right after them (a loop's closing compare-and-branch joins
 its body, an interpreter's dispatch the fetch of its opcode). A run's closure is
-generated on the run's first execution (a stand-in holds its place until then):
-most runs of a big program's start-up functions never run, and each new run
-shape costs a ``compile()`` (QuickJS's first eval runs 2029 of the 8401 runs it loads:
-1042 shapes instead of 2499).
+generated on the run's ``FUSE_AT``-th execution (a stand-in holds its place until
+then, running its ops one by one before): most runs of a big program's start-up
+functions never run or run a few times, and each new run shape costs a
+``compile()`` (QuickJS's first eval runs 2046 of the 8401 runs it loads, ~470 of
+them 16 times or more: ~340 shapes instead of 2499).
 
 Factories are called with instruction indices for ``nxt``/``target``; ``_link``
 then swaps the indices in the closures' cells for the closures themselves, which
@@ -577,15 +578,19 @@ _CONDITIONAL = ("br_if", "br_unless")
 _RUN_ENDS = _CONDITIONAL + ("br_table",)
 
 
-def _labels(code: List[Instr]) -> Set[int]:
-    """Every instruction index some branch goes to."""
-    out: Set[int] = set()
-    for ins in code:
-        if ins.op == "br_table":
-            out.update(t for t, _ in ins.imm)
-        elif ins.is_branch():
-            out.add(ins.target)
-    return out
+def _branch_targets(code: List[Instr]) -> Tuple[Set[int], Set[int]]:
+    """Every instruction index some branch goes to, and the loop heads among them
+    (the instructions a branch goes back to, or stays at): one pass for ``load``."""
+    labels: Set[int] = set()
+    heads: Set[int] = set()
+    for i, ins in enumerate(code):
+        op = ins.op
+        if op.startswith("br"):  # (is_branch, without a call per instruction)
+            for t in [t for t, _ in ins.imm] if op == "br_table" else (ins.target,):
+                labels.add(t)
+                if 0 <= t <= i:
+                    heads.add(t)
+    return labels, heads
 
 
 _ONE = (False,)
@@ -801,20 +806,50 @@ def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
                     refs[v].append(cell)
 
 
-def _lazy_run(materialize: Callable[[Handler, int, int, int], Handler], i: int, j: int,
-              end: int) -> Handler:
-    """A stand-in for the run ``code[i:j]``: its first call generates the run's closure
-    (``materialize`` also puts it wherever the stand-in was linked) and runs it; a
-    reference the patching missed keeps working through the stand-in."""
-    real: Optional[Handler] = None
+class _LazyRun:
+    """A stand-in for the run ``code[i:j]``: its first ``FUSE_AT - 1`` executions go
+    op by op through closures of the shared single-op factories (``single`` makes
+    them, on the first), the next one generates the run's own closure (``materialize``
+    also puts it wherever the stand-in was linked) and runs it; a reference the
+    patching missed keeps working through the stand-in. An object, not a closure:
+    QuickJS's first eval loads 8401 runs, and a closure's ten cells were ten more
+    objects for each collection of the garbage collector to walk."""
 
-    def h(regs: list) -> Any:
-        nonlocal real
+    __slots__ = ("materialize", "single", "i", "j", "end", "real", "first", "runs")
+
+    def __init__(self, materialize: Callable[["_LazyRun", int, int, int], Handler],
+                 single: Callable[[int, int, int], Handler], i: int, j: int, end: int) -> None:
+        self.materialize = materialize
+        self.single = single
+        self.i = i
+        self.j = j
+        self.end = end
+        self.real: Optional[Handler] = None
+        self.first: Optional[Handler] = None
+        self.runs = 0
+
+    def __call__(self, regs: list) -> Any:
+        real = self.real
         if real is None:
-            real = materialize(h, i, j, end)
+            self.runs += 1
+            if self.runs < FUSE_AT:
+                first = self.first
+                if first is None:
+                    first = self.first = self.single(self.i, self.j, self.end)
+                return first(regs)
+            real = self.real = self.materialize(self, self.i, self.j, self.end)
         return real(regs)
 
-    return h
+
+FUSE_AT = 16
+"""The execution of a run that generates its closure; the ones before go op by op.
+A new run shape costs a ``compile()`` of ~0.2 ms, worth hundreds of executions op
+by op, and most runs of a big program's start-up run a few times: QuickJS's first
+eval executes 2046 runs, of which 1062 once or twice and ~470 16 times or more
+(1047 run shapes compiled if each is generated at once, ~340 now). A loop's runs
+are generated after its 15th iteration, so tier 0's steady state is the same.
+Measured (QuickJS's cold first eval, tier 0, instructions): generating at the 3rd
+execution saves 8%, at the 16th 14%, never 17%."""
 
 
 def _unlink(code: List[Optional[Handler]], originals: Dict[Handler, Handler]) -> None:
@@ -851,18 +886,34 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
 
     refs: Dict[Handler, List[Any]] = {}  # a lazy run's stand-in -> the cells holding it
 
-    def materialize(stand_in: Handler, i: int, j: int, nxt: int) -> Handler:
-        """Generate the closure of the run ``code[i:j]`` on its first call (most runs of
-        a big program never run: QuickJS's first eval runs a fraction of the runs it
-        loads) and link it in where its stand-in was."""
+    def link_stubs() -> None:
+        """Link the copy stubs ``via_stub`` made since the last call (a run's branches')."""
+        first = len(code)
+        code.extend(stubs[first - n:])
+        for s in code[first:]:
+            _link(s, resolve, refs)  # type: ignore[arg-type]
+
+    def single(i: int, j: int, nxt: int) -> Handler:
+        """The run ``code[i:j]`` as a chain of single-op closures (see ``_LazyRun``)."""
+        global load_seconds
+        start = process_time()
+        chain = [_handler(ins, k + 1 if k + 1 < j else nxt, inst, consts, via_stub)
+                 for k, ins in enumerate(ir.code[i:j], i)]
+        link_stubs()
+        for h in chain:
+            _link(h, lambda k: chain[k - i] if i < k < j else resolve(k), refs)
+        load_seconds += process_time() - start
+        return chain[0]
+
+    def materialize(stand_in: _LazyRun, i: int, j: int, nxt: int) -> Handler:
+        """Generate the closure of the run ``code[i:j]`` when it has run ``FUSE_AT - 1``
+        times (most runs of a big program never run, or run once: QuickJS's first eval
+        runs a fraction of the runs it loads) and link it in where its stand-in was."""
         global load_seconds
         start = process_time()
         h = _straight_run(ir.code[i:j], nxt, consts, inst, via_stub, ir.nlocals)
         load_seconds += process_time() - start
-        first = len(code)
-        code.extend(stubs[first - n:])  # copy stubs of the run's branches
-        for s in code[first:]:
-            _link(s, resolve, refs)  # type: ignore[arg-type]
+        link_stubs()
         _link(h, resolve, refs)
         code[i] = h
         for cell in refs.pop(stand_in):
@@ -877,7 +928,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         return h
 
     jumps: Dict[int, int] = {}
-    labels = _labels(ir.code)
+    labels, heads = _branch_targets(ir.code)
     i = 0
     while i < n:
         ins = ir.code[i]
@@ -889,7 +940,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
                 j += 1  # the run ends with the branch: one dispatch less per loop iteration
         nxt = j if j < n else -1
         if j - i > 1:
-            stand_in = _lazy_run(materialize, i, j, nxt)
+            stand_in = _LazyRun(materialize, single, i, j, nxt)
             refs[stand_in] = []
             code.append(stand_in)
             code.extend([None] * (j - i - 1))  # inside a run: never a target
@@ -899,7 +950,6 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
                 jumps[i] = via_stub(ins.target, ())
         i = j
     code.extend(stubs)
-    heads = loop_heads(ir.code)
     metered = inst.metered
 
     def charged(h: Optional[Handler]) -> Handler:
@@ -965,12 +1015,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
 
 def loop_heads(code: List[Instr]) -> Set[int]:
     """The instructions a branch goes back to (or stays at): the loop heads."""
-    out: Set[int] = set()
-    for i, ins in enumerate(code):
-        if ins.is_branch():
-            targets = [t for t, _ in ins.imm] if ins.op == "br_table" else [ins.target]
-            out.update(t for t in targets if 0 <= t <= i)
-    return out
+    return _branch_targets(code)[1]
 
 
 def _handler(ins: Instr, nxt: int, inst: ModuleInstance, consts: List[Any],
