@@ -18,17 +18,24 @@ Control flow, two schemes:
   ``while True:`` (a back edge is ``continue``, falling out is ``break``), an
   ``if`` is ``if:``/``else:``, and a ``block`` costs nothing unless a branch must
   leave it, in which case it is a one-iteration ``while True:`` left by
-  ``break``. A forward branch breaks the innermost Python loop that ends at its
-  target (``block (loop ... br_if 1 ...))`` needs no wrapper for the block). A
-  branch that must leave several Python loops sets ``br`` to a code naming the
-  target loop and breaks; after each loop such a branch crosses, one ``if br:``
-  test forwards it (only branches that can cross a loop pay for the test).
+  ``break``; not when every such branch is in the block's own code (an if-arm's
+  likewise): a ``br_if`` there puts the rest of that code under ``if not <cond>:``
+  (C's ``if (likely(x)) {...}`` lowered to blocks costs no loop, and branches out
+  of it cross one loop fewer). A forward branch breaks the innermost Python loop
+  that ends at its target (``block (loop ... br_if 1 ...))`` needs no wrapper
+  for the block). A branch that must leave several Python loops sets ``br`` to a
+  code naming the target loop and breaks; after each loop such a branch crosses,
+  one ``if br:`` test forwards it (only branches that can cross a loop pay for
+  the test).
   A C ``switch`` (``SWITCH_BLOCKS`` or more nested blocks, each left by a branch,
   typically a ``br_table`` at the bottom) is laid out flat: its cases are the
   leaves of one ``while True:`` over a binary-search tree on a segment variable,
   so hundreds of cases nest no deeper than a few (QuickJS's interpreter loop
   fits the structured scheme this way). A wasm loop around such a switch shares
-  its Python loop: the next opcode is ``s = 0; continue``.
+  its Python loop: the next opcode is ``s = 0; continue``. The ``br_table``
+  closing segment 0 picks the case through a constant tuple (an arm the tuple
+  cannot name, with copies or leaving the switch, gets a stub leaf of its own)
+  and falls into the tree: one descent per dispatch.
 * Dispatch (the fallback), when the structured form is too deep for CPython
   (20 statically nested loops, 100 indentation levels): the IR cut into basic
   blocks, run by ``while True:`` over a binary-search ``if`` tree on ``pc``.
@@ -102,7 +109,7 @@ class Region:
     ``cond`` is the ``if``'s ``br_unless`` (its branch to the else-arm).
     """
 
-    __slots__ = ("kind", "start", "end", "items", "else_items", "cond", "cursor", "wrap", "in_else")
+    __slots__ = ("kind", "start", "end", "items", "else_items", "cond", "cursor", "wrap", "in_else", "own")
 
     def __init__(self, kind: str, start: int) -> None:
         self.kind = kind
@@ -114,6 +121,7 @@ class Region:
         self.cursor = start
         self.wrap = False
         self.in_else = False
+        self.own: List[int] = []  # branches to its end from its own code (see ``_Structured.decide``)
 
     def add(self, item: Any) -> None:
         (self.else_items if self.in_else else self.items).append(item)  # type: ignore[union-attr]
@@ -213,7 +221,7 @@ class _PyLoop:
     loop (see ``_Structured.switch``) also has ``labels``: the IR index each of its
     segments starts at -> the segment's number, which ``var`` selects."""
 
-    __slots__ = ("exit", "head", "code", "crossed", "labels", "var")
+    __slots__ = ("exit", "head", "code", "crossed", "labels", "var", "stubs", "fall", "selected")
 
     def __init__(self, exit: int, head: Optional[int], code: int) -> None:
         self.exit = exit
@@ -222,6 +230,11 @@ class _PyLoop:
         self.crossed: Set[int] = set()  # branch codes leaving through this loop
         self.labels: Dict[int, int] = {}
         self.var = ""
+        # br_table arms a segment number cannot name alone (copies, or a target
+        # outside the switch): (target, copies) -> the number of a leaf doing the branch
+        self.stubs: Dict[Tuple[int, Tuple[Tuple[int, int], ...]], int] = {}
+        self.fall = -1  # the branch ending segment 0: it sets ``var`` and falls into the tree
+        self.selected: Set[int] = set()  # the leaves that branch may select
 
 
 def _branch_targets(ins: Instr) -> List[int]:
@@ -318,10 +331,11 @@ class _Gen:
             return self.template(cmp).render_cond(*self.operands(ins.a))
         return self.operands(ins.a)[0]
 
-    def cond(self, ins: Instr) -> str:
-        """The Python condition under which ``ins`` (a br_if/br_unless form) branches."""
+    def cond(self, ins: Instr, taken: bool = True) -> str:
+        """The Python condition under which ``ins`` (a br_if/br_unless form) branches
+        (or, not ``taken``, does not)."""
         c = self.test(ins)
-        return c if ins.op.startswith("br_if") else f"not ({c})"
+        return c if ins.op.startswith("br_if") == taken else f"not ({c})"
 
     # -- straight-line instructions --
 
@@ -561,32 +575,33 @@ class _Gen:
         src = {d: s for d, s in copies}
         return self.results([self.reg(src.get(self.L + k, self.L + k)) for k in range(self.nres)])
 
+    def bisect(self, var: str, keys: List[int], leaf: Callable[[int, int], None], ind: int) -> None:
+        """A binary search on ``var`` over ascending ``keys``: ``leaf(i, ind)`` writes the
+        code for ``keys[i] <= var < keys[i + 1]`` (below ``keys[1]`` for the first)."""
+        if ind + (len(keys) - 1).bit_length() > MAX_INDENT:
+            raise _Fallback
+        emit = self.lines.append
+
+        def tree(lo: int, hi: int, ind: int) -> None:
+            if hi - lo == 1:
+                leaf(lo, ind)
+                return
+            mid = (lo + hi) // 2
+            emit("    " * ind + f"if {var} < {keys[mid]}:")
+            tree(lo, mid, ind + 1)
+            emit("    " * ind + "else:")
+            tree(mid, hi, ind + 1)
+
+        tree(0, len(keys), ind)
+
     def table_tree(self, index: str, arms: List[Tuple[int, Any]], emit_arm: Callable[[int, int], None],
                    ind: int) -> None:
         """A binary search over ``index`` for arm ``arms[k]``: runs of equal arms share a leaf.
         ``emit_arm(k, ind)`` writes the leaf for the arm at position ``k``."""
         *cases, default = arms
-        runs: List[Tuple[int, int]] = []  # (first index, arm position)
-        for k, arm in enumerate(cases):
-            if runs and (cases[runs[-1][1]] == arm):
-                continue
-            runs.append((k, k))
-        runs.append((len(cases), len(cases)))  # the default, for index >= len(cases)
-        emit = self.lines.append
-
-        def tree(lo: int, hi: int, ind: int) -> None:
-            if hi - lo == 1:
-                emit_arm(runs[lo][1], ind)
-                return
-            mid = (lo + hi) // 2
-            emit("    " * ind + f"if {index} < {runs[mid][0]}:")
-            tree(lo, mid, ind + 1)
-            emit("    " * ind + "else:")
-            tree(mid, hi, ind + 1)
-
-        if ind + len(runs).bit_length() > MAX_INDENT:
-            raise _Fallback
-        tree(0, len(runs), ind)
+        runs = [k for k in range(len(cases)) if not k or cases[k] != cases[k - 1]]
+        runs.append(len(cases))  # the default, for index >= len(cases)
+        self.bisect(index, runs, lambda i, ind: emit_arm(runs[i], ind), ind)
 
 
 def _loop_first(items: List[Any], pc: int) -> bool:
@@ -600,20 +615,27 @@ class _Structured(_Gen):
     """The structured scheme (see the module docstring)."""
 
     def __init__(self, ir: IRFunction, module: syntax.Module, root: Region, skip: Set[int],
-                 metered: bool = False) -> None:
+                 metered: bool = False, nest: bool = True) -> None:
         super().__init__(ir, module, metered)
         self.root = root
         self.skip = skip
+        self.nest = nest
+        self.nested: Set[int] = set()  # branches that nest the rest of their code (``decide``)
         self.loops: List[_PyLoop] = []
         self.uses_br = False
         self.decide(root, [])
 
     def decide(self, region: Region, ancestors: List[Region]) -> None:
         """Mark the blocks and ifs that need a ``while True:`` (``wrap``): those a branch
-        leaves whose innermost enclosing region ending at the target is not a loop."""
+        leaves whose innermost enclosing region ending at the target is not a loop.
+        With ``nest``, a branch to the end of the block or if-arm whose own code it is
+        (not in a nested region) needs no loop: the rest of that code goes under
+        ``if not <condition>:`` (``nested``), or, for a ``br`` ending the code, nothing."""
         if len(ancestors) > MAX_NESTING:
             raise _Fallback
         ancestors.append(region)
+        region.wrap = False  # (set below, by branches from inside it)
+        own = region.own = []  # branches ``nested`` takes if no other one needs a loop
         for items in (region.items, region.else_items or ()):
             for item in items:
                 if isinstance(item, Region):
@@ -623,6 +645,11 @@ class _Structured(_Gen):
                     ins = self.ir.code[pc]
                     if not ins.is_branch() or pc in self.skip:
                         continue
+                    if (self.nest and region.kind in ("block", "if") and ins.op != "br_table"
+                            and ins.target == region.end
+                            and (_conditional(ins) or item is items[-1] and pc == item[1] - 1)):
+                        own.append(pc)
+                        continue
                     for t in _branch_targets(ins):
                         if t < 0 or t >= len(self.ir.code) or t <= pc:
                             continue
@@ -631,6 +658,8 @@ class _Structured(_Gen):
                                 if a.kind != "loop":
                                     a.wrap = True
                                 break
+        if not region.wrap:  # (else they break out of its loop, as any other branch)
+            self.nested.update(own)
         ancestors.pop()
 
     def run(self) -> None:
@@ -647,10 +676,30 @@ class _Structured(_Gen):
         for item in items:
             if isinstance(item, Region):
                 self.region(item, ind)
-            else:
-                lo, hi = item
-                for pc in range(lo, hi):
+                continue
+            lo, hi = item
+            for pc in range(lo, hi):
+                if pc not in self.nested:
                     self.instr(pc, ind, self.ir.code[pc + 1] if pc + 1 < hi else None)
+                    continue
+                ins = self.ir.code[pc]
+                out: List[str] = []
+                self.copies(ins.copies, out)
+                if ins.op == "br":  # it ends the code: on to the end by itself
+                    for line in out:
+                        self.emit(ind, line)
+                    continue
+                if out:
+                    self.emit(ind, f"if {self.cond(ins)}:")
+                    for line in out:
+                        self.emit(ind + 1, line)
+                    self.emit(ind, "else:")
+                else:
+                    self.emit(ind, f"if {self.cond(ins, taken=False)}:")
+                ind += 1
+                if ind > MAX_INDENT:
+                    raise _Fallback
+                n = len(self.lines)  # the rest, at least ``pass``, goes under it
         if len(self.lines) == n:
             self.emit(ind, "pass")
 
@@ -688,7 +737,7 @@ class _Structured(_Gen):
         chain = [r]
         while True:
             inner = next((x for x in chain[-1].items if isinstance(x, Region)), None)
-            if inner is None or inner.kind != "block" or not inner.wrap:
+            if inner is None or inner.kind != "block" or not (inner.wrap or inner.own):
                 return chain
             chain.append(inner)
 
@@ -727,49 +776,66 @@ class _Structured(_Gen):
         charge = (chain[0].kind == "loop" and chain[0].start in self.heads and bool(kept)
                   and not _loop_first(kept[0][1], chain[0].start))
 
+        # Segment 0's closing branch sets the variable and falls into the tree below.
+        if kept and segments[0][1] and self.jumps(kept[0][1]):
+            loop.fall = kept[0][1][-1][1] - 1
+        numbered = len(kept)  # the exit leaf's number
+
         def leaf(k: int, ind: int) -> None:
-            if k == len(kept):
-                self.emit(ind, "break")
+            if k == numbered:
+                self.bisect(var, [numbered, *loop.stubs.values()], exit_or_stub, ind)
                 return
             if k == 0 and charge:
                 for line in interp.FUEL_CHECK:
                     self.emit(ind, line)
             self.items(kept[k][1], ind)
-            self.emit(ind, f"{var} = {k + 1}")
-            self.emit(ind, "continue")
-
-        def tree(leaves: List[int], ind: int) -> None:
-            if len(leaves) == 1:
-                leaf(leaves[0], ind)
+            if self.jumps(kept[k][1]):
                 return
-            mid = len(leaves) // 2
-            self.emit(ind, f"if {var} < {leaves[mid]}:")
-            tree(leaves[:mid], ind + 1)
-            self.emit(ind, "else:")
-            tree(leaves[mid:], ind + 1)
+            self.emit(ind, f"{var} = {k + 1}")
+            if k:
+                self.emit(ind, "continue")
+
+        def exit_or_stub(i: int, ind: int) -> None:
+            if not i:
+                self.emit(ind, "break")
+                return
+            target, copies = list(loop.stubs)[i - 1]
+            self.branch(target, copies, ind)
 
         if ind + 3 + (len(kept) + 1).bit_length() > MAX_INDENT:
             raise _Fallback
         # Segment 0 (entered once per entry or loop iteration) and the segment most
-        # branches go to (the code after a C switch) are tested ahead of the tree.
+        # branches go to (the code after a C switch) are tested ahead of the tree;
+        # the tree serves the rest, and what segment 0 selects on falling into it
+        # (for 0 and that segment, by going round again).
         incoming = [0] * (len(kept) + 1)
         for ins in self.ir.code[chain[0].start:exit]:
             if ins.is_branch() and ins.op != "br_table":
                 incoming[loop.labels.get(ins.target, 0)] += 1
         common = max(range(1, len(kept)), key=incoming.__getitem__, default=0)
+        ahead = {0, common} if incoming[common] >= 2 else {0}
         self.emit(ind + 1, f"if not {var}:")
         leaf(0, ind + 2)
-        if incoming[common] >= 2:
+        if len(ahead) > 1:
             self.emit(ind + 1, f"elif {var} == {common}:")
             leaf(common, ind + 2)
-        self.emit(ind + 1, "else:")
-        tree([k for k in range(1, len(kept) + 1) if k != common or incoming[common] < 2], ind + 2)
+        keys = [k for k in range(len(kept) + 1) if k not in ahead or k in loop.selected]
+
+        def tree_leaf(i: int, ind: int) -> None:
+            if keys[i] in ahead:
+                self.emit(ind, "continue")
+            else:
+                leaf(keys[i], ind)
+
+        self.bisect(var, keys, tree_leaf, ind + 1)
         self.close_loop(loop, ind)
 
     def region(self, r: Region, ind: int) -> None:
-        if r.kind == "block" and r.wrap or r.kind == "loop":
+        if r.kind == "block" and (r.wrap or r.own) or r.kind == "loop":
             chain = self.chain(r)
             if len(chain) - (r.kind == "loop") >= SWITCH_BLOCKS:
+                for block in chain:  # their ends are the switch's segments: no nesting
+                    self.nested.difference_update(block.own)
                 self.switch(chain, ind)
                 return
         if r.kind == "loop":
@@ -796,8 +862,9 @@ class _Structured(_Gen):
             self.emit(ind, "break")
             self.close_loop(wrapper, ind - 1)
 
-    def branch(self, target: int, copies: Tuple[Tuple[int, int], ...], ind: int) -> None:
-        """Go to IR index ``target`` (carrying ``copies``) from inside the current loops."""
+    def branch(self, target: int, copies: Tuple[Tuple[int, int], ...], ind: int, fall: bool = False) -> None:
+        """Go to IR index ``target`` (carrying ``copies``) from inside the current loops;
+        ``fall``: the branch ends segment 0 of the innermost (switch) loop."""
         if target < 0 or target >= len(self.ir.code):
             self.emit(ind, self.ret(copies))
             return
@@ -808,6 +875,9 @@ class _Structured(_Gen):
         for depth, loop in enumerate(reversed(self.loops)):
             if target in loop.labels and target != loop.exit:  # a switch segment
                 self.emit(ind, f"{loop.var} = {loop.labels[target]}")
+                if fall and not depth and loop.labels[target]:
+                    loop.selected.add(loop.labels[target])
+                    return  # on into the tree
                 again = True
             elif loop.head == target or loop.exit == target:
                 again = loop.head == target
@@ -825,6 +895,21 @@ class _Structured(_Gen):
             return
         raise AssertionError(f"branch to {target} has no enclosing target")
 
+    def falls(self, pc: int) -> bool:
+        return bool(self.loops) and self.loops[-1].fall == pc
+
+    def jumps(self, items: List[Any]) -> bool:
+        """Whether ``items`` end in an unconditional branch (nothing runs off their end)."""
+        return bool(items) and isinstance(items[-1], tuple) and self.ir.code[items[-1][1] - 1].op in ("br", "br_table")
+
+    @staticmethod
+    def segment(loop: _PyLoop, target: int, copies: Tuple[Tuple[int, int], ...]) -> int:
+        """The leaf of switch ``loop``'s tree a ``br_table`` arm selects: its target's
+        segment, or a stub leaf doing the branch (numbered after the exit leaf)."""
+        if not copies and target in loop.labels:
+            return loop.labels[target]
+        return loop.stubs.setdefault((target, copies), loop.labels[loop.exit] + 1 + len(loop.stubs))
+
     def instr(self, pc: int, ind: int, nxt: Optional[Instr]) -> None:
         ins = self.ir.code[pc]
         op = ins.op
@@ -839,17 +924,20 @@ class _Structured(_Gen):
             for line in out:
                 self.emit(ind, line)
         elif op == "br":
-            self.branch(ins.target, ins.copies, ind)
+            self.branch(ins.target, ins.copies, ind, self.falls(pc))
         elif op == "br_table":
             index = self.reg(ins.a[0])
             arms = [(t, c) for t, c in ins.imm]
             loop = self.loops[-1] if self.loops else None
             if (loop is not None and loop.var and 1 < len(arms) <= MAX_TABLE
-                    and all(not c and t in loop.labels for t, c in arms)):
+                    and 2 * sum(not c and t in loop.labels for t, c in arms) >= len(arms)):
                 # straight to the switch segment: one tuple index, no tree of its own
-                *cases, default = [loop.labels[t] for t, _ in arms]
+                *cases, default = [self.segment(loop, t, c) for t, c in arms]
                 self.emit(ind, f"{loop.var} = {tuple(cases)!r}[{index}] if {index} < {len(cases)} else {default}")
-                self.emit(ind, "continue")
+                if self.falls(pc):
+                    loop.selected.update(cases, (default,))
+                else:
+                    self.emit(ind, "continue")
                 return
             self.table_tree(index, arms, lambda k, i: self.branch(arms[k][0], arms[k][1], i), ind)
         else:
@@ -1037,18 +1125,7 @@ class _Dispatch(_Gen):
         self.lines.append("        pc = 0")
         self.lines.append("        while True:")
         bounds = starts[1:] + [n]
-
-        def tree(lo: int, hi: int, ind: int) -> None:
-            if hi - lo == 1:
-                self.block(starts[lo], bounds[lo], ind)
-                return
-            mid = (lo + hi) // 2
-            self.lines.append("    " * ind + f"if pc < {mid}:")
-            tree(lo, mid, ind + 1)
-            self.lines.append("    " * ind + "else:")
-            tree(mid, hi, ind + 1)
-
-        tree(0, len(starts), 3)
+        self.bisect("pc", list(range(len(starts))), lambda i, ind: self.block(starts[i], bounds[i], ind), 3)
 
     def goto(self, target: int, copies: Tuple[Tuple[int, int], ...], ind: int) -> None:
         if target < 0 or target >= len(self.ir.code):
@@ -1154,9 +1231,9 @@ def generate(ir: IRFunction, root: Region, skip: Set[int], module: syntax.Module
     ``metered`` code spends fuel as ``interp.FUEL_CHECK`` says; calls of the callees
     ``inliner`` picks are inlined."""
     inliner = inliner or Inliner(module)
-    if structured:
+    for nest in (True, False) if structured else ():  # nesting may go too deep: then loops
         try:
-            s = _Structured(ir, module, root, skip, metered)
+            s = _Structured(ir, module, root, skip, metered, nest)
             s.plan_inlining(inliner)
             s.run()
             return _assemble(s, "structured")
