@@ -26,7 +26,8 @@ Control flow, two schemes:
   for the block). A branch that must leave several Python loops sets ``br`` to a
   code naming the target loop and breaks; after each loop such a branch crosses,
   one ``if br:`` test forwards it (only branches that can cross a loop pay for
-  the test).
+  the test); a branch to a switch segment (below) sets the switch's variable and
+  breaks, and after each loop it crosses ``if s != <this segment>:`` forwards it.
   A C ``switch`` (``SWITCH_BLOCKS`` or more nested blocks, each left by a branch,
   typically a ``br_table`` at the bottom) is laid out flat: its cases are the
   leaves of one ``while True:`` over a binary-search tree on a segment variable,
@@ -221,7 +222,8 @@ class _PyLoop:
     loop (see ``_Structured.switch``) also has ``labels``: the IR index each of its
     segments starts at -> the segment's number, which ``var`` selects."""
 
-    __slots__ = ("exit", "head", "code", "crossed", "labels", "var", "stubs", "fall", "selected")
+    __slots__ = ("exit", "head", "code", "crossed", "labels", "var", "stubs", "fall", "selected",
+                 "current", "signals")
 
     def __init__(self, exit: int, head: Optional[int], code: int) -> None:
         self.exit = exit
@@ -235,6 +237,10 @@ class _PyLoop:
         self.stubs: Dict[Tuple[int, Tuple[Tuple[int, int], ...]], int] = {}
         self.fall = -1  # the branch ending segment 0: it sets ``var`` and falls into the tree
         self.selected: Set[int] = set()  # the leaves that branch may select
+        self.current = -1  # the segment whose code is being generated: ``var``'s value there
+        # switch loops whose variable a branch leaving through this loop changed: it
+        # signals the branch on the way out, without ``br``
+        self.signals: List[_PyLoop] = []
 
 
 def _branch_targets(ins: Instr) -> List[int]:
@@ -714,6 +720,9 @@ class _Structured(_Gen):
     def close_loop(self, loop: _PyLoop, ind: int) -> None:
         """After the loop: forward a multi-level branch that left through it."""
         self.loops.pop()
+        for switch in loop.signals:
+            self.emit(ind, f"if {switch.var} != {switch.current}:")
+            self.emit(ind + 1, "continue" if switch is self.loops[-1] else "break")
         if not loop.crossed:
             return
         self.emit(ind, "if br:")
@@ -782,6 +791,7 @@ class _Structured(_Gen):
         numbered = len(kept)  # the exit leaf's number
 
         def leaf(k: int, ind: int) -> None:
+            loop.current = k
             if k == numbered:
                 self.bisect(var, [numbered, *loop.stubs.values()], exit_or_stub, ind)
                 return
@@ -878,6 +888,12 @@ class _Structured(_Gen):
                 if fall and not depth and loop.labels[target]:
                     loop.selected.add(loop.labels[target])
                     return  # on into the tree
+                if depth and loop.labels[target] != loop.current:  # the variable says it
+                    for inner in self.loops[len(self.loops) - depth:]:
+                        if loop not in inner.signals:
+                            inner.signals.append(loop)
+                    self.emit(ind, "break")
+                    return
                 again = True
             elif loop.head == target or loop.exit == target:
                 again = loop.head == target
