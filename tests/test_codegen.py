@@ -235,9 +235,14 @@ def random_program(rng: random.Random, depth_limit: int, switches: bool = False)
         rng.shuffle(targets)
         first = block(inner, depth + 1) if rng.random() < 0.5 else update()
         index = "(i32.rem_u (local.get 3) (i32.const 9))"
-        if rng.random() < 0.3:  # segment 0 ends with a br (to any label, an outer switch's too)
+        r = rng.random()
+        if r < 0.5:  # segment 0 ends with a br (to any label, an outer switch's too) or runs off
             arms = " ".join(str(t + 1) for t in targets)
-            last = f"(if {cond()} (then (br_table {arms} {index}))) (br {rng.randrange(len(inner))})"
+            last = f"(if {cond()} (then (br_table {arms} {index})))"
+            if r < 0.3:
+                last += f" (br {rng.randrange(len(inner))})"
+            else:  # into case 1, often the one its br_ifs go to most
+                last = " ".join(f"(br_if 0 {cond()})" for _ in range(rng.randrange(3))) + last
         else:
             last = f"(br_table {' '.join(map(str, targets))} {index})"
         out = "(block " * n + f"{first} {last}"
@@ -339,6 +344,34 @@ def test_exits_by_nesting_and_switch_stubs() -> None:
     assert t is not None and t.gen is not None and t.gen.scheme == "structured"
     assert "br = " not in t.gen.source and "s0 = (" in t.gen.source  # no flag, one tuple lookup
     assert all(len(r) == 1 for r in dispatch)
+
+
+FALL_INTO_CASE = """(module (func (export "f") (param i32) (result i32) (local i32)
+  ;; C's error paths: the switch's first code falls off its end into case 1, which
+  ;; also takes the most branches (so it is tested ahead of the tree, not in it)
+  (block $c3 (block $c2 (block $c1 (block $c0
+        (br_if $c0 (i32.eq (local.get 0) (i32.const 1)))
+        (br_if $c0 (i32.eq (local.get 0) (i32.const 2)))
+        (br_if $c1 (i32.eq (local.get 0) (i32.const 3)))
+        (br_if $c2 (i32.eq (local.get 0) (i32.const 4)))
+        (br_if $c3 (i32.eq (local.get 0) (i32.const 5)))
+        (local.set 1 (i32.const 100)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br $c3))
+    (local.set 1 (i32.add (local.get 1) (i32.const 20))))
+  (local.set 1 (i32.add (local.get 1) (i32.const 300))))
+  (local.get 1)))"""
+
+
+def test_switch_code_falling_into_its_common_case() -> None:
+    """A switch whose segment 0 runs off its end goes on to segment 1 even when that
+    segment is tested ahead of the tree (graphviz's function 719 once went to segment 2)."""
+    cache.clear_memory()
+    t = codegen.tier1(load(FALL_INTO_CASE).exports["f"])
+    assert t is not None and t.gen is not None and t.gen.scheme == "structured"
+    assert "s0 = " in t.gen.source  # laid out as a switch
+    args = [[x] for x in range(7)]
+    assert both_tiers(FALL_INTO_CASE, "f", args) == [[101], [1], [1], [320], [300], [0], [101]]
 
 
 def state_machine(n: int) -> str:

@@ -785,6 +785,17 @@ class _Structured(_Gen):
         charge = (chain[0].kind == "loop" and chain[0].start in self.heads and bool(kept)
                   and not _loop_first(kept[0][1], chain[0].start))
 
+        # Segment 0 (entered once per entry or loop iteration) and the segment most
+        # branches go to (the code after a C switch) are tested ahead of the tree;
+        # the tree serves the rest, and what segment 0 selects on falling into it
+        # (for 0 and that segment, by going round again).
+        incoming = [0] * (len(kept) + 1)
+        for ins in self.ir.code[chain[0].start:exit]:
+            if ins.is_branch() and ins.op != "br_table":
+                incoming[loop.labels.get(ins.target, 0)] += 1
+        common = max(range(1, len(kept)), key=incoming.__getitem__, default=0)
+        ahead = {0, common} if incoming[common] >= 2 else {0}
+
         # Segment 0's closing branch sets the variable and falls into the tree below.
         if kept and segments[0][1] and self.jumps(kept[0][1]):
             loop.fall = kept[0][1][-1][1] - 1
@@ -802,7 +813,7 @@ class _Structured(_Gen):
             if self.jumps(kept[k][1]):
                 return
             self.emit(ind, f"{var} = {k + 1}")
-            if k:
+            if k or k + 1 in ahead:  # (segment 0 falls into the tree, which holds the rest)
                 self.emit(ind, "continue")
 
         def exit_or_stub(i: int, ind: int) -> None:
@@ -814,16 +825,6 @@ class _Structured(_Gen):
 
         if ind + 3 + (len(kept) + 1).bit_length() > MAX_INDENT:
             raise _Fallback
-        # Segment 0 (entered once per entry or loop iteration) and the segment most
-        # branches go to (the code after a C switch) are tested ahead of the tree;
-        # the tree serves the rest, and what segment 0 selects on falling into it
-        # (for 0 and that segment, by going round again).
-        incoming = [0] * (len(kept) + 1)
-        for ins in self.ir.code[chain[0].start:exit]:
-            if ins.is_branch() and ins.op != "br_table":
-                incoming[loop.labels.get(ins.target, 0)] += 1
-        common = max(range(1, len(kept)), key=incoming.__getitem__, default=0)
-        ahead = {0, common} if incoming[common] >= 2 else {0}
         self.emit(ind + 1, f"if not {var}:")
         leaf(0, ind + 2)
         if len(ahead) > 1:
