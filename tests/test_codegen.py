@@ -276,6 +276,77 @@ def test_random_control_flow(seed: int, switches: bool, monkeypatch: pytest.Monk
     assert [engine.call(inst.exports["f"], a) for a in args] == expected
 
 
+def spent_fuel(wat: str, args: List[int]) -> List[Any]:
+    """``f``'s result (or trap) and the fuel it spent, for each argument, in the current tier."""
+    from wasmlite import Linker, Module, Store
+
+    out = []
+    for a in args:
+        store = Store(fuel=10**7)
+        f = Linker().instantiate(store, Module(wat)).exports["f"]
+        try:
+            out.append((f(a), 10**7 - store.get_fuel()))
+        except Trap as t:
+            out.append((str(t), 10**7 - store.get_fuel()))
+    return out
+
+
+def sharing_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lay out every wasm loop and wrapped block in the switch around it (as for a
+    function nesting more than ``MAX_LOOPS`` loops), from the outermost loop on."""
+    init = codegen._Structured.__init__
+
+    def flat(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **{**kwargs, "flat_from": 0})
+
+    monkeypatch.setattr(codegen._Structured, "__init__", flat)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_control_flow_in_shared_loops(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random nesting with its loops sharing switches agrees with tier 0, fuel included."""
+    wat = random_program(random.Random(seed + 2000), 3 + seed % 5, switches=True)
+    args = [0, 1, 5, 12345]
+    expected = spent_fuel(wat, args)
+    sharing_loops(monkeypatch)
+    monkeypatch.setattr(interp, "TIER", "1")
+    assert spent_fuel(wat, args) == expected
+    inst = load(wat)
+    to_tier1(inst)
+    gen = inst.exports["f"].compiled.gen
+    assert gen.scheme == "structured" and ("while True:" not in gen.source or "s0 = 0" in gen.source)
+
+
+def deep_loops(n: int) -> str:
+    """``n`` nested loops, each repeating while a shared countdown lasts (and its bit
+    says so), the innermost also going back to the outermost's head."""
+    s = '(module (func (export "f") (param i32) (result i32) (local i32)\n'
+    for k in range(n):
+        s += (f"(loop $l{k} (local.set 1 (i32.add (i32.mul (local.get 1) (i32.const 3)) (i32.const {k})))\n"
+              "(local.set 0 (i32.sub (local.get 0) (i32.const 1)))\n")
+    s += "(br_if $l0 (i32.and (i32.gt_s (local.get 0) (i32.const 0)) (i32.eq (i32.and (local.get 0) (i32.const 7)) (i32.const 5))))\n"
+    for k in reversed(range(n)):
+        s += f"(br_if $l{k} (i32.and (i32.gt_s (local.get 0) (i32.const 0)) (i32.ne (i32.and (local.get 0) (i32.const {k % 4 + 1})) (i32.const 0)))))\n"
+    return s + "(local.get 1)))"
+
+
+def test_loops_nested_deeper_than_python_allows() -> None:
+    """25 nested loops (over ``MAX_LOOPS``) are laid out in shared switches, not the
+    dispatch fallback, and agree with tier 0, fuel included."""
+    wat = deep_loops(25)
+    inst = load(wat)
+    to_tier1(inst)
+    gen = inst.exports["f"].compiled.gen
+    assert gen.scheme == "structured" and gen.source.count("while True:") <= codegen.MAX_LOOPS
+    args = [0, 1, 2, 7, 30, 100, 1000]
+    expected = spent_fuel(wat, args)
+    interp_tier, interp.TIER = interp.TIER, "1"
+    try:
+        assert spent_fuel(wat, args) == expected
+    finally:
+        interp.TIER = interp_tier
+
+
 SHAPES = """(module
  (func (export "guard") (param i32 i32) (result i32) (local i32)
    ;; C's ``if (likely(x)) { fast } else { slow }``: br_if exits at a block's own level,

@@ -36,7 +36,10 @@ Control flow, two schemes:
   its Python loop: the next opcode is ``s = 0; continue``. The ``br_table``
   closing segment 0 picks the case through a constant tuple (an arm the tuple
   cannot name, with copies or leaving the switch, gets a stub leaf of its own)
-  and falls into the tree: one descent per dispatch.
+  and falls into the tree: one descent per dispatch. A function nesting more
+  loops than CPython allows lays out, from ``FLAT_FROM`` Python loops deep, every
+  wasm loop and looping block it meets among a switch's code in that switch: the
+  loops share one ``while True:``, a back edge selects its loop's first segment.
 * Dispatch (the fallback), when the structured form is too deep for CPython
   (20 statically nested loops, 100 indentation levels): the IR cut into basic
   blocks, run by ``while True:`` over a binary-search ``if`` tree on ``pc``.
@@ -80,6 +83,10 @@ __all__ = ["Generated", "Tier1", "generate", "translate", "load", "entry", "tier
 MAX_LOOPS = 17
 """Python loops the structured scheme may nest: CPython allows 20 statically nested
 blocks and the function's ``try``/``except``/``finally`` takes two; one spare."""
+
+FLAT_FROM = 8
+"""Python loops deep from which a function nesting more than ``MAX_LOOPS`` shares
+switches among its loops (QuickJS's ``resolve_variables`` nests 22)."""
 
 MAX_INDENT = 80
 """Indentation levels the structured scheme may use (the tokenizer stops at 100)."""
@@ -621,11 +628,12 @@ class _Structured(_Gen):
     """The structured scheme (see the module docstring)."""
 
     def __init__(self, ir: IRFunction, module: syntax.Module, root: Region, skip: Set[int],
-                 metered: bool = False, nest: bool = True) -> None:
+                 metered: bool = False, nest: bool = True, flat_from: int = MAX_LOOPS) -> None:
         super().__init__(ir, module, metered)
         self.root = root
         self.skip = skip
         self.nest = nest
+        self.flat_from = flat_from
         self.nested: Set[int] = set()  # branches that nest the rest of their code (``decide``)
         self.loops: List[_PyLoop] = []
         self.uses_br = False
@@ -750,6 +758,34 @@ class _Structured(_Gen):
                 return chain
             chain.append(inner)
 
+    def layout(self, chain: List[Region], out: List[Tuple[int, List[Any], str]], flat: bool) -> None:
+        """The segments of switch ``chain`` (see ``switch``) appended to ``out`` in program
+        order as ``(index, items, kind)``: ``kind`` is ``head`` for a wasm loop's first
+        segment, ``entry`` for a block chain's, ``end`` for the code after a block's end.
+        ``flat``: a loop or wrapped block among a segment's items is laid out in the same
+        switch (its own chain's segments there, the rest of the items after them)."""
+        for block in chain:  # their ends are the switch's segments: no nesting
+            self.nested.difference_update(block.own)
+        first: List[Any] = []
+        for outer, inner in zip(chain, chain[1:]):
+            first += outer.items[:outer.items.index(inner)]
+        segments = [(chain[0].start, first + chain[-1].items, "head" if chain[0].kind == "loop" else "entry")]
+        for outer, inner in zip(reversed(chain[:-1]), reversed(chain[1:])):
+            segments.append((inner.end, outer.items[outer.items.index(inner) + 1:], "end"))
+        for pc, items, kind in segments:
+            if not flat:
+                out.append((pc, items, kind))
+                continue
+            rest: List[Any] = []
+            for item in items:
+                if isinstance(item, Region) and (item.kind == "loop" or item.kind == "block" and item.wrap):
+                    out.append((pc, rest, kind))
+                    self.layout(self.chain(item), out, flat)
+                    pc, rest, kind = item.end, [], "end"
+                else:
+                    rest.append(item)
+            out.append((pc, rest, kind))
+
     def switch(self, chain: List[Region], ind: int) -> None:
         """Nested blocks laid out flat: segment 0 is the code up to the innermost
         block's end, segment k the code after the k-th innermost block's end. One
@@ -761,29 +797,37 @@ class _Structured(_Gen):
         blocks joining segment 0 and its code after them the last segment: the
         one Python loop serves both, and a branch back to the loop's head (a C
         interpreter's next opcode) is ``var = 0; continue``."""
-        first: List[Any] = []
-        for outer, inner in zip(chain, chain[1:]):
-            first += outer.items[:outer.items.index(inner)]
-        segments: List[Tuple[int, List[Any]]] = [(chain[0].start, first + chain[-1].items)]
-        for outer, inner in zip(reversed(chain[:-1]), reversed(chain[1:])):
-            segments.append((inner.end, outer.items[outer.items.index(inner) + 1:]))
+        segments: List[Tuple[int, List[Any], str]] = []
+        self.layout(chain, segments, len(self.loops) >= self.flat_from)
         exit = chain[0].end
         var = f"s{len(self.loops)}"
         loop = self.open_loop(exit, None, ind)
         self.lines.insert(len(self.lines) - 1, "    " * ind + f"{var} = 0")
         loop.var = var
-        # An empty segment starts where the next one does (or at the exit). Segment 0
-        # is labelled only as the head of a wasm loop laid out with its switch;
-        # otherwise a loop starting at the same index is the branches' target.
-        kept = [(pc, items) for pc, items in segments if items]
-        loop.labels = {pc: k for k, (pc, _) in enumerate(kept) if k}
+        # An empty segment starts where the next one kept does (or at the exit). A
+        # block chain's first segment is no label: a loop starting at the same index
+        # (around the switch) is the branches' target there.
+        kept: List[Tuple[int, List[Any]]] = []
+        arrivals: Set[int] = set()  # the kept segments where a wasm loop laid out here arrives at its head
+        pending: List[Tuple[int, str]] = []
+        for pc, items, kind in segments:
+            pending.append((pc, kind))
+            if items:
+                for label, label_kind in pending:
+                    if label_kind != "entry":
+                        loop.labels.setdefault(label, len(kept))
+                    if label_kind == "head":
+                        arrivals.add(len(kept))
+                pending = []
+                kept.append((pc, items))
+        for label, label_kind in pending:
+            if label_kind != "entry":
+                loop.labels.setdefault(label, len(kept))
         loop.labels[exit] = len(kept)
-        if chain[0].kind == "loop":
-            loop.labels[chain[0].start] = 0
 
-        # Metered: segment 0 is where a wasm loop laid out here arrives at its head.
-        charge = (chain[0].kind == "loop" and chain[0].start in self.heads and bool(kept)
-                  and not _loop_first(kept[0][1], chain[0].start))
+        # Metered: where a wasm loop laid out here arrives at its head, unless a loop
+        # opening that segment there spends it.
+        charged = {k for k in arrivals if kept[k][0] in self.heads and not _loop_first(kept[k][1], kept[k][0])}
 
         # Segment 0 (entered once per entry or loop iteration) and the segment most
         # branches go to (the code after a C switch) are tested ahead of the tree;
@@ -806,7 +850,7 @@ class _Structured(_Gen):
             if k == numbered:
                 self.bisect(var, [numbered, *loop.stubs.values()], exit_or_stub, ind)
                 return
-            if k == 0 and charge:
+            if k in charged:
                 for line in interp.FUEL_CHECK:
                     self.emit(ind, line)
             self.items(kept[k][1], ind)
@@ -844,9 +888,8 @@ class _Structured(_Gen):
     def region(self, r: Region, ind: int) -> None:
         if r.kind == "block" and (r.wrap or r.own) or r.kind == "loop":
             chain = self.chain(r)
-            if len(chain) - (r.kind == "loop") >= SWITCH_BLOCKS:
-                for block in chain:  # their ends are the switch's segments: no nesting
-                    self.nested.difference_update(block.own)
+            if len(chain) - (r.kind == "loop") >= SWITCH_BLOCKS or (len(self.loops) >= self.flat_from
+                                                                 and (r.kind == "loop" or r.wrap)):
                 self.switch(chain, ind)
                 return
         if r.kind == "loop":
@@ -1248,9 +1291,10 @@ def generate(ir: IRFunction, root: Region, skip: Set[int], module: syntax.Module
     ``metered`` code spends fuel as ``interp.FUEL_CHECK`` says; calls of the callees
     ``inliner`` picks are inlined."""
     inliner = inliner or Inliner(module)
-    for nest in (True, False) if structured else ():  # nesting may go too deep: then loops
+    # Nesting may go too deep: then loops; loops may: then switches share loops.
+    for nest, flat_from in ((True, MAX_LOOPS), (False, MAX_LOOPS), (True, FLAT_FROM)) if structured else ():
         try:
-            s = _Structured(ir, module, root, skip, metered, nest)
+            s = _Structured(ir, module, root, skip, metered, nest=nest, flat_from=flat_from)
             s.plan_inlining(inliner)
             s.run()
             return _assemble(s, "structured")
