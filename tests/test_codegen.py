@@ -727,7 +727,7 @@ def test_explore_python(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> No
     path.write_text(CALLS)
     assert main(["explore", str(path), "--func", "4", "--python"]) == 0
     out = capsys.readouterr().out
-    assert "def fn(l0):" in out and "(structured)" in out
+    assert "def fn(l0, depth):" in out and "(structured)" in out
     compile(out, "<explore>", "exec")
 
 
@@ -1324,8 +1324,8 @@ def test_inlined_call_at_the_depth_limit(monkeypatch: pytest.MonkeyPatch) -> Non
     need not (``add``, ``loop``: their calls are all inlined)."""
     inst = load(INLINE)
     to_tier1(inst)
-    assert "_depth += 1" in inst.exports["mixed"].compiled.gen.source
-    assert "_depth += 1" not in inst.exports["loop"].compiled.gen.source
+    assert "deeper = depth + 1" in inst.exports["mixed"].compiled.gen.source
+    assert "deeper" not in inst.exports["loop"].compiled.gen.source
     for name, args in (("add", [1, 2]), ("loop", [1]), ("mixed", [1])):
         for depth, trapped in ((interp.MAX_CALL_DEPTH - 2, False), (interp.MAX_CALL_DEPTH - 1, True)):
             monkeypatch.setattr(interp, "_depth", depth)

@@ -44,7 +44,7 @@ def call_slow(f: Function, args: Tuple[Any, ...]) -> Any:
 
 def _make(src: str, name: str) -> Callable[..., Any]:
     ns: Dict[str, Any] = dict(HELPERS)
-    ns.update(Tier1=Tier1, HostError=HostError, Trap=Trap, EXHAUSTED=interp.EXHAUSTED, slow=call_slow)
+    ns.update(Tier1=Tier1, interp=interp, HostError=HostError, Trap=Trap, EXHAUSTED=interp.EXHAUSTED, slow=call_slow)
     exec(compile(src, f"<wasmlite.api {name}>", "exec"), ns)
     return ns["make"]  # type: ignore[no-any-return]
 
@@ -87,7 +87,7 @@ def call_method(params: Tuple[int, ...], results: Tuple[int, ...], raw: bool, me
     else:
         body += ["    c = wf.compiled",
                  "    if c.__class__ is Tier1:",
-                 f"        r = c.fn({args})",
+                 f"        r = c.fn({args}{', ' if names else ''}interp._depth)",
                  "    else:",
                  f"        r = slow(wf, {packed})"]
     body += ["except HostError as carrier:",

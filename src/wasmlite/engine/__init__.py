@@ -51,7 +51,7 @@ def _call(func: Function, args: List[Any]) -> List[Any]:
 def _enter(func: WasmFunction, args: List[Any]) -> List[Any]:
     c = interp.compiled(func)
     if c.__class__ is Tier1:  # straight in, without tier 0's frame
-        r = c.fn(*args)
+        r = c.fn(*args, interp._depth)
         return [r] if c.hi - c.lo == 1 else list(r or ())
     return interp._run(c, list(args))
 

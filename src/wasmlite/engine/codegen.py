@@ -78,7 +78,7 @@ from .inline import Inliner
 from .memory_ops import (ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK,
                          VIEW_ACCESSES)
 
-__all__ = ["Generated", "Tier1", "generate", "translate", "load", "entry", "tier1"]
+__all__ = ["Generated", "Tier1", "generate", "translate", "load", "entry", "import_entry", "tier1"]
 
 MAX_LOOPS = 17
 """Python loops the structured scheme may nest: CPython allows 20 statically nested
@@ -282,6 +282,8 @@ class _Gen:
         self.ftypes = self.function_types()
         self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
         self.counts = any(ins.op in ("call", "call_indirect") for ins in ir.code)  # see ``_assemble``
+        self.nimported = len(module.imports_of(syntax.EXTERN_FUNC))  # imports are called as hosts
+        self.sets_depth = False  # whether a call of an import sets ``_depth`` (see ``call_import``)
 
     def function_types(self) -> List[syntax.FuncType]:
         """The type of each function of the module (what a call returns)."""
@@ -476,9 +478,12 @@ class _Gen:
             out.append(f"{r(ins.dst)} = 1 if {r(ins.a[0])} is None else 0")
         elif op == "call" and ins.imm in self.inlined:
             self.inline(self.inlined[ins.imm], ins, out)
+        elif op == "call" and ins.imm < self.nimported:
+            self.call_import(ins, out)
         elif op == "call":
             callee = "fn" if ins.imm == self.ir.func_index else self.bind(f"F{ins.imm}", "func", ins.imm)
-            self.call(f"{callee}({', '.join(map(r, ins.a))})", ins.d, len(self.ftypes[ins.imm].results), out)
+            args = [r(x) for x in ins.a] + ["deeper"]
+            self.call(f"{callee}({', '.join(args)})", ins.d, len(self.ftypes[ins.imm].results), out)
         elif op == "call_indirect":
             type_index, table_index = ins.imm
             table = self.bind(f"T{table_index}", "table", table_index)
@@ -491,7 +496,8 @@ class _Gen:
             # no checks, no frame in between. Anything else takes the slow path.
             out += [f"e = {table}.elements",
                     f"c = {known}.get(e[{i}]) if {i} < len(e) else None"]
-            self.call(f"c({args}) if c is not None else indirect({table}, {ft}, {known}, {i}, ({args}{',' if args else ''}))",
+            self.call(f"c({args}{', ' if args else ''}deeper) if c is not None "
+                      f"else indirect({table}, {ft}, {known}, {i}, ({args}{',' if args else ''}), deeper)",
                       ins.d, len(self.module.types[type_index].results), out)
         elif op == "unreachable":
             out.append("raise Trap('unreachable')")
@@ -566,6 +572,18 @@ class _Gen:
             out.append(f"{self.reg(d)} = {expr}")  # type: ignore[arg-type]
         else:
             out.append(", ".join(self.reg(d + k) for k in range(nres)) + f", = {expr}")  # type: ignore[operator]
+
+    def call_import(self, ins: Instr, out: List[str]) -> None:
+        """A call of an imported function: a host function's ``direct`` (or a wasm
+        function of another instance, see ``import_entry``) takes no depth, so the
+        depth goes through ``_depth``, where the host's calls back into wasm find
+        it; and is put back, as every wasm frame leaves ``_depth`` as it found it."""
+        self.sets_depth = True
+        callee = self.bind(f"F{ins.imm}", "import", ins.imm)
+        call: List[str] = []
+        self.call(f"{callee}({', '.join(map(self.reg, ins.a))})", ins.d, len(self.ftypes[ins.imm].results), call)
+        out += ["saved = _depth", "_depth = deeper", "try:"] + ["    " + line for line in call]
+        out += ["finally:", "    _depth = saved"]
 
     def inline(self, body: IRFunction, ins: Instr, out: List[str]) -> None:
         """The statements of callee ``body`` in place of the call ``ins``, as the call
@@ -1231,7 +1249,7 @@ class _Dispatch(_Gen):
 def _assemble(g: _Gen, scheme: str) -> Generated:
     ir = g.ir
     nparams = len(ir.type.params)
-    params = ", ".join(f"l{i}" for i in range(nparams))
+    params = ", ".join([f"l{i}" for i in range(nparams)] + ["depth"])
     head = [f"        l{nparams + i} = {ZERO.get(t, '0')}" for i, t in enumerate(ir.local_types)]
     if isinstance(g, _Structured) and g.uses_br:
         head.append("        br = 0")
@@ -1241,20 +1259,19 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
         head[:0] = ["        " + line for line in interp.FUEL_CHECK]
     src = ["def make(...):"]  # (its parameters once all bindings are known)
     src += ["    " + line for line in g.prelude]
-    # A leaf (no calls, or only inlined ones) checks the depth but need not count
-    # itself: only its callees would see the count. That halves the cost of calling it.
+    # ``depth``: the wasm frames outside this one (see ``Tier1``). Only a function
+    # that calls needs ``deeper``, its callees' depth (computed once, not per call).
+    prologue = ["if depth >= MAX_CALL_DEPTH:", "    raise Trap(EXHAUSTED)"]
     if g.counts:
-        prologue = ["global _depth", "if _depth >= MAX_CALL_DEPTH:", "    raise Trap(EXHAUSTED)", "_depth += 1"]
-        epilogue = ["finally:", "    _depth -= 1"]
-    else:
-        prologue = ["if _depth >= MAX_CALL_DEPTH:", "    raise Trap(EXHAUSTED)"]
-        epilogue = []
+        prologue.append("deeper = depth + 1")
     if g.inlined:
         # Whether an inlined callee's frame would be one too many. Neither the depth
         # nor the limit can differ between two points of this body (calls restore
-        # both), so once is enough; ``+ 1``, not ``MAX_CALL_DEPTH - 1``: a small sum
-        # is a cached int.
-        prologue.append("deep = _depth >= MAX_CALL_DEPTH" if g.counts else "deep = _depth + 1 >= MAX_CALL_DEPTH")
+        # the limit), so once is enough; ``+ 1``, not ``MAX_CALL_DEPTH - 1``: a small
+        # sum is a cached int.
+        prologue.append("deep = deeper >= MAX_CALL_DEPTH" if g.counts else "deep = depth + 1 >= MAX_CALL_DEPTH")
+    if g.sets_depth:
+        prologue.insert(0, "global _depth")
     if g.metered:
         prologue.insert(0, "global _fuel")
     src += [f"    def fn({params}):"] + ["        " + line for line in prologue] + ["        try:"]
@@ -1277,7 +1294,6 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
         src += ["            tb = t.__traceback__"] + ["        " + line for line in callee]
     src += ["            t.frames.append(FRAME)",
             "            raise"]
-    src += ["        " + line for line in epilogue]
     src += [f"    fn.__qualname__ = fn.__name__ = 'wasm_func_{ir.func_index}'", "    return fn", ""]
     names = sorted(n for n, (kind, _) in g.bindings.items() if kind != "local")
     src[0] = f"def make({', '.join(names)}):"
@@ -1322,21 +1338,16 @@ def compile_source(gen: Generated) -> types.CodeType:
 _SHIM_SRC = """
 def shim(fn, n):
     def h(r):
-        global _depth
-        _depth -= 1
-        try:
-            {call}
-        finally:
-            _depth += 1
+        {call}
     return h
 """
 
 
 def _shim_factory(nresults: int) -> Callable[..., Any]:
     """The factory of ``Tier1.entry`` for ``nresults`` results, run with ``interp``'s
-    globals: the tier-0 caller has counted the call already, so the shim uncounts
-    it for the tier-1 function to count it once."""
-    call = ("fn(*r)", "r[n] = fn(*r[:n])", "r[n:] = fn(*r[:n])")[min(nresults, 2)]
+    globals: the tier-0 caller has counted the call in ``_depth`` already, so the
+    frames outside the tier-1 function are one fewer."""
+    call = ("fn(*r, _depth - 1)", "r[n] = fn(*r[:n], _depth - 1)", "r[n:] = fn(*r[:n], _depth - 1)")[min(nresults, 2)]
     ns: Dict[str, Any] = {}
     exec(compile(_SHIM_SRC.format(call=call), "<wasmlite tier-1 shim>", "exec"), vars(interp), ns)
     return ns["shim"]  # type: ignore[no-any-return]
@@ -1346,7 +1357,12 @@ _SHIMS = [_shim_factory(n) for n in range(3)]
 
 
 class Tier1:
-    """A function loaded in tier 1: ``fn(*args)`` returns None, the value or a tuple.
+    """A function loaded in tier 1: ``fn(*args, depth)`` returns None, the value or a
+    tuple; ``depth`` is the number of wasm frames outside it (``interp._depth`` when
+    called from elsewhere), so that calls between tier-1 functions count depth in
+    arguments rather than in a global. A tier-1 function leaves ``interp._depth`` as
+    it found it; it sets it only around calls that leave tier 1 (imports, tier-0
+    callees), for them to read.
 
     It also has the attributes tier 0 reads from ``WasmFunction.compiled`` (``tail``,
     ``lo``, ``hi``, ``entry``), so tier-0 callers run it like one of their own.
@@ -1365,41 +1381,62 @@ class Tier1:
         self.entry = _SHIMS[min(nresults, 2)](fn, nparams)
 
 
-def entry(f: Function) -> Callable[..., Any]:
+def _at_depth(depth: int, call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` with ``interp._depth`` at ``depth`` (for code that reads it:
+    tier 0, the host's calls back into wasm), put back afterwards."""
+    saved = interp._depth
+    interp._depth = depth
+    try:
+        return call(*args)
+    finally:
+        interp._depth = saved
+
+
+def entry(f: WasmFunction) -> Callable[..., Any]:
     """A callable running ``f`` with tier 1's calling convention: the tier-1 function
     itself when ``f`` has one now, else a stub that looks each time, and once ``f``
     is in tier 1 rebinds the callers that ``load`` registered in ``stub.cells``
     (a stub's extra call frame would otherwise cost every call from then on)."""
+    c = f.compiled
+    if isinstance(c, Tier1):
+        return c.fn
+    nres = len(f.type.results)
+    cells: List[Any] = []  # closure cells of tier-1 callers bound to this stub
+
+    def stub(*args: Any) -> Any:
+        c = f.compiled
+        if c.__class__ is Tier1:
+            for cell in cells:  # callers call the tier-1 function directly from now on
+                cell.cell_contents = c.fn
+            cells.clear()
+            return c.fn(*args)
+        saved = interp._depth  # (inline: a frame less per tier-0 call; see ``_at_depth``)
+        interp._depth = args[-1]
+        try:
+            r = interp._run(c if c is not None else interp.compiled(f), list(args[:-1]))
+        finally:
+            interp._depth = saved
+        return r[0] if nres == 1 else (tuple(r) if nres else None)
+
+    stub.cells = cells  # type: ignore[attr-defined]
+    return stub
+
+
+def import_entry(f: Function) -> Callable[..., Any]:
+    """A callable running imported function ``f`` with a host function's calling
+    convention: arguments only, the depth in ``interp._depth`` (see ``call_import``)."""
     if isinstance(f, HostFunction) and f.direct is not None:
         return f.direct
-    if isinstance(f, WasmFunction):
-        c = f.compiled
-        if isinstance(c, Tier1):
-            return c.fn
-        nres = len(f.type.results)
-        cells: List[Any] = []  # closure cells of tier-1 callers bound to this stub
-
-        def stub(*args: Any) -> Any:
-            c = f.compiled
-            if c.__class__ is Tier1:
-                for cell in cells:  # callers call the tier-1 function directly from now on
-                    cell.cell_contents = c.fn
-                cells.clear()
-                return c.fn(*args)
-            r = interp._run(c if c is not None else interp.compiled(f), list(args))
-            return r[0] if nres == 1 else (tuple(r) if nres else None)
-
-        stub.cells = cells  # type: ignore[attr-defined]
-        return stub
-    return lambda *args: invoke(f, args)
+    return lambda *args: invoke(f, args, interp._depth)
 
 
 def indirect(table: Any, ft: Any, known: Dict[Function, Callable[..., Any]], i: int,
-             args: Tuple[Any, ...]) -> Any:
+             args: Tuple[Any, ...], depth: int) -> Any:
     """``call_indirect`` of element ``i`` of ``table`` with type ``ft`` the slow way: it
     checks and calls, and notes in the call site's ``known`` an element that passed
-    the checks and has a callable that stays the same (a tier-1 or direct host
-    function). Elements are keys, not indices: a table update needs no undoing."""
+    the checks and has a callable that stays the same (a tier-1 function, or a host
+    function's ``direct`` given the depth). Elements are keys, not indices: a table
+    update needs no undoing."""
     elements = table.elements
     if i >= len(elements):
         raise Trap("undefined element")
@@ -1408,25 +1445,26 @@ def indirect(table: Any, ft: Any, known: Dict[Function, Callable[..., Any]], i: 
         raise Trap("uninitialized element")
     if f.type is not ft and f.type != ft:
         raise Trap("indirect call type mismatch")
-    r = invoke(f, args)
+    r = invoke(f, args, depth)
     if isinstance(f, WasmFunction):
         if f.compiled.__class__ is Tier1:
             known[f] = f.compiled.fn
     elif f.direct is not None:  # type: ignore[attr-defined]
-        known[f] = f.direct  # type: ignore[attr-defined]
+        direct = f.direct  # type: ignore[attr-defined]
+        known[f] = lambda *a: _at_depth(a[-1], direct, *a[:-1])
     return r
 
 
-def invoke(f: Function, args: Tuple[Any, ...]) -> Any:
-    """Call any function with tier 1's calling convention (``call_indirect``)."""
+def invoke(f: Function, args: Tuple[Any, ...], depth: int) -> Any:
+    """Call any function with tier 1's calling convention, ``depth`` wasm frames deep."""
     if isinstance(f, WasmFunction):
         c = f.compiled
         if c.__class__ is Tier1:
-            return c.fn(*args)
-        return entry(f)(*args)
+            return c.fn(*args, depth)
+        return entry(f)(*args, depth)
     if f.direct is not None:  # type: ignore[attr-defined]
-        return f.direct(*args)  # type: ignore[attr-defined]
-    r = interp.call_host(f, list(args))  # type: ignore[arg-type]
+        return _at_depth(depth, f.direct, *args)  # type: ignore[attr-defined]
+    r = _at_depth(depth, interp.call_host, f, list(args))
     n = len(r)
     return r[0] if n == 1 else (tuple(r) if n else None)
 
@@ -1449,7 +1487,9 @@ def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
     if kind == "type":
         return inst.types[arg]
     if kind == "func":
-        return entry(inst.funcs[arg]) if name.startswith("F") else inst.funcs[arg]
+        return entry(inst.funcs[arg]) if name.startswith("F") else inst.funcs[arg]  # type: ignore[arg-type]
+    if kind == "import":
+        return import_entry(inst.funcs[arg])
     if kind == "indirect":
         return indirect
     if kind == "callees":

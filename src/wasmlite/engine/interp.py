@@ -694,6 +694,9 @@ def make({params}nxt):
 {callee}        c = f.compiled
         if c is None:
             c = compiled(f)
+        if c.__class__ is not Compiled:  # tier 1: called straight, the depth an argument
+            {tier1_call}
+            return nxt
         if _depth >= MAX_CALL_DEPTH:
             raise Trap(EXHAUSTED)
 {budget}        _depth += 1
@@ -739,18 +742,21 @@ _CALL_FACTORIES: Dict[Tuple[bool, int, int, bool], Callable[..., Handler]] = {}
 def _call_factory(indirect: bool, nargs: int, nres: int) -> Callable[..., Handler]:
     """A call handler factory for ``nargs`` arguments and ``nres`` results (the callee's
     loop inlined), of ``f`` or (``indirect``) of the table element ``regs[ai]`` of
-    type ``ft``; its code shares this module's globals, ``_depth`` above all. Calls
-    spend the callee's budget only in ``auto`` mode (when the handler is made)."""
+    type ``ft``; its code shares this module's globals, ``_depth`` above all. A
+    callee in tier 1 is called straight (``codegen.Tier1``: it checks the depth
+    itself). Calls spend a tier-0 callee's budget only in ``auto`` mode (when the
+    handler is made)."""
     key = (indirect, nargs, min(nres, 2), TIER == "auto")
     make = _CALL_FACTORIES.get(key)
     if make is None:
         store = ("pass", "regs[d] = r[c.lo]", "regs[d:d + c.hi - c.lo] = r[c.lo:c.hi]")[key[2]]
         host_store = ("pass", "regs[d] = res[0]", "regs[d:d + len(res)] = res")[key[2]]
         args = "".join(f"regs[a{i}], " for i in range(nargs))
+        tier1_call = ("{}", "regs[d] = {}", "regs[d:d + c.hi - c.lo] = {}")[key[2]].format(f"c.fn({args}_depth)")
         callee = _INDIRECT.format(args=args, host_store=host_store) if indirect else ""
         source = _CALL_SRC.format(
             params=("table, ft, ai, " if indirect else "f, ") + "d, " + "".join(f"a{i}, " for i in range(nargs)),
-            callee=callee, budget=_BUDGET if key[3] else "", args=args, store=store)
+            callee=callee, budget=_BUDGET if key[3] else "", args=args, store=store, tier1_call=tier1_call)
         ns: Dict[str, Any] = {}
         exec(compile(source, "<wasmlite.engine.interp call>", "exec"), globals(), ns)
         make = _CALL_FACTORIES[key] = ns["make"]
