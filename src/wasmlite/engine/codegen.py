@@ -8,8 +8,9 @@ infinities), numeric ops come from the ``numeric`` templates and loads/stores fr
 instance-specific: memories, globals, tables, callees and helpers arrive as
 ``make``'s arguments (closure cells: the fastest non-local lookup) and are
 described by ``Generated.bindings`` (marshalable, for the disk cache). ``make``
-runs with ``interp``'s module dict as globals, so tier-1 code counts wasm call
-depth in the same ``_depth`` as tier 0, with the same limit.
+runs with ``interp``'s module dict as globals, so tier-1 code checks wasm call
+depth against the same limit as tier 0; it counts depth in an argument of every
+call (see ``Tier1``) and hands it to tier 0 and the host in the same ``_depth``.
 
 Control flow, two schemes:
 

@@ -30,7 +30,8 @@ common untaken path never looks at copies.
 
 A direct call runs the callee's loop inside the call handler (one Python frame
 per wasm call); ``_depth`` counts wasm frames and turns too deep a recursion into
-the trap "call stack exhausted".
+the trap "call stack exhausted" (tier-1 code counts in arguments instead, and sets
+``_depth`` around its calls out of tier 1: see ``codegen.Tier1``).
 
 Tier-up: every call of a tier-0 function spends ``CALL_COST`` units of its
 ``budget`` and every loop iteration one (in ``auto`` mode only: a loop header's
