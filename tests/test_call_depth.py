@@ -11,7 +11,7 @@ import pytest
 
 from conftest import to_tier1
 from wasmlite import FuncType, Linker, Store, ValType, engine, syntax
-from wasmlite.engine import cache, interp
+from wasmlite.engine import cache, codegen, interp
 from wasmlite.errors import Trap
 from wasmlite.runtime import HostFunction, ModuleInstance
 from wasmlite.runtime.instantiate import instantiate
@@ -94,8 +94,11 @@ def _outcome(run: Callable[[int], Any], n: int) -> Any:
 
 
 @pytest.mark.parametrize("make", [_engine_program, _api_program])
-@pytest.mark.parametrize("tier", ["0", "1", "auto"])
+@pytest.mark.parametrize("tier", ["0", "1", "auto", "1-dispatch"])
 def test_limit_through_indirect_and_host_calls(tier: str, make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    if tier == "1-dispatch":  # tier 1's other control-flow scheme (a call's try/finally inside its loop)
+        monkeypatch.setattr(codegen, "MAX_NESTING", -1)
+        tier = "1"
     _set_tier(tier, monkeypatch)
     run = make(tier)
     for n in (10, LIMIT - 1, LIMIT, LIMIT - 1, 3 * LIMIT, LIMIT - 1):  # a trap leaves nothing behind

@@ -83,7 +83,8 @@ __all__ = ["Generated", "Tier1", "generate", "translate", "load", "entry", "impo
 
 MAX_LOOPS = 17
 """Python loops the structured scheme may nest: CPython allows 20 statically nested
-blocks and the function's ``try``/``except``/``finally`` takes two; one spare."""
+blocks, the function's ``try``/``except`` takes one and a call of an import's
+``try``/``finally`` another (see ``call_import``); one spare."""
 
 FLAT_FROM = 8
 """Python loops deep from which a function nesting more than ``MAX_LOOPS`` shares
@@ -1426,8 +1427,10 @@ def entry(f: WasmFunction) -> Callable[..., Any]:
 def import_entry(f: Function) -> Callable[..., Any]:
     """A callable running imported function ``f`` with a host function's calling
     convention: arguments only, the depth in ``interp._depth`` (see ``call_import``)."""
-    if isinstance(f, HostFunction) and f.direct is not None:
-        return f.direct
+    if isinstance(f, HostFunction):
+        if f.direct is not None:
+            return f.direct
+        return lambda *args: _results(interp.call_host(f, list(args)))
     return lambda *args: invoke(f, args, interp._depth)
 
 
@@ -1465,7 +1468,11 @@ def invoke(f: Function, args: Tuple[Any, ...], depth: int) -> Any:
         return entry(f)(*args, depth)
     if f.direct is not None:  # type: ignore[attr-defined]
         return _at_depth(depth, f.direct, *args)  # type: ignore[attr-defined]
-    r = _at_depth(depth, interp.call_host, f, list(args))
+    return _results(_at_depth(depth, interp.call_host, f, list(args)))
+
+
+def _results(r: List[Any]) -> Any:
+    """A result list in tier 1's convention: None, the value or a tuple."""
     n = len(r)
     return r[0] if n == 1 else (tuple(r) if n else None)
 
