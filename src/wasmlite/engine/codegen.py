@@ -484,8 +484,8 @@ class _Gen:
             self.call_import(ins, out)
         elif op == "call":
             callee = "fn" if ins.imm == self.ir.func_index else self.bind(f"F{ins.imm}", "func", ins.imm)
-            args = [r(x) for x in ins.a] + ["deeper"]
-            self.call(f"{callee}({', '.join(args)})", ins.d, len(self.ftypes[ins.imm].results), out)
+            passed = ", ".join([r(x) for x in ins.a] + ["deeper"])
+            self.call(f"{callee}({passed})", ins.d, len(self.ftypes[ins.imm].results), out)
         elif op == "call_indirect":
             type_index, table_index = ins.imm
             table = self.bind(f"T{table_index}", "table", table_index)
