@@ -154,18 +154,20 @@ class WasmliteGuest:
             self.wasi.bind(self.inst)
         self.ex = self.inst.exports
         self.mem = self.inst.mems[0]
-        self.table: Any = self.ex.get("__indirect_function_table")
+        table = self.ex.get("__indirect_function_table")
+        self.elements: List[Any] = table.elements if table is not None else []  # (grows in place)
+        self.sp = self.ex.get("__stack_pointer")
 
     def call(self, name: str, *args: int) -> Any:
         r = self._call(self.ex[name], list(args))
         return r[0] if r else None
 
     def call_index(self, index: int, args: Tuple[int, ...]) -> Any:
-        r = self._call(self.table.elements[index], list(args))
+        r = self._call(self.elements[index], list(args))
         return r[0] if r else None
 
     def stack_pointer(self, value: Optional[int] = None) -> int:
-        sp = self.ex.get("__stack_pointer")
+        sp = self.sp
         if sp is None:
             return self.call("stackSave") if value is None else self.call("stackRestore", value)
         if value is not None:

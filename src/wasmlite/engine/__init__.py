@@ -79,9 +79,24 @@ def call(func: Function, args: List[Any]) -> List[Any]:
 
 
 def call_carrying(func: Function, args: List[Any]) -> List[Any]:
-    """``call``, but with a host function's exception still in its ``HostError``."""
+    """``call``, but with a host function's exception still in its ``HostError``.
+
+    A call from a host function that wasm called (depth above 0) finds the
+    recursion limit and the C stack set up by the outermost call, and goes straight
+    into tier-1 code when the callee has some: programs that call back into wasm
+    for every ``invoke_*`` or ``qsort`` comparison make tens of thousands of these."""
+    if interp._depth:
+        if func.__class__ is WasmFunction:
+            c = func.compiled
+            if c.__class__ is Tier1:
+                try:
+                    r = c.fn(*args, interp._depth)
+                except RecursionError:
+                    raise Trap(interp.EXHAUSTED) from None
+                return [r] if c.hi - c.lo == 1 else list(r or ())
+        return _call(func, args)
     ensure_recursion_limit()
-    if needs_big_stack and interp._depth == 0:
+    if needs_big_stack:
         return stack.run_outermost(_call, func, args)
     return _call(func, args)
 

@@ -1428,9 +1428,7 @@ def import_entry(f: Function) -> Callable[..., Any]:
     """A callable running imported function ``f`` with a host function's calling
     convention: arguments only, the depth in ``interp._depth`` (see ``call_import``)."""
     if isinstance(f, HostFunction):
-        if f.direct is not None:
-            return f.direct
-        return lambda *args: _results(interp.call_host(f, list(args)))
+        return interp.host_direct(f)
     return lambda *args: invoke(f, args, interp._depth)
 
 

@@ -187,6 +187,11 @@ def call_host(f: HostFunction, args: List[Any]) -> List[Any]:
         raise
     except BaseException as exc:  # KeyboardInterrupt too: it resurfaces unchanged
         raise HostError(exc) from None
+    return call_host_results(f, r)
+
+
+def call_host_results(f: HostFunction, r: Any) -> List[Any]:
+    """What host function ``f`` returned, as a list of as many values as its type says."""
     n = len(f.type.results)
     if n == 1 and not isinstance(r, (tuple, list)):
         return [r]  # None included: a null reference
@@ -199,6 +204,35 @@ def call_host(f: HostFunction, args: List[Any]) -> List[Any]:
     if len(out) != n:
         raise TypeError(f"{f!r} returned {len(out)} value(s), its type has {n}")
     return out
+
+
+def host_direct(f: HostFunction) -> Callable[..., Any]:
+    """``f.direct``, made the first time it is asked for (a ``HostFunction`` built
+    without one, as WASI's are): ``call_host`` with tier 1's calling convention
+    (None, the value or a tuple), so that tier-1 code reaches the callable through
+    one frame instead of three."""
+    direct = f.direct
+    if direct is not None:
+        return direct
+    fn = f.callable
+    n = len(f.type.results)
+
+    def direct(*args: Any) -> Any:
+        try:
+            r = fn(*args)
+        except (Trap, HostError):
+            raise
+        except BaseException as exc:  # as in ``call_host``
+            raise HostError(exc) from None
+        if n == 1 and not isinstance(r, (tuple, list)):
+            return r
+        if n == 0 and r is None:
+            return None
+        out = call_host_results(f, r)
+        return out[0] if n == 1 else (tuple(out) if n else None)
+
+    f.direct = direct
+    return direct
 
 
 _VALIDATORS: "weakref.WeakKeyDictionary[ModuleInstance, FuncValidator]" = weakref.WeakKeyDictionary()
