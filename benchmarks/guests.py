@@ -269,16 +269,16 @@ class _Longjmp(Exception):
     """Raised by ``_emscripten_throw_longjmp``; caught by the nearest ``invoke_*``."""
 
 
-def sjlj_imports(names: List[str], guest: Callable[[], Any]) -> Dict[str, Callable[..., Any]]:
+def sjlj_imports(names: List[str], harness: Any) -> Dict[str, Callable[..., Any]]:
     """``invoke_<sig>(index, args...)`` calls table entry ``index``; a longjmp raised
     under it restores the stack pointer and calls the guest's ``setThrew(1, 0)``.
-    ``guest()`` gives the instance (made after the imports)."""
+    ``harness.g`` is the guest (made after the imports)."""
     def throw() -> None:
         raise _Longjmp()
 
     def invoke_maker(has_result: bool) -> Callable[..., Any]:
         def invoke(index: int, *args: int) -> Any:
-            g = guest()
+            g = harness.g
             saved = g.stack_pointer()
             try:
                 r = g.call_index(index, args)
@@ -309,7 +309,7 @@ class MicroPythonHarness:
         self.output = bytearray()
         self.errors = bytearray()
         host = {"host_write": self._host_write, "host_call": lambda *a: 0,
-                "host_take": lambda ptr, n: None, **sjlj_imports(_import_names(data), lambda: self.g)}
+                "host_take": lambda ptr, n: None, **sjlj_imports(_import_names(data), self)}
         self.g = GUESTS[runtime](data, host)
         self.g.call("_initialize")
         if self.g.call("mp_sandbox_init", 256 * 1024) != 0:
@@ -341,7 +341,7 @@ class MQuickJSHarness:
         host = {"abort": self._abort, "__assert_fail": self._abort,
                 "setTempRet0": self._set_temp, "getTempRet0": lambda: self.temp,
                 "emscripten_resize_heap": self._resize, "emscripten_memcpy_big": self._memcpy,
-                **sjlj_imports(_import_names(data), lambda: self.g)}
+                **sjlj_imports(_import_names(data), self)}
         self.g = GUESTS[runtime](data, host)
         self.g.call("__wasm_call_ctors")
         if not self.g.call("sandbox_init", 1024 * 1024):

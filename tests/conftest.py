@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The suite is read in place from ../shared (never copied into the project);
@@ -40,3 +42,11 @@ def build_tree(path: str, tree: dict) -> None:  # type: ignore[type-arg]
         else:
             with open(full, "wb") as f:
                 f.write(value)
+
+
+@pytest.fixture(autouse=True)
+def keep_generated(monkeypatch):  # type: ignore[no-untyped-def]
+    """Tests look at the source tier 1 generated, which the engine drops by default."""
+    from wasmlite.engine import codegen
+
+    monkeypatch.setattr(codegen, "KEEP_GENERATED", True)

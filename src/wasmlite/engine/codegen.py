@@ -1558,6 +1558,12 @@ def cached_tier1(f: WasmFunction) -> Optional[Tier1]:
     return tier1(f) if cache.known(_key(f)) else None
 
 
+KEEP_GENERATED = False
+"""Whether a ``Tier1`` keeps its ``Generated`` (source and bindings, to look at: the
+tests do). Off by default: the source of what a big program compiles is megabytes
+(6 MB on qjs_reactor) and nothing runs it once compiled."""
+
+
 def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optional[Tier1]:
     """``f`` compiled to tier 1 (from the cache when it is there), or None when it
     cannot be: too big, or too much for ``compile()``."""
@@ -1569,7 +1575,7 @@ def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optiona
     if e is None:
         return None
     try:
-        return load(e[0], e[1], e[2], e[3], inst, gen)
+        return load(e[0], e[1], e[2], e[3], inst, gen if KEEP_GENERATED else None)
     except (KeyError, IndexError, TypeError, AssertionError):
         if gen is not None:
             raise
