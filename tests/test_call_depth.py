@@ -18,6 +18,7 @@ from wasmlite.runtime.instantiate import instantiate
 from wasmlite.text import parse_module
 from wasmlite.validate import validate_module
 
+DEFAULT_LIMIT = interp.MAX_CALL_DEPTH
 LIMIT = 300
 """``MAX_CALL_DEPTH`` in these tests: past 256, where depths stop being cached ints."""
 
@@ -153,3 +154,40 @@ def test_callers_outside_count(tier: str, monkeypatch: pytest.MonkeyPatch) -> No
         except Trap as t:
             assert trapped and str(t) == "call stack exhausted"
         assert interp._depth == depth
+
+
+@pytest.mark.parametrize("tier", ["0", "1", "auto"])
+def test_unbounded_recursion_through_the_host(tier: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """wasm -> host -> wasm -> ... without end, at the real depth limit: host frames
+    count nothing, so Python's stack may run out first (its ``RecursionError``
+    inside a host function); either way the result is the exhaustion trap, and the
+    depth is back to 0."""
+    _set_tier(tier, monkeypatch)
+    monkeypatch.setattr(interp, "MAX_CALL_DEPTH", DEFAULT_LIMIT)
+    box: List[Any] = []
+    linker = Linker()
+    linker.define_func("env", "h", FuncType([ValType.i32()], [ValType.i32()]), lambda n: box[0].f(n + 1))
+    exports = linker.instantiate(Store(), """(module (import "env" "h" (func $h (param i32) (result i32)))
+      (func (export "f") (param i32) (result i32) (call $h (local.get 0))))""").exports
+    box.append(exports)
+    with pytest.raises(Trap, match="call stack exhausted"):
+        exports.f(0)
+    assert interp._depth == 0
+
+
+@pytest.mark.parametrize("tier", ["0", "1", "auto"])
+def test_host_recursing_on_its_own(tier: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host function whose own recursion runs out of stack, called from shallow
+    wasm: its ``RecursionError`` is its own, and comes out unchanged."""
+    _set_tier(tier, monkeypatch)
+
+    def h(n: int) -> int:
+        return h(n + 1)
+
+    linker = Linker()
+    linker.define_func("env", "h", FuncType([ValType.i32()], [ValType.i32()]), h)
+    exports = linker.instantiate(Store(), """(module (import "env" "h" (func $h (param i32) (result i32)))
+      (func (export "f") (param i32) (result i32) (call $h (local.get 0))))""").exports
+    with pytest.raises(RecursionError):
+        exports.f(0)
+    assert interp._depth == 0

@@ -44,7 +44,8 @@ def call_slow(f: Function, args: Tuple[Any, ...]) -> Any:
 
 def _make(src: str, name: str) -> Callable[..., Any]:
     ns: Dict[str, Any] = dict(HELPERS)
-    ns.update(Tier1=Tier1, interp=interp, HostError=HostError, Trap=Trap, EXHAUSTED=interp.EXHAUSTED, slow=call_slow)
+    ns.update(Tier1=Tier1, interp=interp, HostError=HostError, Trap=Trap, EXHAUSTED=interp.EXHAUSTED, slow=call_slow,
+              host_failure=interp.host_failure)
     exec(compile(src, f"<wasmlite.api {name}>", "exec"), ns)
     return ns["make"]  # type: ignore[no-any-return]
 
@@ -137,7 +138,7 @@ def _adapter_factory(params: Tuple[int, ...], results: Tuple[int, ...], raw: boo
         lines += [f"        return ({', '.join(rn)},)"]
     lines += ["    except Trap:", "        raise",
               "    except BaseException as exc:  # comes out unchanged where wasm was entered",
-              "        raise HostError(exc) from None",
+              "        raise host_failure(exc) from None",
               "return direct"]
     src = "def make(fn, caller, wrong_results, to_funcref, from_funcref):\n" + "".join(f"    {x}\n" for x in lines)
     make = _ADAPTERS[key] = _make(src, "host")

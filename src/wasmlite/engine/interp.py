@@ -177,16 +177,42 @@ def trap_frame(f: Optional[WasmFunction]) -> TrapFrame:
     return TrapFrame(f.index, names.funcs.get(f.index), names.module)
 
 
+class _Probe:
+    """Recursion that takes both of CPython's counts (a C-level call and a Python frame)."""
+
+    def __call__(self, n: int) -> None:
+        if n:
+            self(n - 1)
+
+
+_probe = _Probe()
+
+
+def host_failure(exc: BaseException) -> BaseException:
+    """What to raise for ``exc``, raised by a host function that wasm called: a
+    ``HostError`` carrying it (it comes out unchanged where wasm was entered), or,
+    for a ``RecursionError`` with Python's stack used up here, the exhaustion trap:
+    host and wasm frames share that stack, and recursion through host functions
+    (whose frames the depth count does not see) can use it up before
+    ``MAX_CALL_DEPTH`` is reached."""
+    if exc.__class__ is RecursionError:
+        try:
+            _probe(50)
+        except RecursionError:
+            return Trap(EXHAUSTED)
+    return HostError(exc)
+
+
 def call_host(f: HostFunction, args: List[Any]) -> List[Any]:
     """Call a host function, normalising its result to a list of as many values as
     its type says (a wrong count would shift the caller's registers). What the
-    function raises, other than a ``Trap``, travels up as a ``HostError``."""
+    function raises, other than a ``Trap``, travels up as ``host_failure`` says."""
     try:
         r = f.callable(*args)
     except (Trap, HostError):
         raise
     except BaseException as exc:  # KeyboardInterrupt too: it resurfaces unchanged
-        raise HostError(exc) from None
+        raise host_failure(exc) from None
     return call_host_results(f, r)
 
 
@@ -223,7 +249,7 @@ def host_direct(f: HostFunction) -> Callable[..., Any]:
         except (Trap, HostError):
             raise
         except BaseException as exc:  # as in ``call_host``
-            raise HostError(exc) from None
+            raise host_failure(exc) from None
         if n == 1 and not isinstance(r, (tuple, list)):
             return r
         if n == 0 and r is None:
