@@ -15,6 +15,7 @@ from typing import Any, List
 import pytest
 
 from wasmlite import engine
+from wasmlite.errors import ValidationError
 from wasmlite.ir import IRFunction, format_function
 from wasmlite.numeric import evaluator
 from wasmlite.runtime.instantiate import instantiate
@@ -132,6 +133,25 @@ def test_return_is_a_branch_to_the_end() -> None:
 def test_unreachable_code_emits_nothing() -> None:
     fn = ir_of("(unreachable) (i32.add) (drop) (i32.const 1)")
     assert ops(fn) == ["unreachable"]
+
+
+def test_unreachable_blocks_are_skipped_whole() -> None:
+    # the dead `if` and the live-looking else-arm inside it used to emit a
+    # conditional branch and a copy nobody could reach
+    fn = ir_of("(block (br 0) (if (result i32) (i32.const 1) (then (i32.const 2)) (else (i32.const 3))) "
+               "(drop)) (i32.const 7)", "(result i32)")
+    assert ops(fn) == ["br", "copy"]
+    assert fn.code[0].target == 1 and fn.code[1].a == (-1,) and fn.consts == [7]
+
+
+def test_a_module_nobody_validated_is_validated_body_by_body() -> None:
+    module = parse_module("(module (func (result i32) (i64.const 1)))")
+    assert not module.validated
+    with pytest.raises(ValidationError):
+        translate_function(module, 0)
+    validate_module(parse_module("(module)"))
+    ok = parse_module("(module (func (result i32) (i32.const 1)))")
+    assert ops(translate_function(ok, 0)) == ["copy"] and not ok.validated
 
 
 def test_constants_are_told_apart_by_bits() -> None:

@@ -63,7 +63,8 @@ class Module:
         self.syntax: syntax.Module = _to_binary_or_syntax(source)
         marker = None if isinstance(source, str) else _validated_marker(source)
         if marker is not None and os.path.exists(marker):
-            return  # these very bytes passed this very validator before
+            self.syntax.validated = True  # these very bytes passed this very validator before
+            return
         validate_module(self.syntax)
         if marker is not None:
             _mark(marker)

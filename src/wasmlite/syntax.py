@@ -244,7 +244,7 @@ class Module:
 
     __slots__ = (
         "types", "imports", "funcs", "tables", "mems", "globals", "exports",
-        "start", "elems", "datas", "data_count", "codes", "customs", "names",
+        "start", "elems", "datas", "data_count", "codes", "customs", "names", "validated",
     )
 
     def __init__(self) -> None:
@@ -262,6 +262,7 @@ class Module:
         self.codes: List[FuncBody] = []
         self.customs: List[Tuple[str, bytes]] = []  # every custom section but "name"
         self.names = Names()
+        self.validated = False  # set once every rule was checked (the translator trusts it)
 
     def imports_of(self, kind: int) -> List[Import]:
         return [imp for imp in self.imports if imp.kind == kind]

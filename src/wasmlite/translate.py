@@ -1,11 +1,15 @@
-"""Translation of a function body into the register IR, riding the validator's pass.
+"""Translation of a validated function body into the register IR, in one pass.
 
-The translator is a ``FuncValidator`` visitor (see the hook contract in
-``validate.code``): it keeps ``locs``, a location for every operand on the
-validator's type stack (``locs[h]`` is the register holding the value at height
-``h``), and emits IR for consumers only. The frame layout is pictured in ``ir``;
-in short a location is a local's index (``< L``), the value's own temporary
-``L + h``, or a constant (negative). Invariants the emission relies on:
+The translator walks the body once, decoding as it goes, and keeps ``locs``, a
+location for every operand on the stack (``locs[h]`` is the register holding the
+value at height ``h``); it emits IR for consumers only. It checks no types: a
+body is validated before it is translated (``Module`` validates every body at
+once; ``translate_function`` validates the one body of a module nobody validated),
+so it needs only each instruction's arity, and it skips unreachable code (after
+``br``, ``br_table``, ``return``, ``unreachable``) to the ``else`` or ``end`` of its
+block without looking at it. The frame layout is pictured in ``ir``; in short a
+location is a local's index (``< L``), the value's own temporary ``L + h``, or a
+constant (negative). Invariants the emission relies on:
 
 * an entry at height ``h`` is a local, a constant, or exactly ``L + h``;
 * at every block boundary (``block``, ``loop``, ``if``, ``else``, ``end``) the
@@ -36,75 +40,176 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import syntax
+from .decode.body import PLAIN_OPS, INDEX_OPS, READERS, read_instr, read_local_decls
+from .decode.reader import read_u32
 from .ir import Instr, IRFunction, RefFunc, const_key
 from .numeric import SCALAR, f32_from_bits, f64_from_bits, i64_of
-from .opcodes import BY_NAME, Op, all_ops
-from .validate.code import FUNC, LOOP, Frame, FuncValidator
+from .opcodes import Op, all_ops
+from .validate.code import BLOCK, ELSE, FUNC, IF, LOOP, FuncValidator
 
 _M32 = 0xFFFFFFFF
-_CONTROL = frozenset(BY_NAME[n] for n in ("block", "loop", "if", "else", "end"))
 _COMPARES = frozenset(name for name, t in SCALAR.items() if t.cond is not None)
 
 
-class _Label:
-    """Per-block state in ``Frame.extra``: where a branch to the block goes."""
+class _Block:
+    """An open block: its kind (``validate.code``'s names), the stack height below
+    its parameters, its arities, and where a branch to it goes: a loop's first
+    instruction (``start``; -1 for the function: the end), or later, for the
+    others (``fixups``: Instrs, and ``[target, copies]`` arms of a br_table, to patch
+    at its end; ``if_jump``: an ``if``'s branch to its else or end)."""
 
-    __slots__ = ("start", "fixups", "if_jump")
+    __slots__ = ("kind", "height", "nparams", "nresults", "nlabels", "start", "fixups", "if_jump")
 
-    def __init__(self, start: int) -> None:
-        self.start = start  # a loop's first instruction
-        self.fixups: List[Any] = []  # Instr, or [target, copies] arms of a br_table
-        self.if_jump: Optional[Instr] = None  # an `if`'s branch to its else/end
+    def __init__(self, kind: str, height: int, nparams: int, nresults: int, start: int) -> None:
+        self.kind = kind
+        self.height = height
+        self.nparams = nparams
+        self.nresults = nresults
+        self.nlabels = nparams if kind is LOOP else nresults
+        self.start = start
+        self.fixups: List[Any] = []
+        self.if_jump: Optional[Instr] = None
+
+
+# What the walk does per Op: (kind, operands popped, results pushed, name). The
+# _K_FIXED ops (and calls, once their arity is known) emit one Instr of their own
+# name; the kinds from _K_SPECIAL on are Translator methods (``_SPECIAL``).
+_K_LOCAL_GET = 0
+_K_FIXED = 1
+_K_CONST = 2
+_K_CALL = 3
+_K_CALL_INDIRECT = 4
+_K_SPECIAL = 5
+
+_VARIABLE = {"select": (3, 1), "global.get": (0, 1), "global.set": (1, 0), "table.get": (1, 1),
+             "table.set": (2, 0), "table.grow": (2, 1), "table.fill": (3, 0), "ref.is_null": (1, 1)}
+"""The arity of the instructions without a fixed signature that are emitted as they are."""
 
 
 class Translator:
-    """The visitor; ``translate_function`` is the way to use it."""
+    """One function's translation (``translate_function`` is the way to use it). A
+    subclass may watch the block structure through ``begin``/``opened``/``elsed``/``closed``."""
 
-    def __init__(self) -> None:
-        self.result: Optional[IRFunction] = None
+    result: Optional[IRFunction] = None
 
-    # -- hook --------------------------------------------------------------------
+    # -- hooks: block structure, called with ``code`` as it stands ----------------
 
-    def begin(self, v: FuncValidator) -> None:
-        self.L = len(v.locals)
-        self.code: List[Instr] = []
-        self.locs: List[int] = []
+    def begin(self) -> None:
+        """Before the first instruction."""
+
+    def opened(self, kind: str) -> None:
+        """After a ``block``, ``loop`` or ``if`` (whose branch to its else or end is
+        the last instruction of ``code``)."""
+
+    def elsed(self, live: bool) -> None:
+        """After an ``else``; ``live``: the then-arm's end was reachable (so the last
+        instruction of ``code`` is its branch over the else-arm)."""
+
+    def closed(self, kind: str) -> None:
+        """After an ``end`` closing a block of ``kind`` (``FUNC`` last)."""
+
+    # -- the walk -------------------------------------------------------------------
+
+    def translate(self, v: FuncValidator, func_index: int, ft: syntax.FuncType,
+                  body: syntax.FuncBody) -> IRFunction:
+        """The IR of ``body`` (valid); ``v`` gives the module's types."""
+        decls, total, pos = read_local_decls(body)
+        local_types: List[int] = []
+        for n, t in decls:
+            local_types.extend((t,) * n)
+        L = self.L = len(ft.params) + total
+        code: List[Instr] = []
+        locs: List[int] = []
+        self.code = code
+        self.locs = locs
         self.consts: List[Any] = []
         self.const_regs: Dict[Any, int] = {}
         self.max_h = 1
         self.last: Optional[Instr] = None  # the latest producer, while it may be retargeted
         self.dead = False
-        v.ctrls[0].extra = _Label(-1)
-
-    def end(self, v: FuncValidator) -> None:
-        ft = v.functype
-        self.result = IRFunction(v.func_index, ft, v.locals[len(ft.params):], self.max_h,
-                                 self.consts, self.code)
-
-    def instr(self, op: Op, imm: Any, offset: int, v: FuncValidator) -> None:
-        if self.dead and op not in _CONTROL:
-            self._resync(len(v.vals))
-            return
-        handler = _BY_OP[op]
-        if handler is not None:
-            handler(self, imm, v, v.height_before)
-        else:
-            self._generic(op.name, imm, v, v.height_before)
-        h = len(v.vals)  # (the height before an instruction is the one after the last)
-        if h > self.max_h:
-            self.max_h = h
-        self.dead = v.unreachable
-        if self.dead:
-            self._resync(h)
+        self.sigs = v.block_sigs
+        ctrls = self.ctrls = [_Block(FUNC, 0, 0, len(ft.results), -1)]
+        self.begin()
+        funcs, types = v.funcs, v.types
+        source, end = body.source, body.end
+        plain, index, readers, info, special = PLAIN_OPS, INDEX_OPS, READERS, _INFO, _SPECIAL
+        while ctrls:
+            b = source[pos]
+            op = plain[b]
+            if op is not None:
+                pos += 1
+                imm = None
+            else:
+                op = index[b]
+                if op is not None:
+                    b = source[pos + 1]
+                    if b < 0x80:
+                        imm = b
+                        pos += 2
+                    else:
+                        imm, pos = read_u32(source, pos + 1, end)
+                else:
+                    op, imm, pos = readers[b](source, pos + 1, end)
+            kind, npop, npush, name = info[op]
+            if kind == 0:  # local.get
+                locs.append(imm)
+                if len(locs) > self.max_h:
+                    self.max_h = len(locs)
+                continue
+            if kind >= 2:
+                if kind == 2:  # i32.const
+                    key = ("int", imm & _M32)
+                    reg = self.const_regs.get(key)
+                    if reg is None:
+                        self.consts.append(imm & _M32)
+                        reg = self.const_regs[key] = -len(self.consts)
+                    locs.append(reg)
+                    if len(locs) > self.max_h:
+                        self.max_h = len(locs)
+                    continue
+                if kind == 3:
+                    npop, npush = funcs[imm]
+                    npop, npush = len(npop), len(npush)
+                elif kind == 4:
+                    npop, npush = types[imm[0]]
+                    npop, npush = len(npop) + 1, len(npush)
+                else:
+                    special[kind](self, imm, name)
+                    if self.dead:
+                        pos = _skip(source, pos, end)
+                    continue
+            # one instruction of its own name, taking npop operands, giving npush results
+            base = len(locs) - npop
+            srcs = tuple(locs[base:])
+            del locs[base:]
+            if npush:
+                d = L + base
+                ins = Instr(name, d, srcs, imm)
+                code.append(ins)
+                if npush == 1:
+                    locs.append(d)
+                    self.last = ins
+                else:
+                    locs.extend(range(d, d + npush))
+                    self.last = None
+                if len(locs) > self.max_h:
+                    self.max_h = len(locs)
+            else:
+                code.append(Instr(name, None, srcs, imm))
+                self.last = None
+        self.result = IRFunction(func_index, ft, tuple(local_types), self.max_h, self.consts, code)
+        return self.result
 
     # -- helpers -------------------------------------------------------------------
 
     def _resync(self, h: int) -> None:
-        """Make ``locs`` as long as the type stack, new entries in their own slots."""
+        """Make ``locs`` ``h`` long, new entries in their own slots."""
         locs = self.locs
         del locs[h:]
         L = self.L
         locs.extend(range(L + len(locs), L + h))
+        if h > self.max_h:
+            self.max_h = h
 
     def _emit(self, ins: Instr) -> Instr:
         self.code.append(ins)
@@ -118,6 +223,8 @@ class Translator:
             self.consts.append(value)
             reg = self.const_regs[key] = -len(self.consts)
         self.locs.append(reg)
+        if len(self.locs) > self.max_h:
+            self.max_h = len(self.locs)
 
     def _materialize(self, lo: int, hi: int) -> None:
         """Put the values at heights ``lo..hi-1`` into their own slots."""
@@ -146,10 +253,10 @@ class Translator:
             return last
         return None
 
-    def _copies(self, frame: Frame, top: int) -> Tuple[Tuple[int, int], ...]:
-        """Copies a branch to ``frame`` needs, the carried values ending below height ``top``."""
-        n = len(frame.labels)
-        base = self.L + frame.height
+    def _copies(self, block: _Block, top: int) -> Tuple[Tuple[int, int], ...]:
+        """Copies a branch to ``block`` needs, the carried values ending below height ``top``."""
+        n = block.nlabels
+        base = self.L + block.height
         locs = self.locs
         out = []
         for i in range(n):
@@ -158,43 +265,25 @@ class Translator:
                 out.append((base + i, src))
         return tuple(out)
 
-    def _target(self, frame: Frame, ins: Any) -> int:
-        """The branch target of ``frame``'s label (a forward one is patched at its end)."""
-        label: _Label = frame.extra
-        if frame.kind is LOOP or frame.kind is FUNC:
-            return label.start
-        label.fixups.append(ins)
+    @staticmethod
+    def _target(block: _Block, ins: Any) -> int:
+        """The branch target of ``block``'s label (a forward one is patched at its end)."""
+        if block.kind is LOOP or block.kind is FUNC:
+            return block.start
+        block.fixups.append(ins)
         return -1
 
-    def _branch(self, op: str, frame: Frame, top: int, a: Tuple[int, ...]) -> None:
-        ins = Instr(op, None, a, copies=self._copies(frame, top))
-        ins.target = self._target(frame, ins)
+    def _branch(self, op: str, block: _Block, top: int, a: Tuple[int, ...]) -> None:
+        ins = Instr(op, None, a, copies=self._copies(block, top))
+        ins.target = self._target(block, ins)
         self._emit(ins)
 
-    # -- instructions ----------------------------------------------------------------
+    # -- the instructions with methods of their own (imm, then the Op's name) -------
 
-    def _generic(self, name: str, imm: Any, v: FuncValidator, hb: int) -> None:
+    def _assign(self, x: int, keep: bool) -> None:
+        """``local.set x`` (``keep`` false) or ``local.tee x`` of the value on top."""
         locs = self.locs
-        base = hb - len(v.popped)
-        srcs = tuple(locs[base:hb])
-        del locs[base:]
-        npushed = len(v.pushed)
-        if npushed:
-            d = self.L + base
-            ins = self._emit(Instr(name, d, srcs, imm))
-            locs.extend(range(d, d + npushed))
-            if npushed == 1:
-                self.last = ins
-        else:
-            self._emit(Instr(name, None, srcs, imm))
-
-    def _local_get(self, imm: int, v: FuncValidator, hb: int) -> None:
-        self.locs.append(imm)
-
-    def _assign(self, x: int, hb: int, keep: bool) -> None:
-        """``local.set x`` (``keep`` false) or ``local.tee x`` of the value at ``hb - 1``."""
-        locs = self.locs
-        top = hb - 1
+        top = len(locs) - 1
         src = locs[top]
         if src == x:
             if not keep:
@@ -218,37 +307,41 @@ class Translator:
         else:
             locs.pop()
 
-    def _local_set(self, imm: int, v: FuncValidator, hb: int) -> None:
-        self._assign(imm, hb, False)
+    def _local_set(self, imm: int, name: str) -> None:
+        self._assign(imm, False)
 
-    def _local_tee(self, imm: int, v: FuncValidator, hb: int) -> None:
-        self._assign(imm, hb, True)
+    def _local_tee(self, imm: int, name: str) -> None:
+        self._assign(imm, True)
 
-    def _drop(self, imm: None, v: FuncValidator, hb: int) -> None:
+    def _drop(self, imm: None, name: str) -> None:
         self.locs.pop()
 
-    def _nop(self, imm: None, v: FuncValidator, hb: int) -> None:
+    def _nop(self, imm: None, name: str) -> None:
         pass
 
-    def _i32_const(self, imm: int, v: FuncValidator, hb: int) -> None:
-        self._const(imm & _M32, "i32")
-
-    def _i64_const(self, imm: int, v: FuncValidator, hb: int) -> None:
+    def _i64_const(self, imm: int, name: str) -> None:
         self._const(i64_of(imm), "i64")
 
-    def _f32_const(self, imm: int, v: FuncValidator, hb: int) -> None:
+    def _f32_const(self, imm: int, name: str) -> None:
         self._const(f32_from_bits(imm), "f32")
 
-    def _f64_const(self, imm: int, v: FuncValidator, hb: int) -> None:
+    def _f64_const(self, imm: int, name: str) -> None:
         self._const(f64_from_bits(imm), "f64")
 
-    def _v128_const(self, imm: int, v: FuncValidator, hb: int) -> None:
+    def _v128_const(self, imm: int, name: str) -> None:
         self._const(imm, "v128")
 
-    def _lowered(self, name: str, imm: Any, v: FuncValidator, hb: int) -> None:
+    def _ref_null(self, imm: int, name: str) -> None:
+        self._const(None, "ref")
+
+    def _ref_func(self, imm: int, name: str) -> None:
+        self._const(RefFunc(imm), "ref")
+
+    def _lowered(self, imm: Any, name: str) -> None:
         """A SIMD memory instruction as two IR instructions (see ``_LOWERED``)."""
         first, second = _LOWERED[name]
         locs = self.locs
+        hb = len(locs)
         memarg = imm[:2]
         if name.startswith("v128.store"):  # extract the lane above the operands, store it
             assert second is not None
@@ -275,112 +368,137 @@ class Translator:
         locs.append(d)
         self.last = ins
 
-    def _ref_null(self, imm: int, v: FuncValidator, hb: int) -> None:
-        self._const(None, "ref")
-
-    def _ref_func(self, imm: int, v: FuncValidator, hb: int) -> None:
-        self._const(RefFunc(imm), "ref")
-
-    def _unreachable(self, imm: None, v: FuncValidator, hb: int) -> None:
+    def _unreachable(self, imm: None, name: str) -> None:
         self._emit(Instr("unreachable"))
+        self.dead = True
 
-    def _enter(self, imm: int, v: FuncValidator, hb: int) -> None:
-        """``block`` and ``loop``; ``if`` adds its conditional jump."""
-        frame = v.ctrls[-1]
-        if self.dead:
-            self._resync(len(v.vals))
-        else:
-            self._materialize_locals(frame.height)
-            self._materialize(frame.height, len(v.vals))
+    def _open(self, kind: str, bt: int, height: int) -> _Block:
+        """A new block of type ``bt`` over the operands below ``height``: its
+        parameters and everything below in their own slots first."""
+        params, results = self.sigs[bt]
+        block = _Block(kind, height - len(params), len(params), len(results), -1)
+        self._materialize_locals(block.height)
+        self._materialize(block.height, height)
+        self.ctrls.append(block)
+        return block
+
+    def _block(self, imm: int, name: str) -> None:
+        self._open(BLOCK, imm, len(self.locs))
         self.last = None
-        frame.extra = _Label(len(self.code))
+        self.opened(BLOCK)
 
-    def _if(self, imm: int, v: FuncValidator, hb: int) -> None:
-        locs = self.locs
-        frame = v.ctrls[-1]
-        if self.dead:
-            self._resync(len(v.vals))
-            cond_ins = Instr("br_unless", None, (self.L,))
-        else:
-            cond = locs.pop()
-            fused = self._fusable(cond)
-            self._materialize_locals(frame.height)
-            self._materialize(frame.height, len(v.vals))
-            if fused is not None:
-                cond_ins = Instr("br_unless." + fused.op, None, fused.a)
-            else:
-                cond_ins = Instr("br_unless", None, (cond,))
-        self._emit(cond_ins)
-        label = frame.extra = _Label(-1)
-        label.if_jump = cond_ins
-
-    def _else(self, imm: None, v: FuncValidator, hb: int) -> None:
-        frame = v.ctrls[-1]
-        label: _Label = frame.extra
-        if not self.dead:
-            self._materialize(frame.height, frame.height + len(frame.results))
-            self._branch("br", frame, frame.height + len(frame.results), ())
-        assert label.if_jump is not None
-        label.if_jump.target = len(self.code)
-        label.if_jump = None
+    def _loop(self, imm: int, name: str) -> None:
+        block = self._open(LOOP, imm, len(self.locs))
+        block.start = len(self.code)  # (after the copies into its parameters' slots)
         self.last = None
-        self._resync(frame.height)
-        self._resync(len(v.vals))
+        self.opened(LOOP)
 
-    def _end(self, imm: None, v: FuncValidator, hb: int) -> None:
-        frame = v.closed
-        assert frame is not None
-        label: _Label = frame.extra
-        nres = len(frame.results)
-        if not self.dead:
-            self._materialize(frame.height, frame.height + nres)
-        if frame.kind is not FUNC:
-            pc = len(self.code)
-            for fix in label.fixups:
-                if isinstance(fix, Instr):
-                    fix.target = pc
-                else:
-                    fix[0] = pc
-            if label.if_jump is not None:
-                label.if_jump.target = pc
-        self.last = None
-        self._resync(frame.height)
-        self._resync(len(v.vals))
-
-    def _br(self, imm: int, v: FuncValidator, hb: int) -> None:
-        self._branch("br", v.ctrls[-1 - imm], hb, ())
-
-    def _return(self, imm: None, v: FuncValidator, hb: int) -> None:
-        self._branch("br", v.ctrls[0], hb, ())
-
-    def _br_if(self, imm: int, v: FuncValidator, hb: int) -> None:
+    def _if(self, imm: int, name: str) -> None:
         cond = self.locs.pop()
         fused = self._fusable(cond)
-        frame = v.ctrls[-1 - imm]
+        block = self._open(IF, imm, len(self.locs))
         if fused is not None:
-            self._branch("br_if." + fused.op, frame, hb - 1, fused.a)
+            block.if_jump = self._emit(Instr("br_unless." + fused.op, None, fused.a))
         else:
-            self._branch("br_if", frame, hb - 1, (cond,))
+            block.if_jump = self._emit(Instr("br_unless", None, (cond,)))
+        self.opened(IF)
 
-    def _br_table(self, imm: Tuple[Tuple[int, ...], int], v: FuncValidator, hb: int) -> None:
+    def _else(self, imm: None, name: str) -> None:
+        block = self.ctrls[-1]
+        live = not self.dead
+        if live:
+            top = block.height + block.nresults
+            self._materialize(block.height, top)
+            self._branch("br", block, top, ())
+        assert block.if_jump is not None
+        block.if_jump.target = len(self.code)
+        block.if_jump = None
+        block.kind = ELSE
+        self.last = None
+        self._resync(block.height)
+        self._resync(block.height + block.nparams)
+        self.dead = False
+        self.elsed(live)
+
+    def _end(self, imm: None, name: str) -> None:
+        block = self.ctrls.pop()
+        top = block.height + block.nresults
+        if not self.dead:
+            self._materialize(block.height, top)
+        pc = len(self.code)
+        for fix in block.fixups:
+            if isinstance(fix, Instr):
+                fix.target = pc
+            else:
+                fix[0] = pc
+        if block.if_jump is not None:
+            block.if_jump.target = pc
+        self.last = None
+        self._resync(block.height)
+        self._resync(top)
+        self.dead = False  # (the enclosing block was reachable, or this one was skipped)
+        self.closed(block.kind)
+
+    def _br(self, imm: int, name: str) -> None:
+        self._branch("br", self.ctrls[-1 - imm], len(self.locs), ())
+        self.dead = True
+
+    def _return(self, imm: None, name: str) -> None:
+        self._branch("br", self.ctrls[0], len(self.locs), ())
+        self.dead = True
+
+    def _br_if(self, imm: int, name: str) -> None:
+        cond = self.locs.pop()
+        fused = self._fusable(cond)
+        block = self.ctrls[-1 - imm]
+        if fused is not None:
+            self._branch("br_if." + fused.op, block, len(self.locs), fused.a)
+        else:
+            self._branch("br_if", block, len(self.locs), (cond,))
+
+    def _br_table(self, imm: Tuple[Tuple[int, ...], int], name: str) -> None:
         labels, default = imm
         index = self.locs.pop()
+        top = len(self.locs)
         arms: List[List[Any]] = []
         for depth in labels + (default,):
-            frame = v.ctrls[-1 - depth]
-            arm: List[Any] = [-1, self._copies(frame, hb - 1)]
-            arm[0] = self._target(frame, arm)
+            block = self.ctrls[-1 - depth]
+            arm: List[Any] = [-1, self._copies(block, top)]
+            arm[0] = self._target(block, arm)
             arms.append(arm)
         self._emit(Instr("br_table", None, (index,), arms))
+        self.dead = True
 
 
-_SPECIAL: Dict[str, Callable[..., None]] = {
-    "local.get": Translator._local_get, "local.set": Translator._local_set,
-    "local.tee": Translator._local_tee, "drop": Translator._drop, "nop": Translator._nop,
-    "i32.const": Translator._i32_const, "i64.const": Translator._i64_const,
-    "f32.const": Translator._f32_const, "f64.const": Translator._f64_const,
+_BLOCK_OPENERS = (0x02, 0x03, 0x04)  # block, loop, if
+_ELSE_BYTE = 0x05
+_END_BYTE = 0x0B
+
+
+def _skip(source: bytes, pos: int, end: int) -> int:
+    """The position of the ``else`` or ``end`` ending the block whose code from ``pos``
+    on is unreachable (blocks nested in it skipped whole)."""
+    depth = 0
+    while True:
+        b = source[pos]
+        if b == _END_BYTE:
+            if not depth:
+                return pos
+            depth -= 1
+        elif b == _ELSE_BYTE:
+            if not depth:
+                return pos
+        elif b in _BLOCK_OPENERS:
+            depth += 1
+        pos = read_instr(source, pos, end)[2]
+
+
+_SPECIAL_METHODS: Dict[str, Callable[..., None]] = {
+    "local.set": Translator._local_set, "local.tee": Translator._local_tee, "drop": Translator._drop,
+    "nop": Translator._nop, "i64.const": Translator._i64_const, "f32.const": Translator._f32_const,
+    "f64.const": Translator._f64_const, "v128.const": Translator._v128_const,
     "ref.null": Translator._ref_null, "ref.func": Translator._ref_func,
-    "unreachable": Translator._unreachable, "block": Translator._enter, "loop": Translator._enter,
+    "unreachable": Translator._unreachable, "block": Translator._block, "loop": Translator._loop,
     "if": Translator._if, "else": Translator._else, "end": Translator._end, "br": Translator._br,
     "br_if": Translator._br_if, "br_table": Translator._br_table, "return": Translator._return,
 }  # fmt: skip
@@ -410,25 +528,50 @@ _LOWERED: Dict[str, Tuple[str, Optional[str]]] = {
 """SIMD memory instruction -> (first, second) IR instruction it is lowered to."""
 
 for _name in _LOWERED:
-    _SPECIAL[_name] = lambda self, imm, v, hb, _name=_name: self._lowered(_name, imm, v, hb)
-_SPECIAL["v128.const"] = Translator._v128_const
+    _SPECIAL_METHODS[_name] = Translator._lowered
 
-_BY_OP: Dict[Op, Optional[Callable[..., None]]] = {op: _SPECIAL.get(op.name) for op in all_ops()}
-"""Op -> its handler here, or None for the ops ``_generic`` emits."""
+
+def _info() -> Tuple[Dict[Op, Tuple[int, int, int, str]], List[Callable[..., None]]]:
+    """``_INFO`` and ``_SPECIAL``: the special kinds number the methods."""
+    info: Dict[Op, Tuple[int, int, int, str]] = {}
+    methods: List[Callable[..., None]] = [None] * _K_SPECIAL  # type: ignore[list-item]
+    for op in all_ops():
+        name = op.name
+        method = _SPECIAL_METHODS.get(name)
+        if name == "local.get":
+            info[op] = (_K_LOCAL_GET, 0, 1, name)
+        elif name == "i32.const":
+            info[op] = (_K_CONST, 0, 1, name)
+        elif name == "call":
+            info[op] = (_K_CALL, 0, 0, name)
+        elif name == "call_indirect":
+            info[op] = (_K_CALL_INDIRECT, 0, 0, name)
+        elif method is not None:
+            if method not in methods:
+                methods.append(method)
+            info[op] = (methods.index(method), 0, 0, name)
+        elif op.params is None:
+            info[op] = (_K_FIXED, *_VARIABLE[name], name)
+        else:
+            info[op] = (_K_FIXED, len(op.params), len(op.results), name)  # type: ignore[arg-type]
+    return info, methods
+
+
+_INFO, _SPECIAL = _info()
 
 
 def translate_function(module: syntax.Module, func_index: int,
                        validator: Optional[FuncValidator] = None,
                        translator: Optional[Translator] = None) -> IRFunction:
     """The register IR of defined function ``func_index`` (an index in the function
-    index space). Validates the body on the way (a module is validated before it is
-    instantiated, so errors here mean a bug or an unvalidated module). ``translator`` may be a subclass
-    recording more (tier 1 records the block structure)."""
+    index space). The body is validated first unless the whole module was
+    (``module.validated``). ``validator`` (the module's, to reuse) gives the
+    module's types; ``translator`` may be a subclass recording more (tier 1 records
+    the block structure)."""
     v = validator or FuncValidator(module)
     nimported = len(module.imports_of(syntax.EXTERN_FUNC))
     body = module.codes[func_index - nimported]
     ft = module.types[module.funcs[func_index - nimported]]
-    t = translator or Translator()
-    v.validate_function(func_index, ft, body, t)
-    assert t.result is not None
-    return t.result
+    if not module.validated:
+        v.validate_function(func_index, ft, body)
+    return (translator or Translator()).translate(v, func_index, ft, body)

@@ -397,3 +397,5 @@ def _build() -> Tuple[List[Optional[Op]], List[Optional[Op]], List[Reader]]:
 
 
 _PLAIN, _INDEX, _READ = _build()
+PLAIN_OPS, INDEX_OPS, READERS = _PLAIN, _INDEX, _READ
+"""The tables, for a walk that inlines ``read_instr`` (the translator's)."""

@@ -73,7 +73,7 @@ from ..ir import Instr, IRFunction, RefFunc
 from ..numeric import HELPERS, NUMERIC, ROTATES, UNWRAPPED, f64_to_bits, ranges, render_rotate
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
-from ..validate.code import FUNC, LOOP, FuncValidator
+from ..validate.code import FUNC, IF, LOOP, FuncValidator
 from . import cache, interp
 from .inline import Inliner
 from .memory_ops import (ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK,
@@ -146,47 +146,44 @@ class _Recorder(Translator):
     """The translator, also recording the block structure (``root``) and the
     ``br`` ending each then-arm (``skip``: it is the Python ``if``'s own exit)."""
 
-    def begin(self, v: FuncValidator) -> None:
-        super().begin(v)
+    def begin(self) -> None:
         self.root = Region("func", 0)
         self.stack = [self.root]
         self.skip: Set[int] = set()
 
-    def instr(self, op: Any, imm: Any, offset: int, v: FuncValidator) -> None:
-        name = op.name
-        dead = self.dead
-        super().instr(op, imm, offset, v)
-        if name in ("block", "loop", "if"):
-            pc = len(self.code)
-            parent = self.stack[-1]
-            if name == "if":
-                parent.flush(pc - 1)
-                r = Region("if", pc - 1)
-                r.cond = pc - 1
-                r.cursor = pc
-            else:
-                parent.flush(pc)
-                r = Region("loop" if v.ctrls[-1].kind is LOOP else "block", pc)
-            parent.add(r)
-            parent.cursor = -1
-            self.stack.append(r)
-        elif name == "else":
-            r = self.stack[-1]
-            pc = len(self.code)
-            if not dead:
-                self.skip.add(pc - 1)
-            r.flush(pc)
-            r.in_else = True
-            r.else_items = []
-        elif name == "end":
-            pc = len(self.code)
-            r = self.stack[-1]
-            r.flush(pc)
-            if v.closed is not None and v.closed.kind is FUNC:
-                return
-            r.end = pc
-            self.stack.pop()
-            self.stack[-1].cursor = pc
+    def opened(self, kind: str) -> None:
+        pc = len(self.code)
+        parent = self.stack[-1]
+        if kind is IF:
+            parent.flush(pc - 1)
+            r = Region("if", pc - 1)
+            r.cond = pc - 1
+            r.cursor = pc
+        else:
+            parent.flush(pc)
+            r = Region("loop" if kind is LOOP else "block", pc)
+        parent.add(r)
+        parent.cursor = -1
+        self.stack.append(r)
+
+    def elsed(self, live: bool) -> None:
+        r = self.stack[-1]
+        pc = len(self.code)
+        if live:
+            self.skip.add(pc - 1)
+        r.flush(pc)
+        r.in_else = True
+        r.else_items = []
+
+    def closed(self, kind: str) -> None:
+        pc = len(self.code)
+        r = self.stack[-1]
+        r.flush(pc)
+        if kind is FUNC:
+            return
+        r.end = pc
+        self.stack.pop()
+        self.stack[-1].cursor = pc
 
 
 VIEW_MAX_INSTRUCTIONS = 1000

@@ -134,3 +134,4 @@ def validate_module(module: syntax.Module) -> None:
             except DecodeError as malformed:
                 raise malformed from None
         raise
+    module.validated = True
