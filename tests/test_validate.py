@@ -1,4 +1,4 @@
-"""The validator: module rules, the streaming body checker and its visitor hook.
+"""The validator: module rules and the streaming body checker.
 
 Modules are built as ``syntax.Module``s, encoded with ``wasmlite.encode`` and
 decoded again, so bodies carry real byte offsets.
@@ -69,27 +69,6 @@ def malformed(module: syntax.Module, message: str) -> DecodeError:
         validate_module(module)
     assert info.value.message.startswith(message), info.value.message
     return info.value
-
-
-def instr_offsets(module: syntax.Module, func: int = 0) -> List[Tuple[str, int]]:
-    """(name, absolute offset) of each instruction of defined function ``func``."""
-    out = []
-
-    class Recorder:
-        def begin(self, v: FuncValidator) -> None:
-            pass
-
-        def instr(self, op: Any, imm: Any, offset: int, v: FuncValidator) -> None:
-            out.append((op.name, offset))
-
-        def end(self, v: FuncValidator) -> None:
-            pass
-
-    nimports = len(module.imports_of(syntax.EXTERN_FUNC))
-    FuncValidator(module).validate_function(
-        nimports + func, module.types[module.funcs[func]], module.codes[func], Recorder()
-    )
-    return out
 
 
 def decoded_offsets(module: syntax.Module, func: int) -> List[Tuple[str, int]]:
@@ -400,97 +379,3 @@ def test_missing_end_between_functions() -> None:
     decoded = decode_module(encode.module(m))
     err = malformed(decoded, "END opcode expected")
     assert err.offset == decoded.codes[0].end
-
-
-# -- the visitor hook -----------------------------------------------------------------------
-
-
-class Trace:
-    def __init__(self) -> None:
-        self.events: List[Tuple[Any, ...]] = []
-
-    def begin(self, v: FuncValidator) -> None:
-        self.events.append(("begin", len(v.ctrls), len(v.vals), v.locals))
-
-    def instr(self, op: Any, imm: Any, offset: int, v: FuncValidator) -> None:
-        self.events.append((op.name, v.height_before, len(v.vals), v.popped, v.pushed, len(v.ctrls)))
-
-    def end(self, v: FuncValidator) -> None:
-        self.events.append(("end of body", list(v.vals)))
-
-
-def trace(m: syntax.Module) -> List[Tuple[Any, ...]]:
-    t = Trace()
-    FuncValidator(m).validate_function(0, m.types[0], m.codes[0], t)
-    return t.events
-
-
-def test_visitor_sees_each_instruction_with_stack_heights() -> None:
-    i32_block = syntax.blocktype_of_valtype(I32)
-    m = build(
-        [("local.get", 0), ("block", i32_block), ("i32.const", 2), ("local.get", 0), ("br_if", 0),
-         ("local.get", 0), "i32.add", "end", "i32.add", "drop", ("f64.const", 0)],
-        params=[I32], results=[F64], locals_=[I64],
-    )  # fmt: skip
-    assert trace(m) == [
-        ("begin", 1, 0, (I32, I64)),
-        ("local.get", 0, 1, (), (I32,), 1),
-        ("block", 1, 1, (), (), 2),
-        ("i32.const", 1, 2, (), (I32,), 2),
-        ("local.get", 2, 3, (), (I32,), 2),
-        ("br_if", 3, 2, (I32, I32), (I32,), 2),
-        ("local.get", 2, 3, (), (I32,), 2),
-        ("i32.add", 3, 2, (I32, I32), (I32,), 2),
-        ("end", 2, 2, (I32,), (I32,), 1),  # the block started at height 1
-        ("i32.add", 2, 1, (I32, I32), (I32,), 1),
-        ("drop", 1, 0, (I32,), (), 1),
-        ("f64.const", 0, 1, (), (F64,), 1),
-        ("end", 1, 1, (F64,), (F64,), 0),
-        ("end of body", [F64]),
-    ]
-
-
-def test_visitor_sees_unknown_types_and_frames() -> None:
-    seen: List[Tuple[str, int, bool, Tuple[Optional[int], ...]]] = []
-
-    class Frames:
-        def begin(self, v: FuncValidator) -> None:
-            assert v.ctrls[0].kind == "func"
-
-        def instr(self, op: Any, imm: Any, offset: int, v: FuncValidator) -> None:
-            top = v.ctrls[-1] if v.ctrls else v.closed
-            assert top is not None
-            seen.append((top.kind, top.height, v.unreachable, v.popped))
-
-        def end(self, v: FuncValidator) -> None:
-            assert v.closed is not None and v.closed.kind == "func"
-
-    m = build([("i32.const", 1), ("if", -64), "unreachable", "drop", "else", "nop", "end"])
-    FuncValidator(m).validate_function(0, m.types[0], m.codes[0], Frames())
-    assert seen == [
-        ("func", 0, False, ()),
-        ("if", 0, False, (I32,)),
-        ("if", 0, True, ()),
-        ("if", 0, True, (None,)),  # dropped an unknown value
-        ("else", 0, False, ()),
-        ("else", 0, False, ()),
-        ("func", 0, False, ()),
-        ("func", 0, False, ()),
-    ]
-
-
-def test_visitor_is_not_called_for_the_failing_instruction() -> None:
-    m = build([("i32.const", 1), ("i64.const", 1), "i32.add"])
-    t = Trace()
-    with pytest.raises(ValidationError) as info:
-        FuncValidator(m).validate_function(0, m.types[0], m.codes[0], t)
-    assert [e[0] for e in t.events] == ["begin", "i32.const", "i64.const"]
-    assert info.value.offset == decoded_offsets(m, 0)[2][1]
-
-
-def test_visitor_offsets_are_absolute() -> None:
-    m = build([("i32.const", 300), "drop"])
-    offsets = instr_offsets(m)
-    src = m.codes[0].source
-    assert [name for name, _ in offsets] == ["i32.const", "drop", "end"]
-    assert [src[o] for _, o in offsets] == [0x41, 0x1A, 0x0B]

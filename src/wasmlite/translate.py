@@ -133,6 +133,7 @@ class Translator:
         funcs, types = v.funcs, v.types
         source, end = body.source, body.end
         plain, index, readers, info, special = PLAIN_OPS, INDEX_OPS, READERS, _INFO, _SPECIAL
+        imm: Any
         while ctrls:
             b = source[pos]
             op = plain[b]
@@ -168,11 +169,11 @@ class Translator:
                         self.max_h = len(locs)
                     continue
                 if kind == 3:
-                    npop, npush = funcs[imm]
-                    npop, npush = len(npop), len(npush)
+                    callee = funcs[imm]
+                    npop, npush = len(callee.params), len(callee.results)
                 elif kind == 4:
-                    npop, npush = types[imm[0]]
-                    npop, npush = len(npop) + 1, len(npush)
+                    callee = types[imm[0]]
+                    npop, npush = len(callee.params) + 1, len(callee.results)
                 else:
                     special[kind](self, imm, name)
                     if self.dead:

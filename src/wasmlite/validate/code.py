@@ -7,45 +7,9 @@ ints of ``syntax``; ``None`` is the spec's *unknown* type, which appears only
 in the unreachable rest of a block (after ``unreachable``, ``br``, ``br_table``
 or ``return``) and matches every type.
 
-Hook contract (for the translator, which rides on this pass)
-------------------------------------------------------------
-``FuncValidator(module).validate_function(func_index, functype, body, visitor)``
-with a visitor calls, in order:
-
-* ``visitor.begin(validator)`` once, after the locals are read: the function
-  frame is on ``validator.ctrls`` and ``validator.vals`` is empty;
-* ``visitor.instr(op, imm, offset, validator)`` once per instruction, final
-  ``end`` included, *after* the instruction has been type-checked (so never for
-  the instruction that fails). ``op`` is the ``opcodes.Op``, ``imm`` its
-  immediate as ``opcodes`` documents it, ``offset`` its absolute position in
-  ``body.source``;
-* ``visitor.end(validator)`` once, after the final ``end`` and the check that
-  nothing follows it.
-
-Throughout, ``func_index``, ``functype``, ``locals`` (parameters first, then
-the declared locals) and ``code_start`` (offset of the first instruction) describe
-the function. During ``instr`` the validator exposes the state after the
-instruction:
-
-* ``vals``: operand types, bottom first (``None``: unknown); never rebind it;
-* ``ctrls``: the open ``Frame``s, innermost last, ``ctrls[0]`` the function's
-  (empty after the final ``end``); ``height`` and ``unreachable`` are those of
-  the innermost frame;
-* ``height_before``: ``len(vals)`` before the instruction. In reachable code
-  its operands sat at stack positions ``height_before - len(popped)`` up to
-  ``height_before``, and its results now end at ``len(vals)``;
-* ``popped`` / ``pushed``: the operand types the instruction consumed and
-  produced, in stack order (``None`` for an unknown type in unreachable code).
-  A branch pops its label's types; ``br_if`` pushes them back; ``block``,
-  ``loop`` and ``if`` pop and push their parameters (``if`` also pops its
-  ``i32`` condition, last); ``else`` pops the ``if`` results and pushes its
-  parameters; ``end`` pops and pushes the frame's results;
-* ``closed``: after an ``end``, the frame it closed (``else`` keeps the frame
-  object, changing its ``kind`` from ``"if"`` to ``"else"``).
-
-``Frame.extra`` is free for the visitor (per-block translation state). Without a
-visitor the walk runs a separate loop that maintains none of the per-instruction
-fields (``popped``, ``pushed``, ``height_before``, ``closed`` are unspecified).
+``FuncValidator(module).validate_function(func_index, functype, body)`` checks
+one body; the translator (``translate``) walks only bodies that passed, and reads
+the module's types from the validator (``funcs``, ``types``, ``block_sigs``).
 """
 
 from __future__ import annotations
@@ -79,14 +43,13 @@ _CONSTS = {BY_NAME[n]: BY_NAME[n].results for n in ("i32.const", "i64.const", "f
 
 _NUM_OR_VEC = frozenset(syntax.NUM_TYPES + (V128, None))
 _REF_OR_UNKNOWN = frozenset(syntax.REF_TYPES + (None,))
-_ONE: Dict[Optional[int], Tuple[Optional[int], ...]] = {t: (t,) for t in syntax.VALUE_TYPES + (None,)}
 
 
 class Frame:
     """A control frame: ``labels`` are the types a branch to it carries;
     ``height`` the operand stack height at its start (below its parameters)."""
 
-    __slots__ = ("kind", "params", "results", "labels", "height", "unreachable", "extra")
+    __slots__ = ("kind", "params", "results", "labels", "height", "unreachable")
 
     def __init__(self, kind: str, params: Tuple[int, ...], results: Tuple[int, ...], height: int) -> None:
         self.kind = kind
@@ -95,7 +58,6 @@ class Frame:
         self.labels = params if kind is LOOP else results
         self.height = height
         self.unreachable = False
-        self.extra: Any = None
 
     def __repr__(self) -> str:
         return f"<Frame {self.kind} {FuncType(self.params, self.results)} height={self.height}>"
@@ -189,7 +151,6 @@ def _entering(kind: str) -> Any:
         v.ctrls.append(frame)
         v.height = frame.height
         v.unreachable = False
-        v.popped = v.pushed = params
 
     return enter
 
@@ -202,7 +163,6 @@ _enter_if = _entering(IF)
 def _if(v: "FuncValidator", bt: int) -> None:
     _pop1(v, I32)
     _enter_if(v, bt)
-    v.popped = v.popped + (I32,)
 
 
 def _else(v: "FuncValidator", imm: None) -> None:
@@ -213,8 +173,6 @@ def _else(v: "FuncValidator", imm: None) -> None:
     frame.kind = ELSE
     frame.unreachable = v.unreachable = False
     v.vals += frame.params
-    v.popped = frame.results
-    v.pushed = frame.params
 
 
 def _end(v: "FuncValidator", imm: None) -> None:
@@ -231,21 +189,18 @@ def _end(v: "FuncValidator", imm: None) -> None:
     if frame.kind is IF and frame.params != results:
         raise ValidationError("type mismatch: if without else must have matching parameters and results")
     ctrls.pop()
-    v.closed = frame
     if ctrls:
         parent = ctrls[-1]
         v.height = parent.height
         v.unreachable = parent.unreachable
-    v.popped = v.pushed = results
 
 
 def _unreachable(v: "FuncValidator", imm: None) -> None:
     _set_unreachable(v)
-    v.popped = v.pushed = ()
 
 
 def _nop(v: "FuncValidator", imm: None) -> None:
-    v.popped = v.pushed = ()
+    pass
 
 
 def _label(v: "FuncValidator", depth: int) -> Tuple[int, ...]:
@@ -260,8 +215,6 @@ def _br(v: "FuncValidator", depth: int) -> None:
     if types:
         _pop_all(v, types)
     _set_unreachable(v)
-    v.popped = types
-    v.pushed = ()
 
 
 def _br_if(v: "FuncValidator", depth: int) -> None:
@@ -280,8 +233,6 @@ def _br_if(v: "FuncValidator", depth: int) -> None:
         if h < v.height or tuple(vals[h:]) != types:
             _pop_vals(v, types)
             vals += types
-    v.popped = types + (I32,)
-    v.pushed = types
 
 
 def _br_table(v: "FuncValidator", imm: Tuple[Tuple[int, ...], int]) -> None:
@@ -303,8 +254,6 @@ def _br_table(v: "FuncValidator", imm: Tuple[Tuple[int, ...], int]) -> None:
     if types:
         _pop_all(v, types)
     _set_unreachable(v)
-    v.popped = types + (I32,)
-    v.pushed = ()
 
 
 def _return(v: "FuncValidator", imm: None) -> None:
@@ -312,8 +261,6 @@ def _return(v: "FuncValidator", imm: None) -> None:
     if types:
         _pop_all(v, types)
     _set_unreachable(v)
-    v.popped = types
-    v.pushed = ()
 
 
 def _call(v: "FuncValidator", index: int) -> None:
@@ -329,8 +276,6 @@ def _call(v: "FuncValidator", index: int) -> None:
         else:
             _pop_vals(v, params)
     vals += results
-    v.popped = params
-    v.pushed = results
 
 
 def _call_indirect(v: "FuncValidator", imm: Tuple[int, int]) -> None:
@@ -346,16 +291,13 @@ def _call_indirect(v: "FuncValidator", imm: Tuple[int, int]) -> None:
     if params:
         _pop_all(v, params)
     v.vals += results
-    v.popped = params + (I32,)
-    v.pushed = results
 
 
 # -- parametric and variable instructions ---------------------------------------------
 
 
 def _drop(v: "FuncValidator", imm: None) -> None:
-    v.popped = _ONE[_pop1(v, None)]
-    v.pushed = ()
+    _pop1(v, None)
 
 
 def _select(v: "FuncValidator", imm: None) -> None:
@@ -368,8 +310,6 @@ def _select(v: "FuncValidator", imm: None) -> None:
         raise _mismatch(t2, t1)
     t = t2 if t1 is None else t1
     v.vals.append(t)
-    v.popped = (t, t, I32)
-    v.pushed = _ONE[t]
 
 
 def _select_typed(v: "FuncValidator", types: Tuple[int, ...]) -> None:
@@ -380,8 +320,6 @@ def _select_typed(v: "FuncValidator", types: Tuple[int, ...]) -> None:
     _pop1(v, t)
     _pop1(v, t)
     v.vals.append(t)
-    v.popped = (t, t, I32)
-    v.pushed = types
 
 
 def _local(v: "FuncValidator", index: int) -> int:
@@ -394,8 +332,6 @@ def _local(v: "FuncValidator", index: int) -> int:
 def _local_get(v: "FuncValidator", index: int) -> None:
     t = _local(v, index)
     v.vals.append(t)
-    v.popped = ()
-    v.pushed = _ONE[t]
 
 
 def _local_set(v: "FuncValidator", index: int) -> None:
@@ -405,8 +341,6 @@ def _local_set(v: "FuncValidator", index: int) -> None:
         vals.pop()
     else:
         _pop1(v, t)
-    v.popped = _ONE[t]
-    v.pushed = ()
 
 
 def _local_tee(v: "FuncValidator", index: int) -> None:
@@ -415,7 +349,6 @@ def _local_tee(v: "FuncValidator", index: int) -> None:
     if len(vals) <= v.height or vals[-1] != t:
         _pop1(v, t)
         vals.append(t)
-    v.popped = v.pushed = _ONE[t]
 
 
 def _global(v: "FuncValidator", index: int) -> syntax.GlobalType:
@@ -428,8 +361,6 @@ def _global(v: "FuncValidator", index: int) -> syntax.GlobalType:
 def _global_get(v: "FuncValidator", index: int) -> None:
     t = _global(v, index).valtype
     v.vals.append(t)
-    v.popped = ()
-    v.pushed = _ONE[t]
 
 
 def _global_set(v: "FuncValidator", index: int) -> None:
@@ -437,8 +368,6 @@ def _global_set(v: "FuncValidator", index: int) -> None:
     if not g.mutable:
         raise ValidationError(f"global is immutable: global {index}")
     _pop1(v, g.valtype)
-    v.popped = _ONE[g.valtype]
-    v.pushed = ()
 
 
 # -- table and reference instructions ---------------------------------------------------
@@ -462,16 +391,12 @@ def _table_get(v: "FuncValidator", index: int) -> None:
     t = _table(v, index)
     _pop1(v, I32)
     v.vals.append(t)
-    v.popped = (I32,)
-    v.pushed = _ONE[t]
 
 
 def _table_set(v: "FuncValidator", index: int) -> None:
     t = _table(v, index)
     _pop1(v, t)
     _pop1(v, I32)
-    v.popped = (I32, t)
-    v.pushed = ()
 
 
 def _table_grow(v: "FuncValidator", index: int) -> None:
@@ -479,8 +404,6 @@ def _table_grow(v: "FuncValidator", index: int) -> None:
     _pop1(v, I32)
     _pop1(v, t)
     v.vals.append(I32)
-    v.popped = (t, I32)
-    v.pushed = (I32,)
 
 
 def _table_fill(v: "FuncValidator", index: int) -> None:
@@ -488,14 +411,10 @@ def _table_fill(v: "FuncValidator", index: int) -> None:
     _pop1(v, I32)
     _pop1(v, t)
     _pop1(v, I32)
-    v.popped = (I32, t, I32)
-    v.pushed = ()
 
 
 def _ref_null(v: "FuncValidator", t: int) -> None:
     v.vals.append(t)
-    v.popped = ()
-    v.pushed = _ONE[t]
 
 
 def _ref_is_null(v: "FuncValidator", imm: None) -> None:
@@ -503,8 +422,6 @@ def _ref_is_null(v: "FuncValidator", imm: None) -> None:
     if t not in _REF_OR_UNKNOWN:
         raise ValidationError(f"type mismatch: expected a reference, got {valtype_name(t)}")
     v.vals.append(I32)
-    v.popped = _ONE[t]
-    v.pushed = (I32,)
 
 
 def _ref_func(v: "FuncValidator", index: int) -> None:
@@ -513,8 +430,6 @@ def _ref_func(v: "FuncValidator", index: int) -> None:
     if index not in v.refs:
         raise ValidationError(f"undeclared function reference {index}")
     v.vals.append(FUNCREF)
-    v.popped = ()
-    v.pushed = (FUNCREF,)
 
 
 # -- fixed-signature instructions whose immediates need checking -----------------------
@@ -760,14 +675,13 @@ class _RunLocals:
 
 
 class FuncValidator:
-    """Validates the bodies of one module; see the module docstring for the hook."""
+    """Validates the bodies of one module."""
 
     __slots__ = (
         # module context
         "types", "funcs", "tables", "nmems", "globals", "elems", "data_count", "refs", "block_sigs",
-        # per function, and the state the visitor reads
-        "func_index", "functype", "locals", "code_start", "vals", "ctrls", "height", "unreachable",
-        "height_before", "popped", "pushed", "closed",
+        # per function
+        "func_index", "locals", "vals", "ctrls", "height", "unreachable",
     )  # fmt: skip
 
     def __init__(self, module: syntax.Module) -> None:
@@ -790,21 +704,14 @@ class FuncValidator:
         for i, ft in enumerate(module.types):
             sigs[i] = (ft.params, ft.results)
         self.block_sigs = sigs
-        self.height_before = 0
-        self.popped: Tuple[Optional[int], ...] = ()
-        self.pushed: Tuple[Optional[int], ...] = ()
-        self.closed: Optional[Frame] = None
 
-    def validate_function(
-        self, func_index: int, functype: FuncType, body: syntax.FuncBody, visitor: Any = None
-    ) -> None:
+    def validate_function(self, func_index: int, functype: FuncType, body: syntax.FuncBody) -> None:
         """Type-check one body; ``func_index`` counts imported functions too.
 
         Raises ValidationError (with ``func_index`` and the instruction's
         ``offset``) or DecodeError (malformed body)."""
         decls, total, pos = read_local_decls(body)
         self.func_index = func_index
-        self.functype = functype
         total += len(functype.params)
         if total > MAX_LOCALS:  # counting parameters, as wasmparser does
             raise ValidationError(
@@ -817,20 +724,13 @@ class FuncValidator:
             self.locals = tuple(expanded)
         else:
             self.locals = _RunLocals(functype.params, decls, total)
-        self.code_start = pos
         self.vals: List[Optional[int]] = []
         self.ctrls = [Frame(FUNC, (), functype.results, 0)]
         self.height = 0
         self.unreachable = False
-        if visitor is None:
-            pos = self._run(body.source, pos, body.end)
-        else:
-            visitor.begin(self)
-            pos = self._run_visiting(body.source, pos, body.end, visitor)
+        pos = self._run(body.source, pos, body.end)
         if pos != body.end:
             raise DecodeError("section size mismatch: bytes after the function's end", pos)
-        if visitor is not None:
-            visitor.end(self)
 
     def _located(self, exc: WasmError, source: bytes, pos: int, end: int) -> WasmError:
         """``exc`` with the position of the instruction at ``pos`` filled in."""
@@ -846,7 +746,7 @@ class FuncValidator:
         return exc
 
     def _run(self, source: bytes, pos: int, end: int) -> int:
-        """The loop without a visitor; returns the position after the final ``end``."""
+        """The walk; returns the position after the final ``end``."""
         vals = self.vals
         ctrls = self.ctrls
         locals_ = self.locals
@@ -908,25 +808,6 @@ class FuncValidator:
             if kind not in (_K_LOCAL_GET, _K_LOCAL_SET, _K_LOCAL_TEE):
                 raise
             raise self._located(ValidationError(f"unknown local {imm}"), source, pos, end) from None
-        except WasmError as exc:
-            raise self._located(exc, source, pos, end) from None
-        return pos
-
-    def _run_visiting(self, source: bytes, pos: int, end: int, visitor: Any) -> int:
-        """The loop with a visitor: handlers only, so ``popped``/``pushed`` are set."""
-        vals = self.vals
-        ctrls = self.ctrls
-        instr = visitor.instr
-        try:
-            while ctrls:
-                op, imm, nxt = read_instr(source, pos, end)
-                self.height_before = len(vals)
-                _HANDLERS[op](self, imm)
-                if op.params is not None:
-                    self.popped = op.params
-                    self.pushed = op.results  # type: ignore[assignment]
-                instr(op, imm, pos, self)
-                pos = nxt
         except WasmError as exc:
             raise self._located(exc, source, pos, end) from None
         return pos
