@@ -850,6 +850,8 @@ def _call_indirect(ins: Instr, nres: int, inst: ModuleInstance, nxt: int) -> Han
 
 
 _LINKED = ("nxt", "target", "targets", "default")
+_LINK_SLOTS: Dict[Any, Tuple[int, ...]] = {}
+"""Code object of a handler -> the indices of its ``_LINKED`` cells."""
 
 
 def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
@@ -859,18 +861,22 @@ def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
     closure = getattr(h, "__closure__", None)
     if not closure:
         return
-    for name, cell in zip(h.__code__.co_freevars, closure):
-        if name in _LINKED:
-            v = cell.cell_contents
-            if isinstance(v, tuple):
-                v = cell.cell_contents = tuple(map(resolve, v))
-                for x in v:
-                    if x in refs:
-                        refs[x].append(cell)
-            elif isinstance(v, int):
-                v = cell.cell_contents = resolve(v)
-                if v in refs:
-                    refs[v].append(cell)
+    code = h.__code__
+    slots = _LINK_SLOTS.get(code)
+    if slots is None:
+        slots = _LINK_SLOTS[code] = tuple(i for i, name in enumerate(code.co_freevars) if name in _LINKED)
+    for i in slots:
+        cell = closure[i]
+        v = cell.cell_contents
+        if isinstance(v, tuple):
+            v = cell.cell_contents = tuple(map(resolve, v))
+            for x in v:
+                if x in refs:
+                    refs[x].append(cell)
+        elif isinstance(v, int):
+            v = cell.cell_contents = resolve(v)
+            if v in refs:
+                refs[v].append(cell)
 
 
 class _LazyRun:
@@ -964,13 +970,13 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         """The run ``code[i:j]`` as a chain of single-op closures (see ``_LazyRun``)."""
         global load_seconds
         start = process_time()
-        chain = [_handler(ins, k + 1 if k + 1 < j else nxt, inst, consts, via_stub)
-                 for k, ins in enumerate(ir.code[i:j], i)]
+        h = _handler(ir.code[j - 1], nxt, inst, consts, via_stub)
         link_stubs()
-        for h in chain:
-            _link(h, lambda k: chain[k - i] if i < k < j else resolve(k), refs)
+        _link(h, resolve, refs)
+        for k in range(j - 2, i - 1, -1):  # straight-line ops: each is given its successor
+            h = _handler(ir.code[k], h, inst, consts, via_stub)
         load_seconds += process_time() - start
-        return chain[0]
+        return h
 
     def materialize(stand_in: _LazyRun, i: int, j: int, nxt: int) -> Handler:
         """Generate the closure of the run ``code[i:j]`` when it has run ``FUSE_AT - 1``
