@@ -74,7 +74,7 @@ from ..numeric import HELPERS, NUMERIC, ROTATES, UNWRAPPED, f64_to_bits, ranges,
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, IF, LOOP, FuncValidator
-from . import cache, interp
+from . import cache, interp, intervals
 from .inline import Inliner
 from .memory_ops import (ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK,
                          VIEW_ACCESSES)
@@ -279,6 +279,7 @@ class _Gen:
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         self.register_zeros = _register_zeros(ir.code, ir.consts)
         self.ftypes = self.function_types()
+        self.spans = intervals.analyse(ir.code, ir.consts, self.writes)
         self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
         self.counts = any(ins.op in ("call", "call_indirect") for ins in ir.code)  # see ``_assemble``
         self.nimported = len(module.imports_of(syntax.EXTERN_FUNC))  # imports are called as hosts
@@ -289,6 +290,14 @@ class _Gen:
         module = self.module
         ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
         return ftypes + [module.types[t] for t in module.funcs]
+
+    def writes(self, ins: Instr) -> int:
+        """How many registers from ``ins.d`` on ``ins`` writes (a call: its results)."""
+        if ins.op == "call":
+            return len(self.ftypes[ins.imm].results)
+        if ins.op == "call_indirect":
+            return len(self.module.types[ins.imm[0]].results)
+        return 1
 
     def plan_inlining(self, inliner: Inliner) -> None:
         """Choose the callees to inline (before generating): a function whose calls are
@@ -358,29 +367,39 @@ class _Gen:
         return self.facts(a)[0]
 
     def facts(self, a: Tuple[int, ...], reader: Optional[Instr] = None
-              ) -> Tuple[List[str], List[Optional[int]], List[Optional[int]], List[int]]:
+              ) -> Tuple[List[str], List[Optional[int]], List[Optional[int]], List[int], List[Optional[Tuple[int, int]]]]:
         """Operand expressions (of ``reader``'s operands ``a``) with their bounds (see
-        ``ranges``; None: the type's width), their values when constant integers and
-        their known low zero bits."""
+        ``ranges``; None: the type's width), their values when constant integers,
+        their known low zero bits and their intervals (``intervals``; None: unknown)."""
         pending = self.pending
         self.pending = None
-        exprs, bits, consts, zeros = [], [], [], []
+        exprs, bits, consts, zeros, spans = [], [], [], [], []
         for k, x in enumerate(a):
             value = self.ir.consts[-1 - x] if x < 0 else None
             const = value if isinstance(value, int) and not isinstance(value, bool) else None
+            fact = self.spans.get((id(reader), k)) if x >= 0 else None
+            if fact is not None and fact[1] >= intervals.M:  # (values that wrap: no interval)
+                fact = (0, intervals.M - 1, fact[2])
             if pending is not None and x == pending[0]:
                 exprs.append(pending[1])
-                bits.append(pending[2])
-                zeros.append(pending[3])
+                bound = pending[2]
+                zeros.append(max(pending[3], fact[2]) if fact else pending[3])
             else:
                 exprs.append(self.reg(x))
                 if (id(reader), k) in self.unmasked_reads:
-                    bits.append(ranges.CONGRUENT)
+                    bound = ranges.CONGRUENT
                 else:
-                    bits.append(None if const is None or const < 0 else const.bit_length())  # < 0: a signed i64
-                zeros.append(_const_zeros(const) if const is not None else self.register_zeros.get((id(reader), k), 0))
+                    bound = None if const is None or const < 0 else const.bit_length()  # < 0: a signed i64
+                zeros.append(_const_zeros(const) if const is not None else
+                             max(self.register_zeros.get((id(reader), k), 0), fact[2] if fact else 0))
+            if bound == ranges.CONGRUENT:
+                fact = None
+            elif fact is not None:
+                bound = min(bound, fact[1].bit_length()) if bound is not None else fact[1].bit_length()
+            bits.append(bound)
             consts.append(const)
-        return exprs, bits, consts, zeros
+            spans.append((const, const) if const is not None and const >= 0 else fact and (fact[0], fact[1]))
+        return exprs, bits, consts, zeros, spans
 
     def bind_twice(self, expr: str) -> Tuple[str, str]:
         """``expr`` read twice: a walrus binding a scratch local first, then the local
@@ -406,13 +425,13 @@ class _Gen:
             splice = d >= self.L and nxt is not None and _reads_once(nxt, d)
             unmasked = self.unmasked.get(id(ins))  # (reader, operand) that masks it
             congruent_ok = unmasked in self.unmasked_reads
-            ops, bits, consts, zeros = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [])
+            ops, bits, consts, zeros, spans = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [], [])
             if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
                 self.scratch += 1
                 expr, bound = render_rotate(op, ops[0], consts[1], f"w{self.scratch}"), None
                 self.helpers_of(expr)
             elif op in NUMERIC:
-                cheaper = ranges.render(op, ops, bits, consts, congruent_ok, self.bind_twice)
+                cheaper = ranges.render(op, ops, bits, consts, congruent_ok, self.bind_twice, spans)
                 if cheaper is not None:
                     expr, bound = cheaper
                 else:
@@ -436,7 +455,7 @@ class _Gen:
             out.append(f"{r(ins.dst)} = {a} if {c} else {b}")
         elif op in STORES:
             self.bind("M0", "mem", 0)
-            (base, value), _, _, zeros = self.facts(ins.a, ins)
+            (base, value), _, _, zeros, _ = self.facts(ins.a, ins)
             addr = self.address(ins, base)
             if op in BYTE_STORES:
                 out.append(f"M0[{addr}] = {value} & 0xFF")
@@ -516,7 +535,7 @@ class _Gen:
         """The expression (an atom) of a load."""
         self.bind("M0", "mem", 0)
         op = ins.op
-        (base,), _, _, zeros = self.facts(ins.a, ins)
+        (base,), _, _, zeros, _ = self.facts(ins.a, ins)
         addr = self.address(ins, base)
         if op in BYTE_LOADS:  # indexing the bytearray: 3x cheaper than struct
             return BYTE_LOADS[op].format(f"M0[{addr}]")

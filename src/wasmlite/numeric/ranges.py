@@ -49,13 +49,18 @@ def _mask(n: int) -> str:
     return f"0x{(1 << n) - 1:X}"
 
 
+Span = Optional[Tuple[int, int]]
+"""An exact operand's interval ``(lo, hi)``, when known (from ``engine.intervals``)."""
+
+
 def render(name: str, ops: Sequence[str], bits: Sequence[Optional[int]], consts: Sequence[Optional[int]],
-           congruent_ok: bool, scratch: Scratch) -> Optional[Tuple[str, int]]:
+           congruent_ok: bool, scratch: Scratch, spans: Sequence[Span] = ()) -> Optional[Tuple[str, int]]:
     """A cheaper expression (an atom) for integer instruction ``name`` than its
     template, with the result's bound; None when the template is as good (then
     ``result_bits`` bounds it). ``ops`` are the operand expressions, ``bits``
-    their bounds (None: only the type's width), ``consts`` their values if constant; ``congruent_ok`` says the
-    consumer masks (the result may be ``CONGRUENT``)."""
+    their bounds (None: only the type's width), ``consts`` their values if constant, ``spans``
+    their intervals if known; ``congruent_ok`` says the consumer masks (the result may be
+    ``CONGRUENT``)."""
     t, _, op = name.partition(".")
     n = WIDTHS.get(t)
     if n is None or op not in _RULES and op not in _FITS:
@@ -63,7 +68,7 @@ def render(name: str, ops: Sequence[str], bits: Sequence[Optional[int]], consts:
     if op in _FITS:
         return _narrow(_FITS[op], ops[0], bits[0])
     full = [n if b is None else b for b in bits]
-    return _RULES[op](n, name, ops, full, consts, congruent_ok, scratch)
+    return _RULES[op](n, name, ops, full, consts, congruent_ok, scratch, spans or (None,) * len(ops))
 
 
 def result_bits(name: str, bits: Sequence[Optional[int]]) -> Optional[int]:
@@ -98,9 +103,12 @@ def low_zeros(name: str, zeros: Sequence[int], consts: Sequence[Optional[int]]) 
     return 0
 
 
-def _add(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+def _add(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     if max(bits) < n:
         return f"({ops[0]} + {ops[1]})", max(bits) + 1
+    for x, c in ((0, consts[1]), (1, consts[0])):
+        if c is not None and spans[x] is not None and c < (1 << n):
+            return _plus_constant(n, ops[x], c, scratch, spans[x])
     if congruent_ok:
         return render_unwrapped(name, *ops), CONGRUENT
     for x, c in ((0, consts[1]), (1, consts[0])):
@@ -109,25 +117,32 @@ def _add(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-
     return None
 
 
-def _plus_constant(n: int, x: str, c: int, scratch: Scratch) -> Tuple[str, int]:
-    """``x + c`` modulo ``2**n`` by a compare: it wraps only from ``2**n - c`` on."""
+def _plus_constant(n: int, x: str, c: int, scratch: Scratch, span: Span = None) -> Tuple[str, int]:
+    """``x + c`` modulo ``2**n`` by a compare: it wraps only from ``2**n - c`` on;
+    an interval ``span`` of ``x`` may show it always or never does."""
     if c == 0:
         return x, n
-    first, again = scratch(x)
     limit = (1 << n) - c
+    if span is not None and span[1] < limit:
+        return f"({x} + {c})", (span[1] + c).bit_length()
+    if span is not None and span[0] >= limit:
+        return f"({x} - {limit})", (span[1] - limit).bit_length()
+    first, again = scratch(x)
     return f"({again} + {c} if {first} < {limit} else {again} - {limit})", n
 
 
-def _sub(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+def _sub(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
+    c = consts[1]
+    if c is not None and spans[0] is not None and c < (1 << n):
+        return _plus_constant(n, ops[0], -c % (1 << n), scratch, spans[0])
     if congruent_ok:
         return render_unwrapped(name, *ops), CONGRUENT
-    c = consts[1]
     if c is not None and bits[0] <= n:
         return _plus_constant(n, ops[0], -c % (1 << n), scratch)
     return None
 
 
-def _mul(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+def _mul(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     if bits[0] + bits[1] <= n:
         return f"({ops[0]} * {ops[1]})", bits[0] + bits[1]
     if congruent_ok:
@@ -135,7 +150,7 @@ def _mul(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-
     return None
 
 
-def _shl(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+def _shl(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     c = consts[1]
     if c is None:
         return (render_unwrapped(name, *ops), CONGRUENT) if congruent_ok else None
@@ -147,7 +162,7 @@ def _shl(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-
     return f"(({ops[0]} << {k}) & {_mask(n)})", n
 
 
-def _shr_u(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+def _shr_u(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     c = consts[1]
     if c is None:
         return None
@@ -155,9 +170,9 @@ def _shr_u(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[n
     return (f"({ops[0]} >> {k})" if k else ops[0]), max(bits[0] - k, 0)
 
 
-def _shr_s(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+def _shr_s(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     if bits[0] < n:  # the sign bit is clear: the unsigned shift
-        return _shr_u(n, name, ops, bits, consts, congruent_ok, scratch)
+        return _shr_u(n, name, ops, bits, consts, congruent_ok, scratch, spans)
     c = consts[1]
     if c is None:
         return None
@@ -172,7 +187,7 @@ def _shr_s(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[n
     return f"({again} >> {k} | {mask ^ (mask >> k)} if {first} >= {sign} else {again} >> {k})", n
 
 
-def _bitwise(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+def _bitwise(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     op = name[4:]
     expr = f"({ops[0]} {_PY_BITWISE[op]} {ops[1]})"
     if CONGRUENT not in bits:
@@ -189,7 +204,7 @@ def _bitwise(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore
 _PY_BITWISE = {"and": "&", "or": "|", "xor": "^"}
 
 
-def _div_rem_u(n, name, ops, bits, consts, congruent_ok, scratch):  # type: ignore[no-untyped-def]
+def _div_rem_u(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     c = consts[1]
     if not c:  # a variable divisor, or zero (the template traps)
         return None

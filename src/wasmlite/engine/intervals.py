@@ -1,0 +1,445 @@
+"""Value intervals of registers along a function's IR, loop-carried ones included.
+
+Tier 1's expression rules (``numeric.ranges``) know what a value's producer in
+the same straight run says about it; a loop counter or a pointer advanced by a
+constant is a local written on the previous iteration, about which they know
+nothing, so every ``i + 1`` and ``p + K`` keeps its wrap-around compare. This
+pass finds, for each register operand, a fact ``(lo, hi, zeros)`` that holds on
+every path: the value ``v`` is a multiple of ``2**zeros`` and ``lo <= v' <= hi``
+for some ``v' = v (mod 2**32)``; ``hi < 2**32`` (a proper interval) except
+transiently, after adding a constant (``hi - lo < 2**32`` then: the values wrap).
+
+It walks the IR in order (forward branches join at their targets, conditional
+branches refine their operands on each edge: ``i != 0``, ``i <u n``) and, at a
+loop head, guesses the head's state, walks the loop once under the guess and
+keeps it only if every back edge's state lies inside it; a failed guess widens
+(to thresholds: the constants the loop compares with, the type's limits) and
+the walk is repeated, a fact that keeps failing is dropped. After a proven
+guess one narrowing walk (entry joined with the back edges) is tried and kept
+if it proves itself too. A state is a dict of the registers with facts (a
+missing register: nothing known); ``None`` is an unreachable point.
+
+Facts are about the wasm values; the rules producing them cover the ``i32``
+operations (plus loads, comparisons, copies and selects, whatever their type),
+everything else leaves its destination unknown. A function over
+``MAX_INSTRUCTIONS`` or a walk over ``BUDGET`` times the function's length gives
+up (no facts): the cost is compile time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+from ..ir import Instr
+
+M = 1 << 32
+TOP = (0, M - 1, 0)
+Fact = Tuple[int, int, int]
+State = Dict[int, Fact]
+
+MAX_INSTRUCTIONS = 4000
+BUDGET = 24
+"""Instruction visits per instruction of the function the walk may spend (loops are walked again per guess)."""
+
+MAX_GUESSES = 6
+"""Walks of one loop before the facts still failing are dropped wholesale."""
+
+
+def zeros_of(v: int) -> int:
+    return min((v & -v).bit_length() - 1, 32) if v else 32
+
+
+def _fact(lo: int, hi: int, z: int) -> Fact:
+    """The fact for integers ``lo .. hi`` (possibly outside ``0 .. 2**32``) taken modulo ``2**32``."""
+    if hi - lo >= M:
+        return (0, M - 1, z)
+    k = lo // M
+    return (lo - k * M, hi - k * M, z)
+
+
+def _proper(f: Fact) -> Fact:
+    return f if f[1] < M else (0, M - 1, f[2])
+
+
+def join(a: Fact, b: Fact) -> Fact:
+    z = min(a[2], b[2])
+    if a[1] >= M or b[1] >= M:
+        return a if a == b else (0, M - 1, z)
+    return (min(a[0], b[0]), max(a[1], b[1]), z)
+
+
+def within(a: Fact, b: Fact) -> bool:
+    """Whether every value ``a`` allows ``b`` allows too."""
+    if a[2] < b[2]:
+        return False
+    lo = a[0] if a[0] >= b[0] else a[0] + M
+    return lo + a[1] - a[0] <= b[1]
+
+
+def _align_down(v: int, z: int) -> int:
+    return v >> z << z
+
+
+def _align_up(v: int, z: int) -> int:
+    return -(-v >> z) << z
+
+
+# -- transfer functions: the fact of an i32 result from its operands' ------------------
+
+
+def _add(a: Fact, b: Fact) -> Fact:
+    return _fact(a[0] + b[0], a[1] + b[1], min(a[2], b[2]))
+
+
+def _sub(a: Fact, b: Fact) -> Fact:
+    return _fact(a[0] - b[1], a[1] - b[0], min(a[2], b[2]))
+
+
+def _mul(a: Fact, b: Fact) -> Fact:
+    a, b = _proper(a), _proper(b)
+    z = min(a[2] + b[2], 32)
+    return (a[0] * b[0], a[1] * b[1], z) if a[1] * b[1] < M else (0, M - 1, z)
+
+
+def _and(a: Fact, b: Fact) -> Fact:
+    a, b = _proper(a), _proper(b)
+    return (0, min(a[1], b[1]), max(a[2], b[2]))
+
+
+def _or(a: Fact, b: Fact) -> Fact:
+    a, b = _proper(a), _proper(b)
+    return (max(a[0], b[0]), (1 << max(a[1].bit_length(), b[1].bit_length())) - 1, min(a[2], b[2]))
+
+
+def _xor(a: Fact, b: Fact) -> Fact:
+    a, b = _proper(a), _proper(b)
+    return (0, (1 << max(a[1].bit_length(), b[1].bit_length())) - 1, min(a[2], b[2]))
+
+
+def _shl(a: Fact, b: Fact) -> Fact:
+    if b[0] != b[1]:
+        return TOP
+    a, k = _proper(a), b[0] & 31
+    z = min(a[2] + k, 32)
+    return (a[0] << k, a[1] << k, z) if a[1] << k < M else (0, M - 1, z)
+
+
+def _shr_u(a: Fact, b: Fact) -> Fact:
+    if b[0] != b[1]:
+        return (0, _proper(a)[1], 0)
+    a, k = _proper(a), b[0] & 31
+    return (a[0] >> k, a[1] >> k, max(a[2] - k, 0))
+
+
+def _shr_s(a: Fact, b: Fact) -> Fact:
+    a = _proper(a)
+    return _shr_u(a, b) if a[1] < M >> 1 else TOP
+
+
+def _rem_u(a: Fact, b: Fact) -> Fact:
+    a, b = _proper(a), _proper(b)
+    if b[0] == 0:  # (it may trap: then nothing follows; else below the divisor)
+        return (0, a[1], 0) if b[1] == 0 else (0, min(a[1], b[1] - 1), 0)
+    return a if a[1] < b[0] else (0, min(a[1], b[1] - 1), 0)
+
+
+def _div_u(a: Fact, b: Fact) -> Fact:
+    a, b = _proper(a), _proper(b)
+    return (a[0] // b[1], a[1] // max(b[0], 1), 0) if b[1] else TOP
+
+
+_I32: Dict[str, Callable[[Fact, Fact], Fact]] = {
+    "i32.add": _add, "i32.sub": _sub, "i32.mul": _mul, "i32.and": _and, "i32.or": _or, "i32.xor": _xor,
+    "i32.shl": _shl, "i32.shr_u": _shr_u, "i32.shr_s": _shr_s, "i32.rem_u": _rem_u, "i32.div_u": _div_u,
+}
+
+_COMPARES = ("eqz", "eq", "ne", "lt_u", "lt_s", "gt_u", "gt_s", "le_u", "le_s", "ge_u", "ge_s")
+_FIXED: Dict[str, Fact] = {f"{t}.{c}": (0, 1, 0) for t in ("i32", "i64", "f32", "f64") for c in _COMPARES}
+_FIXED.update({f"{t}.{c}": (0, 64, 0) for t in ("i32", "i64") for c in ("clz", "ctz", "popcnt")})
+_FIXED.update({f"{t}.load8_u": (0, 0xFF, 0) for t in ("i32", "i64")})
+_FIXED.update({f"{t}.load16_u": (0, 0xFFFF, 0) for t in ("i32", "i64")})
+_SAME = ("i32.wrap_i64", "i64.extend_i32_u")
+"""Operations that change no value their operand's fact allows (a proper one below ``2**32``)."""
+
+# -- conditions --------------------------------------------------------------------------
+
+_NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le"}
+_SWAP = {"eq": "eq", "ne": "ne", "lt": "gt", "gt": "lt", "le": "ge", "ge": "le"}
+
+
+def _restrict(f: Fact, rel: str, g: Fact) -> Optional[Fact]:
+    """``f`` where ``x rel y`` holds for some ``y`` ``g`` allows (unsigned); None: never."""
+    z = f[2]
+    if rel == "ne":
+        if g[0] != g[1] or g[0] >= M:
+            return f
+        k, step = g[0], 1 << z
+        if k % step:
+            return f  # never equal to k anyway
+        lo, hi = f[0], f[1]
+        if lo == k:
+            lo += step
+        if hi % M == k:
+            hi -= step
+        return _fact(lo, hi, z) if lo <= hi else None
+    if rel == "eq":
+        if g[0] == g[1]:
+            return (g[0], g[0], zeros_of(g[0])) if within((g[0], g[0], zeros_of(g[0])), f) else None
+        f, g = _proper(f), _proper(g)
+        lo, hi = max(f[0], g[0]), min(f[1], g[1])
+    else:
+        f, g = _proper(f), _proper(g)
+        lo, hi = f[0], f[1]
+        if rel == "lt":
+            hi = min(hi, g[1] - 1)
+        elif rel == "le":
+            hi = min(hi, g[1])
+        elif rel == "gt":
+            lo = max(lo, g[0] + 1)
+        else:
+            lo = max(lo, g[0])
+    lo, hi = _align_up(lo, z), _align_down(hi, z)
+    return (lo, hi, z) if lo <= hi else None
+
+
+class _Walk:
+    def __init__(self, code: List[Instr], consts: List[Any], results: Callable[[Instr], int]) -> None:
+        self.code = code
+        self.consts = consts
+        self.results = results
+        self.budget = BUDGET * len(code) + 256
+        # loop heads -> end of the code a back edge may come from (nested loops included)
+        ends: Dict[int, int] = {}
+        for pc, ins in enumerate(code):
+            for t in _targets(ins):
+                if 0 <= t <= pc:
+                    ends[t] = max(ends.get(t, 0), pc + 1)
+        for h in sorted(ends, reverse=True):
+            for g in ends:
+                if h < g < ends[h]:
+                    ends[h] = max(ends[h], ends[g])
+        self.ends = ends
+        self.incoming: Dict[int, State] = {}  # forward branch targets -> joined state
+        self.back: Dict[int, Optional[State]] = {}  # loop heads being walked -> back edges' state
+        self.seen: Dict[int, List[Optional[Fact]]] = {}  # pc -> its operands' facts, last walk
+
+    def operand(self, s: State, x: int) -> Fact:
+        if x >= 0:
+            return s.get(x, TOP)
+        if x == _ZERO:
+            return (0, 0, 32)
+        v = self.consts[-1 - x]
+        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < M:
+            return (v, v, zeros_of(v))
+        return TOP
+
+    def walk(self, pc: int, stop: int, s: Optional[State], head: int = -1) -> Optional[State]:
+        code = self.code
+        while pc < stop:
+            came = self.incoming.pop(pc, None)
+            if came is not None:
+                s = came if s is None else _join_states(s, came)
+            if pc in self.ends and pc != head:
+                s = self.loop(pc, s)
+                pc = self.ends[pc]
+                continue
+            self.budget -= 1
+            if self.budget < 0:
+                raise _GiveUp
+            ins = code[pc]
+            if s is None:
+                self.seen[pc] = [None] * len(ins.a)
+                pc += 1
+                continue
+            self.seen[pc] = [s.get(x) if x >= 0 else None for x in ins.a]
+            if ins.is_branch():
+                s = self.branch(pc, ins, s)
+            else:
+                self.step(ins, s)
+            pc += 1
+        return s
+
+    def step(self, ins: Instr, s: State) -> None:
+        op, d = ins.op, ins.d
+        if d is None:
+            return
+        f: Optional[Fact] = None
+        if op in _I32:
+            f = _I32[op](self.operand(s, ins.a[0]), self.operand(s, ins.a[1]))
+        elif op in _FIXED:
+            f = _FIXED[op]
+        elif op == "copy":
+            f = self.operand(s, ins.a[0])
+        elif op == "select":
+            f = join(self.operand(s, ins.a[0]), self.operand(s, ins.a[1]))
+        elif op in _SAME:
+            f = _proper(self.operand(s, ins.a[0]))
+        else:
+            for k in range(1, self.results(ins)):
+                s.pop(d + k, None)
+        if f is None or f == TOP:
+            s.pop(d, None)
+        else:
+            s[d] = f
+
+    def branch(self, pc: int, ins: Instr, s: State) -> Optional[State]:
+        """Send ``s`` along ``ins``'s edges; the state after it (falling through)."""
+        op = ins.op
+        if op == "br_table":
+            for t, copies in ins.imm:
+                self.send(pc, t, copies, dict(s))
+            return None
+        if op == "br":
+            self.send(pc, ins.target, ins.copies, s)
+            return None
+        taken = self.refine(ins, s, True)
+        if taken is not None:
+            self.send(pc, ins.target, ins.copies, taken)
+        return self.refine(ins, s, False)
+
+    def refine(self, ins: Instr, s: State, taken: bool) -> Optional[State]:
+        """``s`` where conditional branch ``ins`` is (or is not) ``taken``."""
+        kind, _, cmp = ins.op.partition(".")
+        rel, unsigned = "ne", True
+        a = ins.a
+        if not cmp:
+            a = (a[0], _ZERO)
+        else:
+            t, _, c = cmp.partition(".")
+            if t != "i32":
+                return dict(s)
+            if c == "eqz":
+                rel, a = "eq", (a[0], _ZERO)
+            else:
+                rel, _, sign = c.partition("_")
+                unsigned = sign != "s"
+        if (kind == "br_if") != taken:
+            rel = _NEGATE[rel]
+        f, g = self.operand(s, a[0]), self.operand(s, a[1])
+        if not unsigned and max(_proper(f)[1], _proper(g)[1]) >= M >> 1:
+            return dict(s)  # signed, and a value may be negative: nothing learnt
+        out = dict(s)
+        for x, y, r in ((a[0], g, rel), (a[1], f, _SWAP[rel])):
+            nf = _restrict(self.operand(out, x), r, y)
+            if nf is None:
+                return None
+            if x < 0:
+                continue
+            if nf == TOP:
+                out.pop(x, None)
+            else:
+                out[x] = nf
+        return out
+
+    def send(self, pc: int, target: int, copies: Sequence[Tuple[int, int]], s: State) -> None:
+        if copies:
+            s = dict(s)
+            for dst, src in copies:
+                f = self.operand(s, src)
+                if f == TOP:
+                    s.pop(dst, None)
+                else:
+                    s[dst] = f
+        if target < 0 or target >= len(self.code):
+            return
+        if target <= pc:
+            prev = self.back.get(target)
+            self.back[target] = s if prev is None else _join_states(prev, s)
+        else:
+            prev = self.incoming.get(target)
+            self.incoming[target] = s if prev is None else _join_states(prev, s)
+
+    def loop(self, h: int, entry: Optional[State]) -> Optional[State]:
+        """Walk the loop at ``h`` entered with ``entry``; the state after its code."""
+        end = self.ends[h]
+        if entry is None:
+            return self.walk(h, end, None, h)
+        bounds: Optional[List[int]] = self.thresholds(h, end)
+        incoming = self.incoming
+        guess, proven, narrowing = dict(entry), None, True
+        for n in range(MAX_GUESSES * 4):
+            self.incoming = dict(incoming)
+            self.back[h] = None
+            after = self.walk(h, end, dict(guess), h)
+            back = self.back.pop(h)
+            if back is None or all(r in back and within(back[r], f) for r, f in guess.items()):
+                if proven is not None or not narrowing:  # (narrowed, and proven too)
+                    return after
+                narrowed = _join_states(entry, back) if back is not None else dict(entry)
+                if narrowed == guess:
+                    return after
+                guess, proven = narrowed, guess
+            elif proven is not None:  # the narrowed guess failed: walk the proven one again
+                guess, proven, narrowing = proven, None, False
+            else:
+                if n >= MAX_GUESSES:
+                    bounds = None
+                guess = {r: w for r, w in ((r, _widen(f, back.get(r), bounds)) for r, f in guess.items())
+                         if w is not None}
+        raise _GiveUp
+
+    def thresholds(self, h: int, end: int) -> List[int]:
+        ks = {0, (M >> 1) - 1, M - 2, M - 1}
+        for ins in self.code[h:end]:
+            if ins.op.startswith("br_") or ins.op.endswith(_COMPARES):
+                for x in ins.a:
+                    f = self.operand({}, x)
+                    if x < 0 and f != TOP:
+                        ks.update((f[0] - 1, f[0], f[0] + 1))
+        return sorted(k for k in ks if 0 <= k < M)
+
+
+class _GiveUp(Exception):
+    pass
+
+
+_ZERO = -(1 << 40)
+"""A pseudo register: the constant 0 a ``br_if`` compares its operand with."""
+
+
+def _targets(ins: Instr) -> List[int]:
+    if ins.op == "br_table":
+        return [t for t, _ in ins.imm]
+    return [ins.target] if ins.is_branch() else []
+
+
+def _join_states(a: State, b: State) -> State:
+    out = {}
+    for r, f in a.items():
+        g = b.get(r)
+        if g is not None:
+            j = join(f, g)
+            if j != TOP:
+                out[r] = j
+    return out
+
+
+def _widen(f: Fact, g: Optional[Fact], bounds: Optional[List[int]]) -> Optional[Fact]:
+    """``f`` grown to take ``g`` in, to the next threshold beyond (None: give it up)."""
+    if g is None or f[1] >= M or g[1] >= M:
+        return None
+    if within(g, f):
+        return f
+    if bounds is None:
+        return None
+    z = min(f[2], g[2])
+    lo, hi = f[0], f[1]
+    if g[1] > hi:
+        hi = _align_down(next((k for k in bounds if k >= g[1]), M - 1), z)
+    if g[0] < lo:
+        lo = _align_up(next((k for k in reversed(bounds) if k <= g[0]), 0), z)
+    return (lo, hi, z) if lo <= hi and ((lo, hi) != (0, M - 1) or z) else None
+
+
+def analyse(code: List[Instr], consts: List[Any], results: Callable[[Instr], int]) -> Dict[Tuple[int, int], Fact]:
+    """Facts on register operands: ``(id(reader), operand position)`` -> fact (where
+    anything is known); ``results(ins)`` is how many registers from ``ins.d`` on a
+    call writes."""
+    if len(code) > MAX_INSTRUCTIONS:
+        return {}
+    w = _Walk(code, consts, results)
+    try:
+        w.walk(0, len(code), {})
+    except _GiveUp:
+        return {}
+    return {(id(code[pc]), k): f for pc, fs in w.seen.items() for k, f in enumerate(fs) if f is not None}
