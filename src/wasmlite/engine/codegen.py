@@ -276,6 +276,7 @@ class _Gen:
         # (temporary, expression, bound, known low zero bits): see ``straight``
         self.pending: Optional[Tuple[int, str, Optional[int], int]] = None
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
+        self.scaled: Dict[str, Tuple[int, str]] = {}  # expressions known to be ``x << k``: (k, x)
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         self.register_zeros = _register_zeros(ir.code, ir.consts)
         self.ftypes = self.function_types()
@@ -442,6 +443,10 @@ class _Gen:
                         expr = f"({t.render_cond(*ops)})"  # only its truth counts
             else:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
+            if op in ranges.SCALES:
+                form = ranges.scaled(op, ops, consts, expr, self.scaled)
+                if form is not None:
+                    self.scaled[expr] = form
             if unmasked is not None and bound != ranges.CONGRUENT:  # exact after all: its reader need not mask
                 self.unmasked_reads.discard(unmasked)
             if splice and len(expr) < MAX_EXPR:
@@ -468,7 +473,7 @@ class _Gen:
                 k = size.bit_length() - 1
                 packed = _V.sub(lambda m: value, expr)
                 if self.aligned(ins, zeros[0]) >= k:
-                    out.append(f"{view}[{_shifted(addr, k)}] = {packed}")
+                    out.append(f"{view}[{self.index(ins, base, addr, k)}] = {packed}")
                     return
                 if addr.isdigit():  # a constant address, not aligned
                     out.append(f"{f}(M0, {addr}, {packed})")
@@ -544,7 +549,7 @@ class _Gen:
             view, size = self.view(op)
             k = size.bit_length() - 1
             if self.aligned(ins, zeros[0]) >= k:
-                unpacked = f"{view}[{_shifted(addr, k)}]"
+                unpacked = f"{view}[{self.index(ins, base, addr, k)}]"
             elif addr.isdigit():  # a constant address, not aligned
                 unpacked = f"{unpack}(M0, {addr})[0]"
             else:
@@ -558,6 +563,16 @@ class _Gen:
         self.helpers_of(expr)
         # (a function, not a string: the address may hold a bytes literal's backslashes)
         return "(" + _V.sub(lambda m: unpacked, expr) + ")"
+
+    def index(self, ins: Instr, base: str, addr: str, k: int) -> str:
+        """``addr >> k``, the index of aligned address ``addr`` (``base`` plus the
+        access's offset) in a view of ``2**k``-byte items: a base known to be
+        ``x << k`` and an aligned offset need no shift (``x + offset >> k``)."""
+        off = ins.imm[1]
+        form = self.scaled.get(base)
+        if form is not None and form[0] == k and not off & ((1 << k) - 1):
+            return f"{form[1]} + {off >> k}" if off else form[1]
+        return str(int(addr) >> k) if addr.isdigit() else f"({addr}) >> {k}"
 
     def view(self, op: str) -> Tuple[str, int]:
         """The view of memory 0 that access ``op`` may use (see ``VIEW_ACCESSES``), and its item size."""
@@ -1039,11 +1054,6 @@ class _Structured(_Gen):
         else:
             self.emit(ind, f"if {self.cond(ins)}:")
             self.branch(ins.target, ins.copies, ind + 1)
-
-
-def _shifted(addr: str, k: int) -> str:
-    """``addr >> k``: an aligned address's index in a view of ``2**k``-byte items."""
-    return str(int(addr) >> k) if addr.isdigit() else f"({addr}) >> {k}"
 
 
 INLINED_TAG = "#inlined:"

@@ -219,6 +219,29 @@ def _div_rem_u(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # typ
     return f"({ops[0]} // {c})", max(bits[0] - c.bit_length() + 1, 0)
 
 
+SCALES = ("i32.shl", "i32.add")
+"""The operations ``scaled`` recognises."""
+
+
+def scaled(name: str, ops: Sequence[str], consts: Sequence[Optional[int]], expr: str,
+           known: Dict[str, Tuple[int, str]]) -> Optional[Tuple[int, str]]:
+    """``(k, x)`` such that ``expr``, the rendering of ``name`` (one of ``SCALES``),
+    equals ``x << k`` as Python ints: an unmasked shift by a constant, or an
+    unmasked sum of such an expression (``known`` maps them to their forms) and a
+    constant multiple of ``2**k``. An aligned access through a view indexes with
+    ``x + (c >> k)`` rather than shifting the address back."""
+    if name == "i32.shl":
+        k = consts[1] & 31 if consts[1] is not None else 0
+        return (k, ops[0]) if k and expr == f"({ops[0]} << {k})" else None
+    if expr != f"({ops[0]} + {ops[1]})":
+        return None
+    for x, y in ((0, 1), (1, 0)):
+        form, c = known.get(ops[x]), consts[y]
+        if form is not None and c is not None and c >= 0 and not c & ((1 << form[0]) - 1):
+            return form[0], f"({form[1]} + {c >> form[0]})"
+    return None
+
+
 _FITS = {"wrap_i64": 32, "extend_i32_u": 64, "extend_i32_s": 31,
          "extend8_s": 7, "extend16_s": 15, "extend32_s": 31}
 """Narrowing and extending operations: the bound up to which they change nothing."""
