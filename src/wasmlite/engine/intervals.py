@@ -72,6 +72,8 @@ def within(a: Fact, b: Fact) -> bool:
     """Whether every value ``a`` allows ``b`` allows too."""
     if a[2] < b[2]:
         return False
+    if b[1] - b[0] >= M - 1:
+        return True
     lo = a[0] if a[0] >= b[0] else a[0] + M
     return lo + a[1] - a[0] <= b[1]
 
@@ -222,6 +224,7 @@ class _Walk:
         self.incoming: Dict[int, State] = {}  # forward branch targets -> joined state
         self.back: Dict[int, Optional[State]] = {}  # loop heads being walked -> back edges' state
         self.seen: Dict[int, List[Optional[Fact]]] = {}  # pc -> its operands' facts, last walk
+        self.precise = True  # (see ``loop``)
 
     def operand(self, s: State, x: int) -> Fact:
         if x >= 0:
@@ -350,33 +353,65 @@ class _Walk:
             self.incoming[target] = s if prev is None else _join_states(prev, s)
 
     def loop(self, h: int, entry: Optional[State]) -> Optional[State]:
-        """Walk the loop at ``h`` entered with ``entry``; the state after its code."""
+        """Walk the loop at ``h`` entered with ``entry``; the state after its code.
+        While an enclosing loop's guess is being proven, a nested loop takes the
+        cheap sound guess (its entry without the registers it writes) in one walk;
+        its own guesses are made once, in the walk under the proven guess (so the
+        cost grows with the nesting depth, not exponentially)."""
         end = self.ends[h]
-        if entry is None:
-            return self.walk(h, end, None, h)
+        if entry is not None and not self.precise:
+            written = self.written(h, end)
+            entry = {r: f for r, f in entry.items() if r not in written}
+        if entry is None or not self.precise:
+            after = self.walk(h, end, entry, h)
+            self.back.pop(h, None)
+            return after
+        incoming = self.incoming
+        self.precise = False
+        guess = self.prove(h, end, entry)
+        self.precise = True
+        self.incoming = incoming
+        self.back[h] = None
+        after = self.walk(h, end, guess, h)
+        del self.back[h]
+        return after
+
+    def prove(self, h: int, end: int, entry: State) -> State:
+        """A state at loop head ``h`` that every back edge's state lies within."""
         bounds: Optional[List[int]] = self.thresholds(h, end)
         incoming = self.incoming
         guess, proven, narrowing = dict(entry), None, True
         for n in range(MAX_GUESSES * 4):
             self.incoming = dict(incoming)
             self.back[h] = None
-            after = self.walk(h, end, dict(guess), h)
+            self.walk(h, end, dict(guess), h)
             back = self.back.pop(h)
             if back is None or all(r in back and within(back[r], f) for r, f in guess.items()):
                 if proven is not None or not narrowing:  # (narrowed, and proven too)
-                    return after
+                    return guess
                 narrowed = _join_states(entry, back) if back is not None else dict(entry)
                 if narrowed == guess:
-                    return after
+                    return guess
                 guess, proven = narrowed, guess
-            elif proven is not None:  # the narrowed guess failed: walk the proven one again
-                guess, proven, narrowing = proven, None, False
+            elif proven is not None:  # the narrowed guess failed: the proven one
+                return proven
             else:
                 if n >= MAX_GUESSES:
                     bounds = None
                 guess = {r: w for r, w in ((r, _widen(f, back.get(r), bounds)) for r, f in guess.items())
                          if w is not None}
         raise _GiveUp
+
+    def written(self, h: int, end: int) -> Set[int]:
+        """The registers the code from ``h`` to ``end`` writes."""
+        regs: Set[int] = set()
+        for ins in self.code[h:end]:
+            if ins.d is not None:
+                regs.update(range(ins.d, ins.d + max(self.results(ins), 1)))
+            regs.update(d for d, _ in ins.copies)
+            if ins.op == "br_table":
+                regs.update(d for _, copies in ins.imm for d, _ in copies)
+        return regs
 
     def thresholds(self, h: int, end: int) -> List[int]:
         ks = {0, (M >> 1) - 1, M - 2, M - 1}
@@ -415,14 +450,15 @@ def _join_states(a: State, b: State) -> State:
 
 
 def _widen(f: Fact, g: Optional[Fact], bounds: Optional[List[int]]) -> Optional[Fact]:
-    """``f`` grown to take ``g`` in, to the next threshold beyond (None: give it up)."""
-    if g is None or f[1] >= M or g[1] >= M:
+    """``f`` grown to take ``g`` in, to the next threshold beyond (None: nothing left
+    of it; without ``bounds`` or an interval, only the known low zero bits are left)."""
+    if g is None:
         return None
     if within(g, f):
         return f
-    if bounds is None:
-        return None
     z = min(f[2], g[2])
+    if bounds is None or f[1] >= M or g[1] >= M:
+        return (0, M - 1, z) if z else None
     lo, hi = f[0], f[1]
     if g[1] > hi:
         hi = _align_down(next((k for k in bounds if k >= g[1]), M - 1), z)
