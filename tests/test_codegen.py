@@ -850,7 +850,8 @@ def _ranged_operand(rng: random.Random, n: int, bound: Any) -> int:
 def test_ranges_render_is_exact(name: str) -> None:
     """Every cheaper form ``ranges`` renders computes the template's value (congruent
     to it where the consumer masks), within the bound it claims, for operands
-    within their bounds and constants of every kind (zero, ones, signs, powers of 2)."""
+    within their bounds (and intervals) and constants of every kind (zero, ones, signs,
+    powers of 2)."""
     rng = random.Random(name)
     template = NUMERIC[name]
     n = 64 if name.startswith("i64") else 32
@@ -882,8 +883,14 @@ def test_ranges_render_is_exact(name: str) -> None:
         congruent_ok = rng.random() < 0.5
         if any(b == ranges.CONGRUENT and not ranges.accepts_congruent(name, i) for i, b in enumerate(bounds)):
             continue  # a consumer never gets an unmasked operand it does not accept
+        spans: List[Any] = [(c, c) if c is not None else None for c in consts]
+        for k, (v, w) in enumerate(zip(values, widths)):  # an interval around an exact operand
+            if consts[k] is None and bounds[k] != ranges.CONGRUENT and rng.random() < 0.4:
+                near = [0, 1, 2, 7, 1 << 20, 1 << w]
+                spans[k] = (max(v - rng.choice(near), 0), min(v + rng.choice(near), (1 << w) - 1))
+                bounds[k] = min(bounds[k] or w, spans[k][1].bit_length())
         ops = [str(c) if c is not None else f"v{k}" for k, c in enumerate(consts)]
-        out = ranges.render(name, ops, bounds, consts, congruent_ok, scratch)
+        out = ranges.render(name, ops, bounds, consts, congruent_ok, scratch, spans)
         if out is None:
             continue
         expr, bound = out

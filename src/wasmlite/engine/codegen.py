@@ -280,7 +280,9 @@ class _Gen:
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         self.register_zeros = _register_zeros(ir.code, ir.consts)
         self.ftypes = self.function_types()
-        self.spans = intervals.analyse(ir.code, ir.consts, self.writes)
+        nparams = len(ir.type.params)
+        self.spans = intervals.analyse(ir.code, ir.consts, self.writes,
+                                       [nparams + k for k, t in enumerate(ir.local_types) if t in _INTEGERS])
         self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
         self.counts = any(ins.op in ("call", "call_indirect") for ins in ir.code)  # see ``_assemble``
         self.nimported = len(module.imports_of(syntax.EXTERN_FUNC))  # imports are called as hosts
@@ -1061,6 +1063,8 @@ INLINED_TAG = "#inlined:"
 trap raised there that it happened in the callee."""
 
 _INLINED = re.compile(INLINED_TAG + r"(\d+)$")
+
+_INTEGERS = (syntax.I32, syntax.I64)
 
 ZERO = {syntax.F32: "0.0", syntax.F64: "0.0", syntax.FUNCREF: "None", syntax.EXTERNREF: "None"}
 """Initial values of locals, as source text (others: ``0``)."""

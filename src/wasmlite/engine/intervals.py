@@ -467,15 +467,16 @@ def _widen(f: Fact, g: Optional[Fact], bounds: Optional[List[int]]) -> Optional[
     return (lo, hi, z) if lo <= hi and ((lo, hi) != (0, M - 1) or z) else None
 
 
-def analyse(code: List[Instr], consts: List[Any], results: Callable[[Instr], int]) -> Dict[Tuple[int, int], Fact]:
+def analyse(code: List[Instr], consts: List[Any], results: Callable[[Instr], int],
+            zeroed: Sequence[int] = ()) -> Dict[Tuple[int, int], Fact]:
     """Facts on register operands: ``(id(reader), operand position)`` -> fact (where
     anything is known); ``results(ins)`` is how many registers from ``ins.d`` on a
-    call writes."""
+    call writes; ``zeroed`` are the integer locals (0 on entry)."""
     if len(code) > MAX_INSTRUCTIONS:
         return {}
     w = _Walk(code, consts, results)
     try:
-        w.walk(0, len(code), {})
+        w.walk(0, len(code), {r: (0, 0, 32) for r in zeroed})
     except _GiveUp:
         return {}
     return {(id(code[pc]), k): f for pc, fs in w.seen.items() for k, f in enumerate(fs) if f is not None}

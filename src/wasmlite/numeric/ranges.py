@@ -107,8 +107,10 @@ def _add(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
     if max(bits) < n:
         return f"({ops[0]} + {ops[1]})", max(bits) + 1
     for x, c in ((0, consts[1]), (1, consts[0])):
-        if c is not None and spans[x] is not None and c < (1 << n):
-            return _plus_constant(n, ops[x], c, scratch, spans[x])
+        if c is not None and spans[x] is not None:
+            decided = _known_wrap(n, ops[x], c, spans[x])
+            if decided is not None:
+                return decided
     if congruent_ok:
         return render_unwrapped(name, *ops), CONGRUENT
     for x, c in ((0, consts[1]), (1, consts[0])):
@@ -117,24 +119,32 @@ def _add(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
     return None
 
 
-def _plus_constant(n: int, x: str, c: int, scratch: Scratch, span: Span = None) -> Tuple[str, int]:
-    """``x + c`` modulo ``2**n`` by a compare: it wraps only from ``2**n - c`` on;
-    an interval ``span`` of ``x`` may show it always or never does."""
+def _known_wrap(n: int, x: str, c: int, span: Tuple[int, int]) -> Optional[Tuple[str, int]]:
+    """``x + c`` modulo ``2**n`` when ``x``'s interval ``span`` shows that it never
+    wraps or always does (None: it may or may not)."""
+    limit = (1 << n) - c
+    if span[1] < limit:
+        return f"({x} + {c})", (span[1] + c).bit_length()
+    if span[0] >= limit:
+        return f"({x} - {limit})", (span[1] - limit).bit_length()
+    return None
+
+
+def _plus_constant(n: int, x: str, c: int, scratch: Scratch) -> Tuple[str, int]:
+    """``x + c`` modulo ``2**n`` by a compare: it wraps only from ``2**n - c`` on."""
     if c == 0:
         return x, n
-    limit = (1 << n) - c
-    if span is not None and span[1] < limit:
-        return f"({x} + {c})", (span[1] + c).bit_length()
-    if span is not None and span[0] >= limit:
-        return f"({x} - {limit})", (span[1] - limit).bit_length()
     first, again = scratch(x)
+    limit = (1 << n) - c
     return f"({again} + {c} if {first} < {limit} else {again} - {limit})", n
 
 
 def _sub(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     c = consts[1]
-    if c is not None and spans[0] is not None and c < (1 << n):
-        return _plus_constant(n, ops[0], -c % (1 << n), scratch, spans[0])
+    if c is not None and spans[0] is not None:
+        decided = _known_wrap(n, ops[0], -c % (1 << n), spans[0])
+        if decided is not None:
+            return decided
     if congruent_ok:
         return render_unwrapped(name, *ops), CONGRUENT
     if c is not None and bits[0] <= n:

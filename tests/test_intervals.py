@@ -1,0 +1,241 @@
+"""Tests of the register intervals tier 1 uses (``engine.intervals``): loop counters and
+pointers lose their wrap-around compares and alignment checks where that is proven,
+keep them where the value may wrap or is written elsewhere, and results agree with
+tier 0 (which has no such analysis) on loops built to straddle the edges."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, List
+
+import pytest
+
+from conftest import to_tier1
+from wasmlite import engine, numeric
+from wasmlite.engine import cache, codegen, interp, intervals
+from wasmlite.runtime import ModuleInstance
+from wasmlite.runtime.instantiate import instantiate
+from wasmlite.text import parse_module
+from wasmlite.validate import validate_module
+
+
+@pytest.fixture(autouse=True)
+def no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    monkeypatch.setattr(interp, "TIER", "0")
+    cache.clear_memory()
+
+
+def load(wat: str) -> ModuleInstance:
+    module = parse_module(wat)
+    validate_module(module)
+    return instantiate(module, [], engine.call)
+
+
+def run_both(wat: str, args: List[List[Any]], name: str = "f") -> str:
+    """Run ``name`` in tier 0 and tier 1 (the results must agree); tier 1's source."""
+    out = []
+    for tier in (0, 1):
+        cache.clear_memory()
+        inst = load(wat)
+        if tier:
+            to_tier1(inst)
+        out.append([engine.call(inst.exports[name], list(a)) for a in args])
+    assert out[0] == out[1]
+    return inst.exports[name].compiled.gen.source  # type: ignore[no-any-return]
+
+
+# A negative offset counting up to 0 by 2 (clang's form of ``for (i = 0; i < 8192; i += 2)
+# .. data[i]``): every ``i + K`` is an address past the wrap.
+CRC_LIKE = """(module (memory 1)
+  (func (export "f") (param i32) (result i32) (local i32 i32)
+    (local.set 1 (i32.const -64))
+    (loop
+      (local.set 2 (i32.xor (i32.mul (local.get 2) (i32.const 31))
+        (i32.add (i32.load8_u (i32.add (local.get 1) (i32.const 64))) (local.get 0))))
+      (i32.store8 (i32.add (local.get 1) (i32.const 65)) (local.get 2))
+      (br_if 0 (local.tee 1 (i32.add (local.get 1) (i32.const 2)))))
+    (local.get 2)))"""
+
+
+def test_negative_offset_counting_to_zero() -> None:
+    src = run_both(CRC_LIKE, [[0], [1], [0xFFFFFFFF]])
+    assert "(l1 - 4294967232)" in src and "(l1 - 4294967231)" in src
+    assert "if l1 < 4294967232" not in src and "if l1 < 4294967231" not in src
+    assert "l1 + 2 if l1 < 4294967294" in src  # the last step wraps to 0: its compare stays
+
+
+# ``i`` from 0xFFFFFFF0 by 4 until 8: it wraps through 0, so ``i + 16`` may or may not wrap.
+WRAPPING = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+    (local.set 1 (i32.const 0xFFFFFFF0))
+    (loop
+      (local.set 2 (i32.add (local.get 1) (i32.const 16)))
+      (local.set 3 (i32.add (i32.mul (local.get 3) (i32.const 3)) (local.get 2)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 4)))
+      (br_if 0 (i32.ne (local.get 1) (i32.const 8))))
+    (local.get 3)))"""
+
+
+def test_counter_that_wraps_keeps_its_compare() -> None:
+    src = run_both(WRAPPING, [[0]])
+    assert "if l1 < 4294967280" in src
+
+
+# ``i < 100`` by 1, but a side path sets ``i`` near the top: the sum may wrap.
+SIDE_WRITE = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32)
+    (loop
+      (if (i32.eq (local.get 1) (local.get 0)) (then (local.set 1 (i32.const 0xFFFFFFFF)) (local.set 0 (i32.const 1000))))
+      (local.set 2 (i32.add (local.get 1) (i32.const 7)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get 1) (i32.const 100))))
+    (local.get 2)))"""
+
+
+def test_counter_written_on_a_side_path_keeps_its_compare() -> None:
+    src = run_both(SIDE_WRITE, [[0], [5], [99], [100]])
+    assert "l1 + 7 if l1 < 4294967289" in src
+    assert "l1 + 1 if l1 < 4294967295" in src  # 0xFFFFFFFF + 1 wraps
+
+
+# ``for (i = 0; i < n; i++)``, n unknown (unsigned): ``i + 1`` never wraps.
+UP_TO_N = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32)
+    (block (br_if 0 (i32.eqz (local.get 0)))
+      (loop
+        (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 7)) (local.get 1)))
+        (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0)))))
+    (local.get 2)))"""
+
+
+def test_counter_below_a_variable_bound() -> None:
+    src = run_both(UP_TO_N, [[0], [1], [50]])
+    assert "l1 = (l1 + 1)" in src
+
+
+# Two nested loops: a pointer advanced by 8 in the inner one (aligned from an aligned
+# start), a row pointer advanced by 64 in the outer one.
+NESTED = """(module (memory 1)
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32 i32)
+    (local.set 1 (i32.const 1024))
+    (loop
+      (local.set 2 (local.get 1))
+      (local.set 3 (i32.const 0))
+      (loop
+        (local.set 4 (i32.add (local.get 4) (i32.add (i32.load (local.get 2)) (i32.load offset=4 (local.get 2)))))
+        (i32.store (local.get 2) (i32.add (local.get 3) (local.get 0)))
+        (local.set 2 (i32.add (local.get 2) (i32.const 8)))
+        (br_if 0 (i32.ne (local.tee 3 (i32.add (local.get 3) (i32.const 1))) (i32.const 8))))
+      (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 64))) (i32.const 4096))))
+    (local.get 4)))"""
+
+
+def test_nested_pointers_are_known_aligned() -> None:
+    src = run_both(NESTED, [[0], [3]])
+    assert "U_i32_load(" not in src and "P_i32_store(" not in src  # no alignment check left
+    assert "l3 = (l3 + 1)" in src and "l1 = (l1 + 64)" in src
+
+
+# The induction variable arrives by a branch's copies (a loop parameter) and by a
+# call's result on one path.
+CARRIED = """(module
+  (func $g (param i32) (result i32) (i32.add (local.get 0) (i32.const 0x7FFFFFFF)))
+  (func (export "f") (param i32) (result i32) (local i32 i32)
+    (i32.const 0)
+    (loop (param i32) (result i32)
+      (if (param i32) (result i32) (i32.eq (local.get 0) (i32.const 3))
+        (then (call $g)) (else))
+      (i32.const 1) (i32.add)
+      (local.tee 2)
+      (local.set 1 (i32.add (local.get 1) (i32.add (local.get 2) (i32.const 0xFFFFFFF0))))
+      (br_if 0 (i32.lt_u (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (i32.const 10))))
+    (local.get 1) (i32.add)))"""
+
+
+def test_values_carried_by_copies_and_calls() -> None:
+    src = run_both(CARRIED, [[0], [3], [9], [11]], name="f")
+    assert "(t0 + 1 if t0 < 4294967295" in src  # the value from the call may be anything
+
+
+def _random_loop(rng: random.Random) -> str:
+    """A loop over counter ``l1`` near an edge of the i32 range (by a step, up to or
+    down to a bound by ``ne``, ``lt_u``, ``gt_u``, ``lt_s`` or ``br_if`` on the value),
+    with sums ``l1 + K`` that may wrap, and sometimes a side write or an early exit."""
+    edges = [0, 1, 2, 3, 4, 8, 100, 0x7FFFFFF0, 0x7FFFFFFF, 0x80000000, 0xFFFFFF00, 0xFFFFFFF0,
+             0xFFFFFFFC, 0xFFFFFFFE, 0xFFFFFFFF]
+    start = rng.choice(edges)
+    step = rng.choice([1, 2, 4, 8, 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFC])
+    bound = (start + step * rng.randrange(1, 40)) & 0xFFFFFFFF if rng.random() < 0.7 else rng.choice(edges)
+    cond = rng.choice(["ne", "lt_u", "gt_u", "lt_s", "ge_u", "nz"])
+    test = ("(local.get 1)" if cond == "nz"
+            else f"(i32.{cond} (local.get 1) (i32.const {bound}))")
+    k = rng.choice(edges + [16786433, 4278180863])
+    side = ""
+    if rng.random() < 0.3:
+        side = f"(if (i32.eq (local.get 3) (i32.const {rng.randrange(5)})) (then (local.set 1 (i32.const {rng.choice(edges)}))))"
+    exit_early = "(br_if 1 (i32.gt_u (local.get 3) (i32.const 60)))"
+    use = rng.choice(["(i32.add (local.get 1) (i32.const {k}))", "(i32.sub (local.get 1) (i32.const {k}))",
+                      "(i32.add (i32.shl (local.get 1) (i32.const 2)) (i32.const {k}))"]).format(k=k)
+    return f"""(module
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+    (local.set 1 (i32.add (i32.const {start}) (i32.and (local.get 0) (i32.const {rng.choice([0, 0, 3, 255])}))))
+    (block (loop
+      (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 31)) {use}))
+      {side}
+      (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+      {exit_early}
+      (local.set 1 (i32.add (local.get 1) (i32.const {step})))
+      (br_if 0 {test})))
+    (i32.add (local.get 2) (local.get 1))))"""
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_counters_agree_with_tier0(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(5):
+        run_both(_random_loop(rng), [[0], [1], [2], [255]])
+
+
+def _holds(v: int, f: Any) -> bool:
+    lo, hi, z = f
+    return v % (1 << z) == 0 and any(lo <= w <= hi for w in (v, v + intervals.M))
+
+
+def test_facts_hold_along_random_loops() -> None:
+    """Every fact ``analyse`` claims for an operand holds for the value read there,
+    on every step of a reference run of the IR."""
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(150):
+        module = parse_module(_random_loop(rng))
+        validate_module(module)
+        ir, _, _ = codegen.translate(module, 0)
+        facts = intervals.analyse(ir.code, ir.consts, lambda ins: 1)
+        for arg in (0, 1, 255):
+            regs = [arg] + [0] * (ir.nlocals + ir.ntemps + 1)
+            pc = 0
+            for _ in range(5000):
+                if not 0 <= pc < len(ir.code):
+                    break
+                ins = ir.code[pc]
+                vals = [regs[x] if x >= 0 else ir.consts[-1 - x] for x in ins.a]
+                for k, v in enumerate(vals):
+                    f = facts.get((id(ins), k))
+                    if f is not None:
+                        assert _holds(v, f), (pc, ins, k, v, f)
+                        checked += 1
+                op = ins.op
+                if not ins.is_branch():
+                    regs[ins.dst] = vals[0] if op == "copy" else numeric.evaluator(op)(*vals)
+                    pc += 1
+                    continue
+                kind, _, cmp = op.partition(".")
+                test = bool(numeric.evaluator(cmp)(*vals)) if cmp else bool(vals[0])
+                if kind == "br" or test == (kind == "br_if"):
+                    for d, x in ins.copies:
+                        regs[d] = regs[x] if x >= 0 else ir.consts[-1 - x]
+                    pc = ins.target
+                else:
+                    pc += 1
+    assert checked > 10000
