@@ -11,25 +11,11 @@ from typing import Any, List
 import pytest
 
 from conftest import to_tier1
+from test_codegen import load, no_disk_cache  # noqa: F401 (an autouse fixture)
 from wasmlite import engine, numeric
 from wasmlite.engine import cache, codegen, interp, intervals
-from wasmlite.runtime import ModuleInstance
-from wasmlite.runtime.instantiate import instantiate
 from wasmlite.text import parse_module
 from wasmlite.validate import validate_module
-
-
-@pytest.fixture(autouse=True)
-def no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
-    monkeypatch.setattr(interp, "TIER", "0")
-    cache.clear_memory()
-
-
-def load(wat: str) -> ModuleInstance:
-    module = parse_module(wat)
-    validate_module(module)
-    return instantiate(module, [], engine.call)
 
 
 def run_both(wat: str, args: List[List[Any]], name: str = "f") -> str:
