@@ -15,9 +15,13 @@ loop head, guesses the head's state, walks the loop once under the guess and
 keeps it only if every back edge's state lies inside it; a failed guess widens
 (to thresholds: the constants the loop compares with, the type's limits) and
 the walk is repeated, a fact that keeps failing is dropped. After a proven
-guess one narrowing walk (entry joined with the back edges) is tried and kept
-if it proves itself too. A state is a dict of the registers with facts (a
-missing register: nothing known); ``None`` is an unreachable point.
+guess a few narrowing walks (entry joined with the back edges) are tried, each
+kept if it proves itself too. A state is a dict of the registers with facts (a
+missing register: nothing known) and, under key ``RELATIONS``, a dict of
+relations ``d -> (x, c)``: ``d = x + c (mod 2**32)``, left by copies and
+constant sums (refining ``x`` on a branch refines ``d``, and the other way
+round; never changed in place, so copies of a state share it; not carried into
+loops); ``None`` is an unreachable point.
 
 Facts are about the wasm values; the rules producing them cover the ``i32``
 operations (plus loads, comparisons, copies and selects, whatever their type),
@@ -33,16 +37,20 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ..ir import Instr
 
 M = 1 << 32
+RELATIONS = -1
 TOP = (0, M - 1, 0)
 Fact = Tuple[int, int, int]
 State = Dict[int, Fact]
 
-MAX_INSTRUCTIONS = 4000
+MAX_INSTRUCTIONS = 1000
 BUDGET = 24
 """Instruction visits per instruction of the function the walk may spend (loops are walked again per guess)."""
 
 MAX_GUESSES = 6
 """Walks of one loop before the facts still failing are dropped wholesale."""
+
+NARROWINGS = 3
+"""Walks of one loop trying a proven guess narrowed (to its entry joined with its back edges)."""
 
 
 def zeros_of(v: int) -> int:
@@ -207,7 +215,12 @@ def _restrict(f: Fact, rel: str, g: Fact) -> Optional[Fact]:
 class _Walk:
     def __init__(self, code: List[Instr], consts: List[Any], results: Callable[[Instr], int]) -> None:
         self.code = code
+        self.branches = [ins.is_branch() for ins in code]
         self.consts = consts
+        self.zero = -1 - len(consts)  # a pseudo constant: the 0 a ``br_if`` compares its operand with
+        self.const_facts = [(v, v, zeros_of(v)) if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < M
+                            else TOP for v in consts] + [(0, 0, 32)]
+        self.writes: Dict[int, Set[int]] = {}  # loop heads -> the registers the loop writes
         self.results = results
         self.budget = BUDGET * len(code) + 256
         # loop heads -> end of the code a back edge may come from (nested loops included)
@@ -227,14 +240,7 @@ class _Walk:
         self.precise = True  # (see ``loop``)
 
     def operand(self, s: State, x: int) -> Fact:
-        if x >= 0:
-            return s.get(x, TOP)
-        if x == _ZERO:
-            return (0, 0, 32)
-        v = self.consts[-1 - x]
-        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < M:
-            return (v, v, zeros_of(v))
-        return TOP
+        return s.get(x, TOP) if x >= 0 else self.const_facts[-1 - x]
 
     def walk(self, pc: int, stop: int, s: Optional[State], head: int = -1) -> Optional[State]:
         code = self.code
@@ -255,7 +261,7 @@ class _Walk:
                 pc += 1
                 continue
             self.seen[pc] = [s.get(x) if x >= 0 else None for x in ins.a]
-            if ins.is_branch():
+            if self.branches[pc]:
                 s = self.branch(pc, ins, s)
             else:
                 self.step(ins, s)
@@ -267,23 +273,31 @@ class _Walk:
         if d is None:
             return
         f: Optional[Fact] = None
+        a = ins.a
+        rel: Optional[Tuple[int, int]] = None  # d = a register + a constant, modulo 2**32
         if op in _I32:
-            f = _I32[op](self.operand(s, ins.a[0]), self.operand(s, ins.a[1]))
+            f = _I32[op](self.operand(s, a[0]), self.operand(s, a[1]))
+            if op in ("i32.add", "i32.sub") and a[0] >= 0 and a[1] < 0 and self.operand(s, a[1]) != TOP:
+                c = self.operand(s, a[1])[0]
+                rel = (a[0], c if op == "i32.add" else -c % M)
+            elif op == "i32.add" and a[1] >= 0 and a[0] < 0 and self.operand(s, a[0]) != TOP:
+                rel = (a[1], self.operand(s, a[0])[0])
         elif op in _FIXED:
             f = _FIXED[op]
         elif op == "copy":
-            f = self.operand(s, ins.a[0])
+            f = self.operand(s, a[0])
+            rel = (a[0], 0) if a[0] >= 0 else None
         elif op == "select":
-            f = join(self.operand(s, ins.a[0]), self.operand(s, ins.a[1]))
+            f = join(self.operand(s, a[0]), self.operand(s, a[1]))
         elif op in _SAME:
-            f = _proper(self.operand(s, ins.a[0]))
+            f = _proper(self.operand(s, a[0]))
         else:
             for k in range(1, self.results(ins)):
-                s.pop(d + k, None)
-        if f is None or f == TOP:
-            s.pop(d, None)
-        else:
-            s[d] = f
+                _assign(s, d + k, None)
+        _assign(s, d, f)
+        if rel is not None and rel[0] != d:
+            rels = s.get(RELATIONS)
+            s[RELATIONS] = {**rels, d: rel} if rels else {d: rel}  # type: ignore[dict-item]
 
     def branch(self, pc: int, ins: Instr, s: State) -> Optional[State]:
         """Send ``s`` along ``ins``'s edges; the state after it (falling through)."""
@@ -306,13 +320,13 @@ class _Walk:
         rel, unsigned = "ne", True
         a = ins.a
         if not cmp:
-            a = (a[0], _ZERO)
+            a = (a[0], self.zero)
         else:
             t, _, c = cmp.partition(".")
             if t != "i32":
                 return dict(s)
             if c == "eqz":
-                rel, a = "eq", (a[0], _ZERO)
+                rel, a = "eq", (a[0], self.zero)
             else:
                 rel, _, sign = c.partition("_")
                 unsigned = sign != "s"
@@ -328,21 +342,24 @@ class _Walk:
                 return None
             if x < 0:
                 continue
-            if nf == TOP:
-                out.pop(x, None)
-            else:
+            if nf != TOP:
                 out[x] = nf
+            for d, (src, c) in out.get(RELATIONS, {}).items():  # type: ignore[union-attr]
+                other = d if src == x else src if d == x else None
+                if other is not None:
+                    moved = _add(nf, (c, c, zeros_of(c)) if src == x else (-c % M, -c % M, zeros_of(-c % M)))
+                    met = _meet(self.operand(out, other), moved)
+                    if met is None:
+                        return None
+                    if met != TOP:
+                        out[other] = met
         return out
 
     def send(self, pc: int, target: int, copies: Sequence[Tuple[int, int]], s: State) -> None:
         if copies:
             s = dict(s)
             for dst, src in copies:
-                f = self.operand(s, src)
-                if f == TOP:
-                    s.pop(dst, None)
-                else:
-                    s[dst] = f
+                _assign(s, dst, self.operand(s, src))
         if target < 0 or target >= len(self.code):
             return
         if target <= pc:
@@ -359,9 +376,9 @@ class _Walk:
         its own guesses are made once, in the walk under the proven guess (so the
         cost grows with the nesting depth, not exponentially)."""
         end = self.ends[h]
-        if entry is not None and not self.precise:
-            written = self.written(h, end)
-            entry = {r: f for r, f in entry.items() if r not in written}
+        if entry is not None:  # (relations are not carried into loops)
+            written = self.written(h, end) if not self.precise else ()
+            entry = {r: f for r, f in entry.items() if r >= 0 and r not in written}
         if entry is None or not self.precise:
             after = self.walk(h, end, entry, h)
             self.back.pop(h, None)
@@ -380,20 +397,18 @@ class _Walk:
         """A state at loop head ``h`` that every back edge's state lies within."""
         bounds: Optional[List[int]] = self.thresholds(h, end)
         incoming = self.incoming
-        guess, proven, narrowing = dict(entry), None, True
+        guess, proven, narrowed = dict(entry), None, 0
         for n in range(MAX_GUESSES * 4):
             self.incoming = dict(incoming)
             self.back[h] = None
             self.walk(h, end, dict(guess), h)
             back = self.back.pop(h)
             if back is None or all(r in back and within(back[r], f) for r, f in guess.items()):
-                if proven is not None or not narrowing:  # (narrowed, and proven too)
+                tighter = _join_states(entry, back) if back is not None else dict(entry)
+                if narrowed == NARROWINGS or tighter == guess:
                     return guess
-                narrowed = _join_states(entry, back) if back is not None else dict(entry)
-                if narrowed == guess:
-                    return guess
-                guess, proven = narrowed, guess
-            elif proven is not None:  # the narrowed guess failed: the proven one
+                guess, proven, narrowed = tighter, guess, narrowed + 1
+            elif proven is not None:  # the narrowed guess failed: the last proven one
                 return proven
             else:
                 if n >= MAX_GUESSES:
@@ -404,7 +419,9 @@ class _Walk:
 
     def written(self, h: int, end: int) -> Set[int]:
         """The registers the code from ``h`` to ``end`` writes."""
-        regs: Set[int] = set()
+        if h in self.writes:
+            return self.writes[h]
+        regs = self.writes[h] = set()
         for ins in self.code[h:end]:
             if ins.d is not None:
                 regs.update(range(ins.d, ins.d + max(self.results(ins), 1)))
@@ -414,7 +431,7 @@ class _Walk:
         return regs
 
     def thresholds(self, h: int, end: int) -> List[int]:
-        ks = {0, (M >> 1) - 1, M - 2, M - 1}
+        ks = {0, 1, (M >> 1) - 1, M - 2, M - 1}
         for ins in self.code[h:end]:
             if ins.op.startswith("br_") or ins.op.endswith(_COMPARES):
                 for x in ins.a:
@@ -428,10 +445,6 @@ class _GiveUp(Exception):
     pass
 
 
-_ZERO = -(1 << 40)
-"""A pseudo register: the constant 0 a ``br_if`` compares its operand with."""
-
-
 def _targets(ins: Instr) -> List[int]:
     if ins.op == "br_table":
         return [t for t, _ in ins.imm]
@@ -442,11 +455,38 @@ def _join_states(a: State, b: State) -> State:
     out = {}
     for r, f in a.items():
         g = b.get(r)
-        if g is not None:
-            j = join(f, g)
-            if j != TOP:
-                out[r] = j
+        if g is None:
+            continue
+        if r == RELATIONS:  # kept where both agree
+            same = {d: v for d, v in f.items() if g.get(d) == v}  # type: ignore[attr-defined]
+            if same:
+                out[r] = same
+            continue
+        j = join(f, g)
+        if j != TOP:
+            out[r] = j
     return out
+
+
+def _assign(s: State, r: int, f: Optional[Fact]) -> None:
+    """Register ``r`` written with a value ``f`` allows: its old fact and every
+    relation it takes part in are gone."""
+    s.pop(r, None)
+    rels = s.get(RELATIONS)
+    if rels and (r in rels or any(x == r for x, _ in rels.values())):  # type: ignore[attr-defined]
+        s[RELATIONS] = {d: v for d, v in rels.items() if d != r and v[0] != r}  # type: ignore[attr-defined]
+    if f is not None and f != TOP:
+        s[r] = f
+
+
+def _meet(a: Fact, b: Fact) -> Optional[Fact]:
+    """The values both facts allow (an interval that wraps is left to the other); None: none."""
+    z = max(a[2], b[2])
+    if a[1] >= M or b[1] >= M:
+        f = b if a[1] >= M else a
+        return (f[0], f[1], z)
+    lo, hi = _align_up(max(a[0], b[0]), z), _align_down(min(a[1], b[1]), z)
+    return (lo, hi, z) if lo <= hi else None
 
 
 def _widen(f: Fact, g: Optional[Fact], bounds: Optional[List[int]]) -> Optional[Fact]:
