@@ -40,7 +40,8 @@ M = 1 << 32
 RELATIONS = -1
 TOP = (0, M - 1, 0)
 Fact = Tuple[int, int, int]
-State = Dict[int, Fact]
+State = Dict[int, Any]
+"""Register -> its fact; ``RELATIONS`` -> the relations (see the module docstring)."""
 
 MAX_INSTRUCTIONS = 1000
 BUDGET = 24
@@ -297,7 +298,7 @@ class _Walk:
         _assign(s, d, f)
         if rel is not None and rel[0] != d:
             rels = s.get(RELATIONS)
-            s[RELATIONS] = {**rels, d: rel} if rels else {d: rel}  # type: ignore[dict-item]
+            s[RELATIONS] = {**rels, d: rel} if rels else {d: rel}
 
     def branch(self, pc: int, ins: Instr, s: State) -> Optional[State]:
         """Send ``s`` along ``ins``'s edges; the state after it (falling through)."""
@@ -344,7 +345,7 @@ class _Walk:
                 continue
             if nf != TOP:
                 out[x] = nf
-            for d, (src, c) in out.get(RELATIONS, {}).items():  # type: ignore[union-attr]
+            for d, (src, c) in out.get(RELATIONS, {}).items():
                 other = d if src == x else src if d == x else None
                 if other is not None:
                     moved = _add(nf, (c, c, zeros_of(c)) if src == x else (-c % M, -c % M, zeros_of(-c % M)))
@@ -452,13 +453,13 @@ def _targets(ins: Instr) -> List[int]:
 
 
 def _join_states(a: State, b: State) -> State:
-    out = {}
+    out: State = {}
     for r, f in a.items():
         g = b.get(r)
         if g is None:
             continue
         if r == RELATIONS:  # kept where both agree
-            same = {d: v for d, v in f.items() if g.get(d) == v}  # type: ignore[attr-defined]
+            same = {d: v for d, v in f.items() if g.get(d) == v}
             if same:
                 out[r] = same
             continue
@@ -473,8 +474,8 @@ def _assign(s: State, r: int, f: Optional[Fact]) -> None:
     relation it takes part in are gone."""
     s.pop(r, None)
     rels = s.get(RELATIONS)
-    if rels and (r in rels or any(x == r for x, _ in rels.values())):  # type: ignore[attr-defined]
-        s[RELATIONS] = {d: v for d, v in rels.items() if d != r and v[0] != r}  # type: ignore[attr-defined]
+    if rels and (r in rels or any(x == r for x, _ in rels.values())):
+        s[RELATIONS] = {d: v for d, v in rels.items() if d != r and v[0] != r}
     if f is not None and f != TOP:
         s[r] = f
 
