@@ -387,6 +387,12 @@ class _Walk:
         incoming = self.incoming
         self.precise = False
         guess = self.prove(h, end, entry)
+        more = self.counted(h, end, entry, guess)
+        if more:  # (proven by counting; the rest must still hold with them)
+            trial = {**guess, **more}
+            back = self.try_guess(h, end, trial, incoming)
+            if back is None or all(r in more or r in back and within(back[r], f) for r, f in trial.items()):
+                guess = trial
         self.precise = True
         self.incoming = incoming
         self.back[h] = None
@@ -400,10 +406,7 @@ class _Walk:
         incoming = self.incoming
         guess, proven, narrowed = dict(entry), None, 0
         for n in range(MAX_GUESSES * 4):
-            self.incoming = dict(incoming)
-            self.back[h] = None
-            self.walk(h, end, dict(guess), h)
-            back = self.back.pop(h)
+            back = self.try_guess(h, end, guess, incoming)
             if back is None or all(r in back and within(back[r], f) for r, f in guess.items()):
                 tighter = _join_states(entry, back) if back is not None else dict(entry)
                 if narrowed == NARROWINGS or tighter == guess:
@@ -417,6 +420,74 @@ class _Walk:
                 guess = {r: w for r, w in ((r, _widen(f, back.get(r), bounds)) for r, f in guess.items())
                          if w is not None}
         raise _GiveUp
+
+    def try_guess(self, h: int, end: int, guess: State, incoming: Dict[int, State]) -> Optional[State]:
+        """Walk the loop at ``h`` from state ``guess``: the joined state of its back edges."""
+        self.incoming = dict(incoming)
+        self.back[h] = None
+        self.walk(h, end, dict(guess), h)
+        return self.back.pop(h)
+
+    def counted(self, h: int, end: int, entry: State, guess: State) -> State:
+        """Facts on the registers the loop at ``h`` steps by a constant, at most once
+        an iteration, from the number of iterations: a register ``p`` stepped once
+        on every path to a back edge, whose proven interval at the head is
+        narrower than ``2**32`` minus its step, moves by exactly its step each time
+        round (no wrap), so the loop goes round at most ``width // step`` times
+        per entry; a register ``q`` stepped by ``c`` stays within its entry's
+        interval stretched by that many ``c`` (matmul's row pointer, stepped as
+        its column counter runs to a constant bound)."""
+        steps = self.steps(h, end)
+        rounds = None
+        for p, (w, c) in steps.items():
+            f = guess.get(p)
+            step = min(c, M - c)
+            if f is not None and f[1] - f[0] < M - step and self.dominates(h, end, w):
+                k = (f[1] - f[0]) // step
+                rounds = k if rounds is None else min(rounds, k)
+        out: State = {}
+        if rounds is None:
+            return out
+        for q, (w, c) in steps.items():
+            e = entry.get(q)
+            if e is None or e[1] >= M:
+                continue
+            z = min(e[2], zeros_of(c))
+            f = (e[0], e[1] + rounds * c, z) if c < M >> 1 else (e[0] - rounds * (M - c), e[1], z)
+            if 0 <= f[0] and f[1] < M and (q not in guess or within(f, guess[q]) and f != guess[q]):
+                out[q] = f
+        return out
+
+    def steps(self, h: int, end: int) -> Dict[int, Tuple[int, int]]:
+        """The registers the loop at ``h`` writes once, by ``r = r + c`` (mod ``2**32``)
+        outside any nested loop: ``r -> (pc, c)``."""
+        count: Dict[int, int] = {}
+        found: Dict[int, Tuple[int, int]] = {}
+        for pc in range(h, end):
+            ins = self.code[pc]
+            regs = [d for d, _ in ins.copies]
+            if ins.op == "br_table":
+                regs += [d for _, copies in ins.imm for d, _ in copies]
+            if ins.d is not None:
+                regs += range(ins.d, ins.d + max(self.results(ins), 1))
+            for r in regs:
+                count[r] = count.get(r, 0) + 1
+            a = ins.a
+            if ins.op in ("i32.add", "i32.sub") and ins.d in a and not any(h < g <= pc < self.ends[g] for g in self.ends):
+                k = a.index(ins.d)
+                c = self.operand({}, a[1 - k])
+                if c[0] == c[1] and (k == 0 or ins.op == "i32.add"):
+                    found[ins.d] = (pc, c[0] if ins.op == "i32.add" else -c[0] % M)
+        return {r: v for r, v in found.items() if count[r] == 1 and v[1]}
+
+    def dominates(self, h: int, end: int, w: int) -> bool:
+        """Whether every path from the loop head ``h`` to a back edge runs ``w``: no
+        back edge before it, no branch before it into the loop's code after it."""
+        for pc in range(h, end):
+            for t in _targets(self.code[pc]):
+                if t == h and pc < w or pc < w and w < t < end:
+                    return False
+        return True
 
     def written(self, h: int, end: int) -> Set[int]:
         """The registers the code from ``h`` to ``end`` writes."""
