@@ -38,6 +38,8 @@ from ..ir import Instr
 
 M = 1 << 32
 RELATIONS = -1
+PSEUDO = 1 << 40
+"""Pseudo registers (values at a loop head) are numbered from here on (see ``_Walk.loop``)."""
 TOP = (0, M - 1, 0)
 Fact = Tuple[int, int, int]
 State = Dict[int, Any]
@@ -295,6 +297,10 @@ class _Walk:
         else:
             for k in range(1, self.results(ins)):
                 _assign(s, d + k, None)
+        rels = s.get(RELATIONS)
+        if rel is not None and rels and rel[0] in rels:  # related to what its source is related to
+            root, c0 = rels[rel[0]]
+            rel = (root, (c0 + rel[1]) % M)
         _assign(s, d, f)
         if rel is not None and rel[0] != d:
             rels = s.get(RELATIONS)
@@ -345,15 +351,19 @@ class _Walk:
                 continue
             if nf != TOP:
                 out[x] = nf
-            for d, (src, c) in out.get(RELATIONS, {}).items():
-                other = d if src == x else src if d == x else None
-                if other is not None:
-                    moved = _add(nf, (c, c, zeros_of(c)) if src == x else (-c % M, -c % M, zeros_of(-c % M)))
-                    met = _meet(self.operand(out, other), moved)
-                    if met is None:
-                        return None
-                    if met != TOP:
-                        out[other] = met
+            rels = out.get(RELATIONS, {})
+            root = rels.get(x)  # x = root + cx: so is every register related to the root
+            related = [(d, c) for d, (src, c) in rels.items() if src == x]
+            if root is not None:
+                related += [(d, c - root[1]) for d, (src, c) in rels.items() if src == root[0] and d != x]
+                related.append((root[0], -root[1]))
+            for other, c in related:
+                c %= M
+                met = _meet(self.operand(out, other), _add(nf, (c, c, zeros_of(c))))
+                if met is None:
+                    return None
+                if met != TOP:
+                    out[other] = met
         return out
 
     def send(self, pc: int, target: int, copies: Sequence[Tuple[int, int]], s: State) -> None:
@@ -375,43 +385,58 @@ class _Walk:
         While an enclosing loop's guess is being proven, a nested loop takes the
         cheap sound guess (its entry without the registers it writes) in one walk;
         its own guesses are made once, in the walk under the proven guess (so the
-        cost grows with the nesting depth, not exponentially)."""
+        cost grows with the nesting depth, not exponentially). Relations between
+        registers the loop does not write go in with the state; every register it
+        writes starts related to its value at the head (a pseudo register of the
+        loop's own, ``PSEUDO * (h + 1) + r``), which shows at the back edges what
+        an iteration adds to it (see ``counted``)."""
         end = self.ends[h]
-        if entry is not None:  # (relations are not carried into loops)
-            written = self.written(h, end) if not self.precise else ()
-            entry = {r: f for r, f in entry.items() if r >= 0 and r not in written}
-        if entry is None or not self.precise:
-            after = self.walk(h, end, entry, h)
+        if entry is None:
+            after = self.walk(h, end, None, h)
+            self.back.pop(h, None)
+            return after
+        written = self.written(h, end)
+        base = PSEUDO * (h + 1)  # (this loop's pseudo registers, from an earlier entry, mean nothing now)
+        kept = {d: v for d, v in entry.get(RELATIONS, {}).items()
+                if d not in written and v[0] not in written and not base <= v[0] < base + PSEUDO}
+        entry = {r: f for r, f in entry.items()
+                 if r >= 0 and (self.precise or r not in written) and not base <= r < base + PSEUDO}
+        rels = {**kept, **{r: (base + r, 0) for r in written}}
+        if not self.precise:
+            after = self.walk(h, end, {**entry, RELATIONS: rels}, h)
             self.back.pop(h, None)
             return after
         incoming = self.incoming
         self.precise = False
-        guess = self.prove(h, end, entry)
-        more = self.counted(h, end, entry, guess)
+        guess, back = self.prove(h, end, entry, rels)
+        more = self.counted(h, entry, guess, back)
         if more:  # (proven by counting; the rest must still hold with them)
             trial = {**guess, **more}
-            back = self.try_guess(h, end, trial, incoming)
+            back = self.try_guess(h, end, trial, rels, incoming)
             if back is None or all(r in more or r in back and within(back[r], f) for r, f in trial.items()):
                 guess = trial
         self.precise = True
         self.incoming = incoming
         self.back[h] = None
-        after = self.walk(h, end, guess, h)
+        after = self.walk(h, end, {**guess, RELATIONS: rels}, h)
         del self.back[h]
         return after
 
-    def prove(self, h: int, end: int, entry: State) -> State:
-        """A state at loop head ``h`` that every back edge's state lies within."""
+    def prove(self, h: int, end: int, entry: State, rels: Dict[int, Tuple[int, int]]
+              ) -> Tuple[State, Optional[State]]:
+        """A state at loop head ``h`` that every back edge's state lies within, and
+        the back edges' state from it."""
         bounds: Optional[List[int]] = self.thresholds(h, end)
         incoming = self.incoming
-        guess, proven, narrowed = dict(entry), None, 0
+        guess, narrowed = dict(entry), 0
+        proven: Optional[Tuple[State, Optional[State]]] = None
         for n in range(MAX_GUESSES * 4):
-            back = self.try_guess(h, end, guess, incoming)
+            back = self.try_guess(h, end, guess, rels, incoming)
             if back is None or all(r in back and within(back[r], f) for r, f in guess.items()):
                 tighter = _join_states(entry, back) if back is not None else dict(entry)
                 if narrowed == NARROWINGS or tighter == guess:
-                    return guess
-                guess, proven, narrowed = tighter, guess, narrowed + 1
+                    return guess, back
+                proven, guess, narrowed = (guess, back), tighter, narrowed + 1
             elif proven is not None:  # the narrowed guess failed: the last proven one
                 return proven
             else:
@@ -421,34 +446,38 @@ class _Walk:
                          if w is not None}
         raise _GiveUp
 
-    def try_guess(self, h: int, end: int, guess: State, incoming: Dict[int, State]) -> Optional[State]:
+    def try_guess(self, h: int, end: int, guess: State, rels: Dict[int, Tuple[int, int]],
+                  incoming: Dict[int, State]) -> Optional[State]:
         """Walk the loop at ``h`` from state ``guess``: the joined state of its back edges."""
         self.incoming = dict(incoming)
         self.back[h] = None
-        self.walk(h, end, dict(guess), h)
+        self.walk(h, end, {**guess, RELATIONS: rels}, h)
         return self.back.pop(h)
 
-    def counted(self, h: int, end: int, entry: State, guess: State) -> State:
-        """Facts on the registers the loop at ``h`` steps by a constant, at most once
-        an iteration, from the number of iterations: a register ``p`` stepped once
-        on every path to a back edge, whose proven interval at the head is
-        narrower than ``2**32`` minus its step, moves by exactly its step each time
-        round (no wrap), so the loop goes round at most ``width // step`` times
-        per entry; a register ``q`` stepped by ``c`` stays within its entry's
-        interval stretched by that many ``c`` (matmul's row pointer, stepped as
-        its column counter runs to a constant bound)."""
-        steps = self.steps(h, end)
+    def counted(self, h: int, entry: State, guess: State, back: Optional[State]) -> State:
+        """Facts on the registers every iteration of the loop at ``h`` steps by a
+        constant (their relation to the head at the back edges), from the number of
+        iterations: a register ``p`` whose proven interval at the head is narrower
+        than ``2**32`` minus its step moves by exactly its step each time round (no
+        wrap), so the loop goes round at most ``width // step`` times per entry; a
+        register ``q`` stepped by ``c`` stays within its entry's interval stretched
+        by that many ``c`` (matmul's row pointer, stepped as its column counter runs
+        to a constant bound)."""
+        if back is None:
+            return {}
+        base = PSEUDO * (h + 1)
+        steps = {r: c for r, (x, c) in back.get(RELATIONS, {}).items() if x == base + r and c}
         rounds = None
-        for p, (w, c) in steps.items():
+        for p, c in steps.items():
             f = guess.get(p)
             step = min(c, M - c)
-            if f is not None and f[1] - f[0] < M - step and self.dominates(h, end, w):
+            if f is not None and f[1] - f[0] < M - step:
                 k = (f[1] - f[0]) // step
                 rounds = k if rounds is None else min(rounds, k)
         out: State = {}
         if rounds is None:
             return out
-        for q, (w, c) in steps.items():
+        for q, c in steps.items():
             e = entry.get(q)
             if e is None or e[1] >= M:
                 continue
@@ -457,37 +486,6 @@ class _Walk:
             if 0 <= f[0] and f[1] < M and (q not in guess or within(f, guess[q]) and f != guess[q]):
                 out[q] = f
         return out
-
-    def steps(self, h: int, end: int) -> Dict[int, Tuple[int, int]]:
-        """The registers the loop at ``h`` writes once, by ``r = r + c`` (mod ``2**32``)
-        outside any nested loop: ``r -> (pc, c)``."""
-        count: Dict[int, int] = {}
-        found: Dict[int, Tuple[int, int]] = {}
-        for pc in range(h, end):
-            ins = self.code[pc]
-            regs = [d for d, _ in ins.copies]
-            if ins.op == "br_table":
-                regs += [d for _, copies in ins.imm for d, _ in copies]
-            if ins.d is not None:
-                regs += range(ins.d, ins.d + max(self.results(ins), 1))
-            for r in regs:
-                count[r] = count.get(r, 0) + 1
-            a = ins.a
-            if ins.op in ("i32.add", "i32.sub") and ins.d in a and not any(h < g <= pc < self.ends[g] for g in self.ends):
-                k = a.index(ins.d)
-                c = self.operand({}, a[1 - k])
-                if c[0] == c[1] and (k == 0 or ins.op == "i32.add"):
-                    found[ins.d] = (pc, c[0] if ins.op == "i32.add" else -c[0] % M)
-        return {r: v for r, v in found.items() if count[r] == 1 and v[1]}
-
-    def dominates(self, h: int, end: int, w: int) -> bool:
-        """Whether every path from the loop head ``h`` to a back edge runs ``w``: no
-        back edge before it, no branch before it into the loop's code after it."""
-        for pc in range(h, end):
-            for t in _targets(self.code[pc]):
-                if t == h and pc < w or pc < w and w < t < end:
-                    return False
-        return True
 
     def written(self, h: int, end: int) -> Set[int]:
         """The registers the code from ``h`` to ``end`` writes."""
