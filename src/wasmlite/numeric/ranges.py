@@ -216,9 +216,11 @@ _PY_BITWISE = {"and": "&", "or": "|", "xor": "^"}
 
 def _div_rem_u(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     c = consts[1]
+    rem = name.endswith("rem_u")
+    if c is None and spans[1] is not None and spans[1][0] > 0:  # a variable divisor known nonzero
+        return (f"({ops[0]} % {ops[1]})", bits[1]) if rem else (f"({ops[0]} // {ops[1]})", bits[0])
     if not c:  # a variable divisor, or zero (the template traps)
         return None
-    rem = name.endswith("rem_u")
     if c & (c - 1) == 0:  # a power of two
         k = c.bit_length() - 1
         if rem:
