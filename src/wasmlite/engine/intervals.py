@@ -239,7 +239,7 @@ class _Walk:
         self.ends = ends
         self.incoming: Dict[int, State] = {}  # forward branch targets -> joined state
         self.back: Dict[int, Optional[State]] = {}  # loop heads being walked -> back edges' state
-        self.seen: Dict[int, List[Optional[Fact]]] = {}  # pc -> its operands' facts, last walk
+        self.seen: Dict[int, List[Optional[Fact]]] = {}  # pc -> its operands' facts
         self.precise = True  # (see ``loop``)
 
     def operand(self, s: State, x: int) -> Fact:
@@ -260,10 +260,10 @@ class _Walk:
                 raise _GiveUp
             ins = code[pc]
             if s is None:
-                self.seen[pc] = [None] * len(ins.a)
                 pc += 1
                 continue
-            self.seen[pc] = [s.get(x) if x >= 0 else None for x in ins.a]
+            if self.precise:  # (the one walk of this code whose facts count: see ``loop``)
+                self.seen[pc] = [s.get(x) if x >= 0 else None for x in ins.a]
             if self.branches[pc]:
                 s = self.branch(pc, ins, s)
             else:
