@@ -690,6 +690,7 @@ class _Structured(_Gen):
         self.nested: Set[int] = set()  # branches that nest the rest of their code (``decide``)
         self.loops: List[_PyLoop] = []
         self.uses_br = False
+        self.unwrapped: Dict[int, str] = {}  # branches testing a value stored unwrapped (``closing_step``)
         self.decide(root, [])
 
     def decide(self, region: Region, ancestors: List[Region]) -> None:
@@ -1023,12 +1024,35 @@ class _Structured(_Gen):
             return loop.labels[target]
         return loop.stubs.setdefault((target, copies), loop.labels[loop.exit] + 1 + len(loop.stubs))
 
+    def closing_step(self, pc: int, nxt: Optional[Instr]) -> Optional[Tuple[str, int]]:
+        """``(x, c)`` when instruction ``pc`` is ``x = x + c`` and ``nxt`` a ``br_if x``
+        (a countdown's or a negative offset's loop test), ``x``'s interval showing
+        that the sum wraps only to 0: then it is stored unwrapped (``2**32`` instead
+        of 0), the branch tests for that and its other path puts the 0 back."""
+        ins = self.ir.code[pc]
+        d = ins.d
+        if (ins.op != "i32.add" or nxt is None or nxt.op != "br_if" or nxt.a != (d,) or d not in ins.a
+                or pc + 1 in self.nested or pc + 1 in self.skip or self.pending is not None):
+            return None
+        k = ins.a.index(d)
+        y = ins.a[1 - k]
+        c = self.ir.consts[-1 - y] if y < 0 else None
+        fact = self.spans.get((id(ins), k))
+        if not isinstance(c, int) or fact is None or c <= 0 or fact[1] + c != intervals.M or fact[0] + c >= intervals.M:
+            return None
+        return self.reg(d), c
+
     def instr(self, pc: int, ind: int, nxt: Optional[Instr]) -> None:
         ins = self.ir.code[pc]
         op = ins.op
         if not ins.is_branch():
             out: List[str] = []
-            self.straight(ins, out, nxt)
+            step = self.closing_step(pc, nxt)
+            if step is not None:
+                out.append(f"{step[0]} = {step[0]} + {step[1]}")
+                self.unwrapped[pc + 1] = step[0]
+            else:
+                self.straight(ins, out, nxt)
             for line in out:
                 self.emit(ind, line)
         elif pc in self.skip:  # the then-arm's exit: Python's ``if`` goes there anyway
@@ -1053,6 +1077,11 @@ class _Structured(_Gen):
                     self.emit(ind, "continue")
                 return
             self.table_tree(index, arms, lambda k, i: self.branch(arms[k][0], arms[k][1], i), ind)
+        elif pc in self.unwrapped:  # (see ``closing_step``)
+            x = self.unwrapped.pop(pc)
+            self.emit(ind, f"if {x} != {intervals.M}:")
+            self.branch(ins.target, ins.copies, ind + 1)
+            self.emit(ind, f"{x} = 0")
         else:
             self.emit(ind, f"if {self.cond(ins)}:")
             self.branch(ins.target, ins.copies, ind + 1)
