@@ -19,9 +19,10 @@ guess a few narrowing walks (entry joined with the back edges) are tried, each
 kept if it proves itself too. A state is a dict of the registers with facts (a
 missing register: nothing known) and, under key ``RELATIONS``, a dict of
 relations ``d -> (x, c)``: ``d = x + c (mod 2**32)``, left by copies and
-constant sums (refining ``x`` on a branch refines ``d``, and the other way
-round; never changed in place, so copies of a state share it; not carried into
-loops); ``None`` is an unreachable point.
+constant sums and composed to their root (refining a register on a branch
+refines every register related to the same root: ``i = child; if child < n``);
+a loop's head relates each register the loop writes to its value there (see
+``_Walk.loop``). ``None`` is an unreachable point.
 
 Facts are about the wasm values; the rules producing them cover the ``i32``
 operations (plus loads, comparisons, copies and selects, whatever their type),
@@ -304,14 +305,17 @@ class _Walk:
         _assign(s, d, f)
         if rel is not None and rel[0] != d:
             rels = s.get(RELATIONS)
-            s[RELATIONS] = {**rels, d: rel} if rels else {d: rel}
+            if rels is None:
+                s[RELATIONS] = {d: rel}
+            else:
+                rels[d] = rel
 
     def branch(self, pc: int, ins: Instr, s: State) -> Optional[State]:
         """Send ``s`` along ``ins``'s edges; the state after it (falling through)."""
         op = ins.op
         if op == "br_table":
             for t, copies in ins.imm:
-                self.send(pc, t, copies, dict(s))
+                self.send(pc, t, copies, _copy(s))
             return None
         if op == "br":
             self.send(pc, ins.target, ins.copies, s)
@@ -331,7 +335,7 @@ class _Walk:
         else:
             t, _, c = cmp.partition(".")
             if t != "i32":
-                return dict(s)
+                return _copy(s)
             if c == "eqz":
                 rel, a = "eq", (a[0], self.zero)
             else:
@@ -341,8 +345,8 @@ class _Walk:
             rel = _NEGATE[rel]
         f, g = self.operand(s, a[0]), self.operand(s, a[1])
         if not unsigned and max(_proper(f)[1], _proper(g)[1]) >= M >> 1:
-            return dict(s)  # signed, and a value may be negative: nothing learnt
-        out = dict(s)
+            return _copy(s)  # signed, and a value may be negative: nothing learnt
+        out = _copy(s)
         for x, y, r in ((a[0], g, rel), (a[1], f, _SWAP[rel])):
             nf = _restrict(self.operand(out, x), r, y)
             if nf is None:
@@ -356,7 +360,8 @@ class _Walk:
             related = [(d, c) for d, (src, c) in rels.items() if src == x]
             if root is not None:
                 related += [(d, c - root[1]) for d, (src, c) in rels.items() if src == root[0] and d != x]
-                related.append((root[0], -root[1]))
+                if root[0] < PSEUDO:  # (a value at a loop head: read by nothing)
+                    related.append((root[0], -root[1]))
             for other, c in related:
                 c %= M
                 met = _meet(self.operand(out, other), _add(nf, (c, c, zeros_of(c))))
@@ -368,7 +373,7 @@ class _Walk:
 
     def send(self, pc: int, target: int, copies: Sequence[Tuple[int, int]], s: State) -> None:
         if copies:
-            s = dict(s)
+            s = _copy(s)
             for dst, src in copies:
                 _assign(s, dst, self.operand(s, src))
         if target < 0 or target >= len(self.code):
@@ -403,7 +408,7 @@ class _Walk:
                  if r >= 0 and (self.precise or r not in written) and not base <= r < base + PSEUDO}
         rels = {**kept, **{r: (base + r, 0) for r in written}}
         if not self.precise:
-            after = self.walk(h, end, {**entry, RELATIONS: rels}, h)
+            after = self.walk(h, end, {**entry, RELATIONS: dict(rels)}, h)
             self.back.pop(h, None)
             return after
         incoming = self.incoming
@@ -418,7 +423,7 @@ class _Walk:
         self.precise = True
         self.incoming = incoming
         self.back[h] = None
-        after = self.walk(h, end, {**guess, RELATIONS: rels}, h)
+        after = self.walk(h, end, {**guess, RELATIONS: dict(rels)}, h)
         del self.back[h]
         return after
 
@@ -451,7 +456,7 @@ class _Walk:
         """Walk the loop at ``h`` from state ``guess``: the joined state of its back edges."""
         self.incoming = dict(incoming)
         self.back[h] = None
-        self.walk(h, end, {**guess, RELATIONS: rels}, h)
+        self.walk(h, end, {**guess, RELATIONS: dict(rels)}, h)
         return self.back.pop(h)
 
     def counted(self, h: int, entry: State, guess: State, back: Optional[State]) -> State:
@@ -538,13 +543,24 @@ def _join_states(a: State, b: State) -> State:
     return out
 
 
+def _copy(s: State) -> State:
+    """A copy of state ``s`` (its relations too: they change in place)."""
+    c = dict(s)
+    rels = c.get(RELATIONS)
+    if rels:
+        c[RELATIONS] = dict(rels)
+    return c
+
+
 def _assign(s: State, r: int, f: Optional[Fact]) -> None:
     """Register ``r`` written with a value ``f`` allows: its old fact and every
     relation it takes part in are gone."""
     s.pop(r, None)
     rels = s.get(RELATIONS)
-    if rels and (r in rels or any(x == r for x, _ in rels.values())):
-        s[RELATIONS] = {d: v for d, v in rels.items() if d != r and v[0] != r}
+    if rels:
+        rels.pop(r, None)
+        for d in [d for d, (x, _) in rels.items() if x == r]:
+            del rels[d]
     if f is not None and f != TOP:
         s[r] = f
 
