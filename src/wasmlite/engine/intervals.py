@@ -47,6 +47,8 @@ State = Dict[int, Any]
 """Register -> its fact; ``RELATIONS`` -> the relations (see the module docstring)."""
 
 MAX_INSTRUCTIONS = 1000
+"""Functions beyond this size (in IR instructions) get no facts: the walk's cost is compile time."""
+
 BUDGET = 24
 """Instruction visits per instruction of the function the walk may spend (loops are walked again per guess)."""
 
@@ -387,10 +389,11 @@ class _Walk:
 
     def loop(self, h: int, entry: Optional[State]) -> Optional[State]:
         """Walk the loop at ``h`` entered with ``entry``; the state after its code.
-        While an enclosing loop's guess is being proven, a nested loop takes the
-        cheap sound guess (its entry without the registers it writes) in one walk;
-        its own guesses are made once, in the walk under the proven guess (so the
-        cost grows with the nesting depth, not exponentially). Relations between
+        While an enclosing loop's guess is being proven, a nested loop is not
+        walked: anywhere in it and after it, the registers it writes are unknown
+        and the rest as on entry, and that state goes to every branch leaving it
+        (``exits``); its own guesses are made once, in the walk under the proven
+        guess (so the cost grows with the nesting depth, not exponentially). Relations between
         registers the loop does not write go in with the state; every register it
         writes starts related to its value at the head (a pseudo register of the
         loop's own, ``PSEUDO * (h + 1) + r``), which shows at the back edges what
@@ -406,11 +409,11 @@ class _Walk:
                 if d not in written and v[0] not in written and not base <= v[0] < base + PSEUDO}
         entry = {r: f for r, f in entry.items()
                  if r >= 0 and (self.precise or r not in written) and not base <= r < base + PSEUDO}
-        rels = {**kept, **{r: (base + r, 0) for r in written}}
         if not self.precise:
-            after = self.walk(h, end, {**entry, RELATIONS: dict(rels)}, h)
-            self.back.pop(h, None)
-            return after
+            for pc, target, copies in self.exits(h, end):
+                self.send(pc, target, copies, {**entry, RELATIONS: dict(kept)})
+            return {**entry, RELATIONS: kept}
+        rels = {**kept, **{r: (base + r, 0) for r in written}}
         incoming = self.incoming
         self.precise = False
         guess, back = self.prove(h, end, entry, rels)
@@ -490,6 +493,15 @@ class _Walk:
             f = (e[0], e[1] + rounds * c, z) if c < M >> 1 else (e[0] - rounds * (M - c), e[1], z)
             if 0 <= f[0] and f[1] < M and (q not in guess or within(f, guess[q]) and f != guess[q]):
                 out[q] = f
+        return out
+
+    def exits(self, h: int, end: int) -> List[Tuple[int, int, Tuple[Tuple[int, int], ...]]]:
+        """The branches from the loop at ``h`` to code outside it: ``(pc, target, copies)``."""
+        out = []
+        for pc in range(h, end):
+            ins = self.code[pc]
+            arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)] if self.branches[pc] else []
+            out += [(pc, t, c) for t, c in arms if not h <= t < end]
         return out
 
     def written(self, h: int, end: int) -> Set[int]:
