@@ -310,3 +310,21 @@ VIA_COPY = """(module (memory 1)
 def test_pointer_stepped_through_a_copy() -> None:
     src = run_both(VIA_COPY, [[0], [5]])
     assert "(l1 + 96)" in src and "l1 + 96 if" not in src
+
+
+# ``l1`` goes 0, 2**31, 0, ... : its interval [0, 2**31] says nothing about how often
+# the loop goes round (its step wraps), so ``l2`` stays unbounded.
+HALF_STEP = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+    (block (loop
+      (local.set 3 (i32.add (local.get 3) (i32.add (local.get 2) (i32.const 0xFFFFFFFE))))
+      (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 0x80000000)))
+      (br_if 1 (i32.eq (local.get 2) (local.get 0)))
+      (br_if 0 (i32.lt_u (local.get 1) (i32.const 0xFFFFFFFF)))))
+    (local.get 3)))"""
+
+
+def test_a_step_of_half_the_range_counts_nothing() -> None:
+    run_both(HALF_STEP, [[1], [2], [10]])
+    assert check_facts(HALF_STEP, [10]) > 10
