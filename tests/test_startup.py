@@ -151,3 +151,17 @@ def test_small_module_loops_start_in_tier1(monkeypatch: pytest.MonkeyPatch) -> N
     inst = load()
     assert engine.call(inst.exports["sum"], [4]) == [10]
     assert isinstance(inst.exports["sum"].compiled, interp.Compiled)  # a big module's: tier 0 first
+
+
+def test_small_module_functions_translated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tier 1 compiles a small module's looping function from the translation that
+    decided it (tier 0's IR is the same): once, not once per tier."""
+    seen: List[int] = []
+    for mod, name in ((codegen, "translate"), (interp, "translate_function")):
+        real = getattr(mod, name)
+        monkeypatch.setattr(mod, name, lambda m, i, v=None, real=real: seen.append(i) or real(m, i, v))
+    inst = load()
+    assert engine.call(inst.exports["sum"], [4]) == [10]
+    assert engine.call(inst.exports["f"], [2]) == [5]
+    assert isinstance(inst.exports["sum"].compiled, codegen.Tier1)
+    assert sorted(seen) == [0, 2, 3]  # $sq, f (tier 0) and sum (tier 1), once each

@@ -1623,14 +1623,16 @@ tests do). Off by default: the source of what a big program compiles is megabyte
 (6 MB on qjs_reactor) and nothing runs it once compiled."""
 
 
-def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optional[Tier1]:
+def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None,
+          translated: Optional[Tuple[IRFunction, Region, Set[int]]] = None) -> Optional[Tier1]:
     """``f`` compiled to tier 1 (from the cache when it is there), or None when it
-    cannot be: too big, or too much for ``compile()``."""
+    cannot be: too big, or too much for ``compile()``. ``translated``: what
+    ``translate`` returned for ``f``, when the caller has it (it is not changed)."""
     inst = f.instance
     inliner = _INLINERS.get(inst)
     if inliner is None:
         inliner = _INLINERS[inst] = Inliner(inst.module, validator)
-    e, gen = cache_entry(inst.module, f.index, inst.metered, _key(f), validator, inliner)
+    e, gen = cache_entry(inst.module, f.index, inst.metered, _key(f), validator, inliner, translated)
     if e is None:
         return None
     try:
@@ -1643,16 +1645,18 @@ def tier1(f: WasmFunction, validator: Optional[FuncValidator] = None) -> Optiona
 
 
 def cache_entry(module: syntax.Module, index: int, metered: bool, key: Tuple[str, int],
-                validator: Optional[FuncValidator] = None,
-                inliner: Optional[Inliner] = None) -> Tuple[Optional[cache.Entry], Optional[Generated]]:
+                validator: Optional[FuncValidator] = None, inliner: Optional[Inliner] = None,
+                translated: Optional[Tuple[IRFunction, Region, Set[int]]] = None,
+                ) -> Tuple[Optional[cache.Entry], Optional[Generated]]:
     """The cache entry of function ``index`` under ``key`` (compiled and stored when
     the cache has none; then with its ``Generated``), or None when it cannot be made.
     Needs no instance: code is bound to one only by ``load``. Keep one ``inliner``
-    per module (it remembers the callees it translated)."""
+    per module (it remembers the callees it translated); ``translated`` is
+    ``translate``'s result for the function, if already at hand."""
     e = cache.get(key, _valid_entry)
     if e is not None:
         return e, None
-    ir, root, skip = translate(module, index, validator)
+    ir, root, skip = translated or translate(module, index, validator)
     if len(ir.code) > MAX_INSTRUCTIONS:
         return None, None
     inliner = inliner or Inliner(module, validator)

@@ -295,11 +295,17 @@ def _translated(f: WasmFunction) -> Any:
     global load_seconds
     inst = f.instance
     start = process_time()
-    ir = translate_function(inst.module, f.index, _validator(inst))
-    if TIER == "auto" and _small(inst) and loop_heads(ir.code):
-        t = _tier1(f)
-        if t is not None:
-            return t
+    if TIER == "auto" and _small(inst):  # translated once, as tier 1 wants it, whichever tier runs it
+        from .codegen import translate  # (codegen imports this module)
+
+        translated = translate(inst.module, f.index, _validator(inst))
+        ir = translated[0]
+        if loop_heads(ir.code):
+            t = _tier1(f, translated)
+            if t is not None:
+                return t
+    else:
+        ir = translate_function(inst.module, f.index, _validator(inst))
     c = load(ir, inst)
     c.func = f
     load_seconds += process_time() - start
@@ -346,10 +352,10 @@ def host_call_ends(f: WasmFunction) -> None:
         _recent.clear()
 
 
-def _tier1(f: WasmFunction) -> Any:
+def _tier1(f: WasmFunction, translated: Any = None) -> Any:
     from .codegen import tier1  # (codegen imports this module)
 
-    return tier1(f, _validator(f.instance))
+    return tier1(f, _validator(f.instance), translated)
 
 
 def _cached_tier1(f: WasmFunction) -> Any:
