@@ -165,3 +165,37 @@ def test_small_module_functions_translated_once(monkeypatch: pytest.MonkeyPatch)
     assert engine.call(inst.exports["f"], [2]) == [5]
     assert isinstance(inst.exports["sum"].compiled, codegen.Tier1)
     assert sorted(seen) == [0, 2, 3]  # $sq, f (tier 0) and sum (tier 1), once each
+
+
+CALLER = """(module
+  (type $t (func (param i32) (result i32)))
+  (table 1 funcref)
+  (elem (i32.const 0) $dec)
+  (func $sq (param i32) (result i32)  ;; (it branches: called, not inlined)
+    (if (result i32) (local.get 0) (then (i32.mul (local.get 0) (local.get 0))) (else (i32.const 0))))
+  (func $dec (param i32) (result i32)
+    (if (result i32) (local.get 0) (then (i32.sub (local.get 0) (i32.const 1))) (else (i32.const 0))))
+  (func $once (param i32) (result i32) (if (result i32) (local.get 0) (then (i32.const 1)) (else (i32.const 2))))
+  (func (export "sum") (param i32) (result i32) (local i32)
+    (loop $l (local.set 1 (i32.add (local.get 1) (call $sq (local.get 0))))
+      (br_if $l (local.tee 0 (call_indirect (type $t) (local.get 0) (i32.const 0)))))
+    (local.get 1))
+  (func (export "host") (param i32) (result i32) (call $once (local.get 0))))"""
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_small_module_callees_of_tier1_code_start_in_tier1(monkeypatch: pytest.MonkeyPatch, small: bool) -> None:
+    """In a small module, what tier-1 code calls (directly or through a table) goes to
+    tier 1 at its first call; a big module's callees, and what tier 0 calls, start
+    in tier 0."""
+    if not small:
+        monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)
+    module = parse_module(CALLER)
+    validate_module(module)
+    inst = instantiate(module, [], engine.call)
+    assert engine.call(inst.exports["sum"], [3]) == [14]
+    assert engine.call(inst.exports["host"], [3]) == [1]
+    kinds = [type(f.compiled) for f in inst.funcs]
+    want = codegen.Tier1 if small else interp.Compiled
+    assert kinds[:3] == [want, want, interp.Compiled]  # $sq, $dec; $once is tier 0's callee
+    assert kinds[3] is (codegen.Tier1 if small else interp.Compiled)  # sum loops

@@ -1466,6 +1466,8 @@ def entry(f: WasmFunction) -> Callable[..., Any]:
 
     def stub(*args: Any) -> Any:
         c = f.compiled
+        if c is None:  # (a small module's callee goes to tier 1 at once: see ``interp.compiled``)
+            c = interp.compiled(f, True)
         if c.__class__ is Tier1:
             for cell in cells:  # callers call the tier-1 function directly from now on
                 cell.cell_contents = c.fn
@@ -1474,7 +1476,7 @@ def entry(f: WasmFunction) -> Callable[..., Any]:
         saved = interp._depth  # (inline: a frame less per tier-0 call; see ``_at_depth``)
         interp._depth = args[-1]
         try:
-            r = interp._run(c if c is not None else interp.compiled(f), list(args[:-1]))
+            r = interp._run(c, list(args[:-1]))
         finally:
             interp._depth = saved
         return r[0] if nres == 1 else (tuple(r) if nres else None)

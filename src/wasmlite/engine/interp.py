@@ -273,10 +273,10 @@ def _validator(inst: ModuleInstance) -> FuncValidator:
     return v
 
 
-def compiled(f: WasmFunction) -> Compiled:
+def compiled(f: WasmFunction, from_tier1: bool = False) -> Compiled:
     """``f.compiled``, translating and loading ``f`` on first use: in tier 1 when
     forced and it fits, or (auto) when the cache already holds its tier-1 code;
-    else by translating it (``_translated``)."""
+    else by translating it (``_translated``; ``from_tier1``: tier-1 code calls it)."""
     c = f.compiled
     if c is None:
         if TIER == "1":
@@ -284,14 +284,15 @@ def compiled(f: WasmFunction) -> Compiled:
         elif TIER == "auto":
             c = _cached_tier1(f)
         if c is None:
-            c = _translated(f)
+            c = _translated(f, from_tier1)
         f.compiled = c
     return c  # type: ignore[no-any-return]
 
 
-def _translated(f: WasmFunction) -> Any:
+def _translated(f: WasmFunction, from_tier1: bool = False) -> Any:
     """``f`` translated and loaded in tier 0, or in ``auto`` mode compiled at once when
-    it loops and its module is small (``SMALL_MODULE_BYTES``)."""
+    its module is small (``SMALL_MODULE_BYTES``) and it loops or tier-1 code calls
+    it (``from_tier1``)."""
     global load_seconds
     inst = f.instance
     start = process_time()
@@ -300,7 +301,7 @@ def _translated(f: WasmFunction) -> Any:
 
         translated = translate(inst.module, f.index, _validator(inst))
         ir = translated[0]
-        if loop_heads(ir.code):
+        if from_tier1 or loop_heads(ir.code):
             t = _tier1(f, translated)
             if t is not None:
                 return t
@@ -319,7 +320,10 @@ SMALL_MODULE_BYTES = 16 * 1024
 """Code (all function bodies) up to which, in ``auto`` mode, a function with a loop
 goes to tier 1 on its first call: a call cannot leave tier 0 while it runs, so a
 small program's one long call (a benchmark kernel's) would run all in tier 0, and
-compiling what a module this small runs costs a few milliseconds at most."""
+compiling what a module this small runs costs a few milliseconds at most. So does
+a function that tier-1 code calls first: its caller loops or is hot, so the call
+is likely to repeat, and ~200 calls through tier 0 until the budget is spent
+cost more than compiling a small callee at once (``calls``: two callees)."""
 
 _SMALL: "weakref.WeakKeyDictionary[ModuleInstance, bool]" = weakref.WeakKeyDictionary()
 
