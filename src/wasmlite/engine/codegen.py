@@ -256,6 +256,10 @@ def _branch_targets(ins: Instr) -> List[int]:
 
 
 _V = re.compile(r"\bv\b")  # the value in memory_ops' LOADS expressions
+_NAME = re.compile(r"(?<!\w)[A-Za-z_]\w*")  # the names in an expression
+_HELPERS_IN: Dict[str, Tuple[str, ...]] = {}
+"""The helpers an expression calls (``_Gen.helpers_of``): the memory accesses' few
+expressions come again and again, and there are ~200 helper names to look for."""
 _ATOM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z|[0-9]+\Z")  # a name or an integer literal
 
 
@@ -278,7 +282,9 @@ class _Gen:
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         self.scaled: Dict[str, Tuple[int, str]] = {}  # expressions known to be ``x << k``: (k, x)
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
-        self.register_zeros = _register_zeros(ir.code, ir.consts)
+        # (what they are for: the accesses that may use a view)
+        accesses = self.views and any(ins.op in VIEW_ACCESSES for ins in ir.code)
+        self.register_zeros = _register_zeros(ir.code, ir.consts) if accesses else {}
         self.ftypes = self.function_types()
         nparams = len(ir.type.params)
         self.spans = intervals.analyse(ir.code, ir.consts, self.writes,
@@ -596,9 +602,13 @@ class _Gen:
         return f"{base} + {off}" if off else base
 
     def helpers_of(self, expr: str) -> None:
-        for name in HELPERS:
-            if name in expr:
-                self.bind(name, "helper", None)
+        names = _HELPERS_IN.get(expr)
+        if names is None:
+            names = tuple({n for n in _NAME.findall(expr) if n in HELPERS})
+            if len(_HELPERS_IN) < 1024:  # (a rotate's expression has its operands in it)
+                _HELPERS_IN[expr] = names
+        for name in names:
+            self.bind(name, "helper", None)
 
     def call(self, expr: str, d: Optional[int], nres: int, out: List[str]) -> None:
         if nres == 0:
@@ -1200,22 +1210,30 @@ def _register_zeros(code: List[Instr], consts: List[Any]) -> Dict[Tuple[int, int
     for pc, ins in enumerate(code):
         if pc in targets:
             facts.clear()
-        values = [consts[-1 - x] if x < 0 else None for x in ins.a]
-        ints = [v if isinstance(v, int) and not isinstance(v, bool) else None for v in values]
-        zeros = [facts.get(x, 0) if x >= 0 else _const_zeros(v) if v is not None else 0
-                 for x, v in zip(ins.a, ints)]
-        for k, (x, z) in enumerate(zip(ins.a, zeros)):
-            if x >= 0 and z:
-                known[(id(ins), k)] = z
+        op = ins.op
+        ints: List[Optional[int]] = []
+        zeros: List[int] = []
+        for k, x in enumerate(ins.a):
+            if x >= 0:
+                z = facts.get(x, 0)
+                if z:
+                    known[(id(ins), k)] = z
+                ints.append(None)
+            else:
+                v = consts[-1 - x]
+                v = v if isinstance(v, int) and not isinstance(v, bool) else None
+                ints.append(v)
+                z = 0 if v is None else _const_zeros(v)
+            zeros.append(z)
         if ins.d is None:
-            if not (ins.op in _STRAIGHT or ins.op in ACCESSES):
+            if not (op in _STRAIGHT or op in ACCESSES):
                 facts.clear()
             continue
-        if ins.op in NUMERIC:
-            z = ranges.low_zeros(ins.op, zeros, ints)
-        elif ins.op == "copy":
+        if op in NUMERIC:
+            z = ranges.low_zeros(op, zeros, ints)
+        elif op == "copy":
             z = zeros[0]
-        elif ins.op in _STRAIGHT:
+        elif op in _STRAIGHT:
             z = 0
         else:
             facts.clear()
