@@ -1374,3 +1374,24 @@ def test_call_indirect_known_callees() -> None:
     engine.call(inst.exports["clear"], [0])
     assert outcome_with_frames(inst, "ind", [0, 3, 4]) == ("uninitialized element", [20])
     assert outcome_with_frames(inst, "ind", [1, 5, 4]) == [9]
+
+
+NO_ACCESS = """(module
+  (memory 1)
+  (func $peek (param i32) (result i32)  ;; (it branches: called, not inlined)
+    (if (result i32) (local.get 0) (then (i32.load (local.get 0))) (else (i32.const 0))))
+  (func (export "arith") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+  (func (export "via") (param i32) (result i32) (i32.add (call $peek (local.get 0)) (i32.const 1))))"""
+
+
+def test_oob_handler_only_where_memory_is_accessed() -> None:
+    """Only a function that accesses memory has the ``except`` turning an access's
+    error into the out-of-bounds trap; a callee's trap still passes through a
+    caller without it, with both frames."""
+    inst = load(NO_ACCESS)
+    to_tier1(inst)
+    sources = [f.compiled.gen.source for f in inst.funcs]
+    assert ["IndexError" in s for s in sources] == [True, False, False]
+    assert engine.call(inst.exports["arith"], [5]) == [15]
+    assert outcome_with_frames(inst, "via", [65534]) == ("out of bounds memory access", [0, 2])
+    assert engine.call(inst.exports["via"], [0]) == [1]

@@ -53,7 +53,8 @@ instruction's expression instead of stored. ``tier1`` is the way in: it uses
 (or ``IndexError``, from a byte access indexing the bytearray) raised by a load or
 store in the function itself becomes "out of bounds memory access" at the
 function's ``except``, so the accesses themselves need no ``try`` (a host
-function's exceptions reach it wrapped in ``HostError`` anyway). A metered
+function's exceptions reach it wrapped in ``HostError`` anyway; a function
+without accesses has no such ``except``). A metered
 instance (``ModuleInstance.metered``) gets code that spends fuel at entry and at
 loop heads (``interp.FUEL_CHECK``), cached under its own key; other code has no
 check at all.
@@ -1332,7 +1333,11 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
     head = [f"        l{nparams + i} = {ZERO.get(t, '0')}" for i, t in enumerate(ir.local_types)]
     if isinstance(g, _Structured) and g.uses_br:
         head.append("        br = 0")
-    g.bind("error", "error", None)
+    # Only code that reads or writes memory (it binds one) can raise the errors of an
+    # access; without it, its handler would only cost ``compile()`` time.
+    accesses = any(kind == "mem" for kind, _ in g.bindings.values())
+    if accesses:
+        g.bind("error", "error", None)
     g.bind("FRAME", "frame", ir.func_index)
     if g.metered:
         head[:0] = ["        " + line for line in interp.FUEL_CHECK]
@@ -1360,15 +1365,16 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
     if inlined:  # a trap on a line of inlined code happened in that callee
         g.bind("INL", "inlined", inlined)
         callee = ["    if tb.tb_lineno in INL:", "        t.frames.append(INL[tb.tb_lineno])"]
-    src += ["        except (error, IndexError) as e:",
-            "            tb = e.__traceback__",
-            "            if tb.tb_next is not None:  # raised by a callee, not by our access",
-            "                raise",
-            f"            t = Trap({OOB_MEMORY!r})"]
-    src += ["        " + line for line in callee]
-    src += ["            t.frames.append(FRAME)",
-            "            raise t from None",
-            "        except Trap as t:"]
+    if accesses:
+        src += ["        except (error, IndexError) as e:",
+                "            tb = e.__traceback__",
+                "            if tb.tb_next is not None:  # raised by a callee, not by our access",
+                "                raise",
+                f"            t = Trap({OOB_MEMORY!r})"]
+        src += ["        " + line for line in callee]
+        src += ["            t.frames.append(FRAME)",
+                "            raise t from None"]
+    src += ["        except Trap as t:"]
     if inlined:
         src += ["            tb = t.__traceback__"] + ["        " + line for line in callee]
     src += ["            t.frames.append(FRAME)",
