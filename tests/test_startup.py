@@ -199,3 +199,21 @@ def test_small_module_callees_of_tier1_code_start_in_tier1(monkeypatch: pytest.M
     want = codegen.Tier1 if small else interp.Compiled
     assert kinds[:3] == [want, want, interp.Compiled]  # $sq, $dec; $once is tier 0's callee
     assert kinds[3] is (codegen.Tier1 if small else interp.Compiled)  # sum loops
+
+
+def test_cache_writes_make_their_directory_and_leave_no_temporary(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry goes to a temporary named after the process, then to its place; a
+    name already taken (a process of the same id in another PID namespace) falls
+    back to a random one."""
+    import itertools
+
+    monkeypatch.setattr(cache, "_serial", itertools.count(7))
+    cache.put(("ab" * 8, 1), ("entry", 1))
+    sub = tmp_path / "ab"
+    (sub / f".tmp-{os.getpid()}-8").write_bytes(b"someone else's")
+    cache.put(("ab" * 8, 2), ("entry", 2))
+    names = sorted(os.listdir(str(sub)))
+    assert names[0] == f".tmp-{os.getpid()}-8" and len(names) == 3
+    cache.clear_memory()
+    assert [cache.get(("ab" * 8, i), lambda e: True) for i in (1, 2)] == [("entry", 1), ("entry", 2)]
+    assert cache.writable()

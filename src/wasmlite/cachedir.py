@@ -57,3 +57,15 @@ def source_stamp(modules: Tuple[str, ...]) -> str:
                 h.update(name.encode())
         stamp = _stamps[modules] = h.hexdigest()[:16]
     return stamp
+
+
+def create(path: str, flags: int, mode: int) -> int:
+    """``os.open(path, O_WRONLY | O_CREAT | flags, mode)`` (binary on Windows), making
+    its directory when it is missing (each is made once; trying first saves a
+    ``makedirs`` per file)."""
+    flags |= os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    try:
+        return os.open(path, flags, mode)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return os.open(path, flags, mode)

@@ -46,8 +46,7 @@ def _validated_marker(source: Union[bytes, bytearray, memoryview]) -> Optional[s
 
 def _mark(marker: str) -> None:
     try:
-        os.makedirs(os.path.dirname(marker), exist_ok=True)
-        open(marker, "wb").close()
+        os.close(cachedir.create(marker, 0, 0o666))
     except OSError:  # read-only or full disk: the cache is optional
         pass
 

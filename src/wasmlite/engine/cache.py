@@ -13,13 +13,14 @@ a file that cannot be read or decoded is ignored (and rewritten), never an error
 
 from __future__ import annotations
 
+import itertools
 import marshal
 import os
 import sys
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .. import encode, syntax
-from ..cachedir import directory, sha256, source_stamp
+from ..cachedir import create, directory, sha256, source_stamp
 from ..numeric import I64_SIGNED
 
 Entry = Tuple[Any, ...]
@@ -119,6 +120,24 @@ def _remember(key: Tuple[str, int], e: Entry) -> None:
     _memory[key] = e
 
 
+_serial = itertools.count()
+
+
+def _temporary(sub: str) -> Tuple[int, str]:
+    """A new file in directory ``sub`` (made if missing) to write an entry into, open
+    for writing: named after this process, as creating it by name is a third of
+    ``tempfile.mkstemp``'s cost in a process's first write (its random names need a
+    seeded generator); ``mkstemp`` when the name is taken (a process of the same
+    id in another PID namespace)."""
+    name = os.path.join(sub, f".tmp-{os.getpid()}-{next(_serial)}")
+    try:
+        return create(name, os.O_EXCL, 0o600), name
+    except FileExistsError:
+        import tempfile  # (here: ~3 ms of import that a process only reading the cache never needs)
+
+        return tempfile.mkstemp(dir=sub, prefix=".tmp-")
+
+
 def put(key: Tuple[str, int], e: Entry) -> None:
     """Store an entry in memory and (best effort) on disk."""
     _remember(key, e)
@@ -126,17 +145,18 @@ def put(key: Tuple[str, int], e: Entry) -> None:
     if d is None:
         return
     path = _path(d, key)
-    import tempfile  # here: ~3 ms of import that a process which only reads the cache never needs
-
+    sub = os.path.dirname(path)
     try:
         data = marshal.dumps(e)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        fd, tmp = _temporary(sub)
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
+            try:
+                if os.write(fd, data) != len(data):
+                    raise OSError("short write")  # (a full disk, as a rule)
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
-            _listed.get(os.path.dirname(path), set()).add(os.path.basename(path))
+            _listed.get(sub, set()).add(os.path.basename(path))
         except BaseException:
             os.unlink(tmp)
             raise
