@@ -320,3 +320,24 @@ def test_random_local_traffic_matches_a_stack_machine() -> None:
         args = [rng.randrange(1 << 32), rng.randrange(1 << 32)]
         expected = _reference(items, args + [0] * (nlocals - 2))
         assert engine.call(inst.exports["f"], args) == [expected], wat
+
+
+def test_operands_and_memory_immediates_are_shared_between_functions() -> None:
+    """The IR of every function loaded in tier 0 stays alive: equal operand tuples
+    and ``(align, offset)`` immediates are one object each, not one per instruction."""
+    body = "(i32.add (i32.load offset=8 (local.get 0)) (local.get 1))"
+    first, second = (ir_of(body, extra="(memory 1)").code for _ in range(2))
+    assert [ins.op for ins in first] == ["i32.load", "i32.add"]
+    for a, b in zip(first, second):
+        assert a.a == b.a and a.a is b.a
+    assert first[0].imm == (2, 8) and first[0].imm is second[0].imm
+
+
+def test_shared_operands_are_forgotten_when_there_are_too_many(monkeypatch: Any) -> None:
+    from wasmlite import ir, translate
+
+    monkeypatch.setattr(translate, "OPERANDS_MAX", 1)
+    ir_of("(i32.add (local.get 0) (local.get 1))")
+    assert len(ir.OPERANDS) <= 2
+    fn = ir_of("(i32.sub (local.get 1) (local.get 0))")
+    assert fn.code[0].a == (1, 0)

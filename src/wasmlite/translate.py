@@ -42,7 +42,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import syntax
 from .decode.body import PLAIN_OPS, INDEX_OPS, READERS, read_instr, read_local_decls
 from .decode.reader import read_u32
-from .ir import Instr, IRFunction, RefFunc, const_key
+from .ir import OPERANDS, OPERANDS_MAX, Instr, IRFunction, RefFunc, const_key
 from .numeric import SCALAR, f32_from_bits, f64_from_bits, i64_of
 from .opcodes import Op, all_ops
 from .validate.code import BLOCK, ELSE, FUNC, IF, LOOP, FuncValidator
@@ -132,6 +132,9 @@ class Translator:
         self.begin()
         funcs, types = v.funcs, v.types
         source, end = body.source, body.end
+        if len(OPERANDS) >= OPERANDS_MAX:
+            OPERANDS.clear()
+        operands = OPERANDS
         plain, index, readers, info, special = PLAIN_OPS, INDEX_OPS, READERS, _INFO, _SPECIAL
         imm: Any
         while ctrls:
@@ -182,6 +185,7 @@ class Translator:
             # one instruction of its own name, taking npop operands, giving npush results
             base = len(locs) - npop
             srcs = tuple(locs[base:])
+            srcs = operands.setdefault(srcs, srcs)
             del locs[base:]
             if npush:
                 d = L + base
@@ -213,6 +217,7 @@ class Translator:
             self.max_h = h
 
     def _emit(self, ins: Instr) -> Instr:
+        ins.a = OPERANDS.setdefault(ins.a, ins.a)
         self.code.append(ins)
         self.last = None
         return ins
