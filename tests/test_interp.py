@@ -371,3 +371,16 @@ def test_a_host_function_returning_the_wrong_arity_is_an_embedder_error() -> Non
         run(inst, "f")
     with pytest.raises(TypeError):
         engine.call(two, [])
+
+
+def test_generated_factories_with_the_same_helpers_share_their_globals() -> None:
+    """One globals dict per set of helpers, not one per generated factory (tier 0
+    generates about 1,400 of them for graphviz)."""
+    from wasmlite.engine import interp
+
+    add = interp._numeric_factory("i32.add", (False, False))
+    sub = interp._numeric_factory("i32.sub", (False, True))
+    assert add is not sub and add.__globals__ is sub.__globals__
+    h = add(2, 0, 1, -1)
+    regs = [5, 7, 0]
+    assert h(regs) == -1 and regs[2] == 12

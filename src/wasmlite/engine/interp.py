@@ -54,7 +54,7 @@ from __future__ import annotations
 import os
 import weakref
 from time import process_time
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from .. import syntax
 from ..errors import HostError, Trap, TrapFrame
@@ -388,11 +388,22 @@ def tier_up(c: Compiled) -> Any:
 
 # -- generated factories -------------------------------------------------------------
 
-def _make(source: str, helpers: Any, extra: Optional[Dict[str, Any]] = None) -> Callable[..., Handler]:
-    ns: Dict[str, Any] = helper_namespace(helpers)
-    ns.update(extra or ())
-    exec(compile(source, "<wasmlite.engine.interp>", "exec"), ns)
-    return ns["make"]  # type: ignore[no-any-return]
+_NAMESPACES: Dict[Tuple[FrozenSet[str], bool], Dict[str, Any]] = {}
+"""The globals of generated factories, one dict per set of helpers (and whether the
+access statements' names are in it) instead of one per factory: graphviz's tier 0
+generates about 1,400 factories over a few dozen sets."""
+
+
+def _make(source: str, helpers: Any, access: bool = False) -> Callable[..., Handler]:
+    key = (frozenset(helpers), access)
+    ns = _NAMESPACES.get(key)
+    if ns is None:
+        ns = _NAMESPACES[key] = helper_namespace(helpers)
+        if access:
+            ns.update(ACCESS_GLOBALS)
+    made: Dict[str, Any] = {}
+    exec(compile(source, "<wasmlite.engine.interp>", "exec"), ns, made)
+    return made["make"]  # type: ignore[no-any-return]
 
 
 FORWARDED = 2
@@ -546,7 +557,7 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
                 body.append((lines + f"        {dest} = {expr}\n", ""))
                 helpers |= t.helpers
         source = f"def make({', '.join(params)}, nxt):\n    def h(regs):\n{_guarded(body)}{end}    return h\n"
-        make = _RUN_FACTORIES[key] = _make(source, helpers, ACCESS_GLOBALS)
+        make = _RUN_FACTORIES[key] = _make(source, helpers, access=True)
     return make
 
 
