@@ -14,6 +14,7 @@ from conftest import to_tier1
 from test_codegen import load, no_disk_cache  # noqa: F401 (an autouse fixture)
 from wasmlite import engine, numeric
 from wasmlite.engine import cache, codegen, interp, intervals
+from wasmlite.engine.memory_ops import VIEW_ACCESSES
 from wasmlite.text import parse_module
 from wasmlite.validate import validate_module
 
@@ -120,7 +121,8 @@ NESTED = """(module (memory 1)
 
 def test_nested_pointers_are_known_aligned() -> None:
     src = run_both(NESTED, [[0], [3]])
-    assert "U_i32_load(" not in src and "P_i32_store(" not in src  # no alignment check left
+    if VIEW_ACCESSES:  # (CPython: tier 1 reads aligned words through views)
+        assert "U_i32_load(" not in src and "P_i32_store(" not in src  # no alignment check left
     assert "l3 = (l3 + 1)" in src and "l1 = (l1 + 64)" in src
 
 
@@ -287,7 +289,9 @@ def counted(early: bool) -> str:
 
 def test_pointer_counted_by_its_loop() -> None:
     src = run_both(counted(False), [[0], [9]])
-    assert "VI[((l1 + 28)) >> 2]" in src
+    assert "(l1 + 28)" in src and "l1 + 28 if" not in src
+    if VIEW_ACCESSES:
+        assert "VI[((l1 + 28)) >> 2]" in src
     src = run_both(counted(True), [[0], [9]])
     assert "l1 + 28 if l1 < 4294967268" in src
 
