@@ -44,7 +44,7 @@ from .decode.body import PLAIN_OPS, INDEX_OPS, READERS, read_instr, read_local_d
 from .decode.reader import read_u32
 from .ir import OPERANDS, OPERANDS_MAX, Instr, IRFunction, RefFunc, const_key
 from .numeric import SCALAR, f32_from_bits, f64_from_bits, i64_of
-from .opcodes import Op, all_ops
+from .opcodes import BY_NAME, Op, all_ops
 from .validate.code import BLOCK, ELSE, FUNC, IF, LOOP, FuncValidator
 
 _M32 = 0xFFFFFFFF
@@ -476,9 +476,9 @@ class Translator:
         self.dead = True
 
 
-_BLOCK_OPENERS = (0x02, 0x03, 0x04)  # block, loop, if
-_ELSE_BYTE = 0x05
-_END_BYTE = 0x0B
+_BLOCK_OPENERS = tuple(BY_NAME[name].code for name in ("block", "loop", "if"))
+_ELSE_BYTE = BY_NAME["else"].code
+_END_BYTE = BY_NAME["end"].code
 
 
 def _skip(source: bytes, pos: int, end: int) -> int:

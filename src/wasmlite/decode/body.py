@@ -1,10 +1,10 @@
 """Function bodies, read lazily: the locals declaration and one instruction at a time.
 
 ``read_instr`` is the validator's and translator's inner loop, so it dispatches on
-the opcode byte through 256-entry tables built once at import: ``_PLAIN`` holds
-the ``Op`` of each instruction without an immediate, ``_INDEX`` that of each one
+the opcode byte through 256-entry tables built once at import: ``PLAIN_OPS`` holds
+the ``Op`` of each instruction without an immediate, ``INDEX_OPS`` that of each one
 whose immediate is a single u32 index (both handled inline, the most common
-cases), and ``_READ`` a reader per opcode byte for everything else (other
+cases), and ``READERS`` a reader per opcode byte for everything else (other
 immediates, the 0xFC/0xFD prefixes, illegal opcodes), with its ``Op`` bound in.
 """
 
@@ -72,10 +72,10 @@ def read_instr(source: bytes, pos: int, end: int) -> Tuple[Op, Any, int]:
     """One instruction at ``pos``: ``(op, immediate, position after it)``."""
     if pos < end:
         b = source[pos]
-        op = _PLAIN[b]
+        op = PLAIN_OPS[b]
         if op is not None:
             return op, None, pos + 1
-        op = _INDEX[b]
+        op = INDEX_OPS[b]
         if op is not None:
             pos += 1
             if pos < end:
@@ -84,7 +84,7 @@ def read_instr(source: bytes, pos: int, end: int) -> Tuple[Op, Any, int]:
                     return op, b, pos + 1
             index, pos = read_u32(source, pos, end)
             return op, index, pos
-        return _READ[b](source, pos + 1, end)
+        return READERS[b](source, pos + 1, end)
     raise DecodeError(UNEXPECTED_END, pos)
 
 
@@ -406,6 +406,5 @@ def _build() -> Tuple[List[Optional[Op]], List[Optional[Op]], List[Reader]]:
     return plain, index, read
 
 
-_PLAIN, _INDEX, _READ = _build()
-PLAIN_OPS, INDEX_OPS, READERS = _PLAIN, _INDEX, _READ
-"""The tables, for a walk that inlines ``read_instr`` (the translator's)."""
+PLAIN_OPS, INDEX_OPS, READERS = _build()
+"""(Public: the translator's walk inlines ``read_instr`` with them.)"""

@@ -36,6 +36,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..ir import Instr
+from ..numeric.scalar import i32_ctz as zeros_of  # (of values in 0 .. 2**32 - 1)
 
 M = 1 << 32
 RELATIONS = -1
@@ -57,10 +58,6 @@ MAX_GUESSES = 6
 
 NARROWINGS = 3
 """Walks of one loop trying a proven guess narrowed (to its entry joined with its back edges)."""
-
-
-def zeros_of(v: int) -> int:
-    return min((v & -v).bit_length() - 1, 32) if v else 32
 
 
 def _fact(lo: int, hi: int, z: int) -> Fact:

@@ -1,8 +1,9 @@
 """The validator: decides whether a decoded module is valid WebAssembly 2.0.
 
 ``validate_module`` checks a whole module eagerly, every function body included;
-``code.FuncValidator`` is the streaming body checker a translator can ride on
-(see ``wasmlite.validate.code`` for its hook contract).
+``code.FuncValidator`` is the streaming body checker; the translator trusts a
+module it has passed (``syntax.Module.validated``) and only validates a body
+itself when nobody has.
 """
 
 from __future__ import annotations
