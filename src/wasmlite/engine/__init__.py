@@ -45,7 +45,12 @@ def _call(func: Function, args: List[Any]) -> List[Any]:
             return interp.call_host(func, list(args))
         raise TypeError(f"not a function: {func!r}")
     except RecursionError:
-        raise Trap(interp.EXHAUSTED) from None
+        pass
+    # Raised outside the handler: there PyPy records the RecursionError as the trap's
+    # context, which can itself fail this close to the stack's limit (a TypeError).
+    # If even the trap cannot be made here, the RecursionError goes up to a caller
+    # with more room (a host function's caller turns it into this trap too).
+    raise Trap(interp.EXHAUSTED)
 
 
 def _enter(func: WasmFunction, args: List[Any]) -> List[Any]:
