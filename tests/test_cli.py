@@ -141,3 +141,15 @@ def test_trap_backtrace_names_functions(tmp_path, tier) -> None:
                        capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == TRAP_STATUS and "call stack exhausted" in r.stderr
     assert "more frames" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_run_ignores_a_non_function_initialize_export(tmp_path) -> None:
+    """A WASI module whose ``_initialize`` export is not a function is no reactor: the
+    invoked function runs (this used to end in a TypeError traceback)."""
+    wat = tmp_path / "g.wat"
+    wat.write_text('(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))'
+                   ' (global (export "_initialize") i32 (i32.const 0))'
+                   ' (func (export "f") (result i32) i32.const 7))')
+    r = wasmlite("run", "--invoke", "f", str(wat))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["7"]

@@ -192,8 +192,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         instance = _linker(wasm, config).instantiate(store, wasm)
         exports = instance.exports
-        if config is not None and args.invoke and "_initialize" in exports:  # a WASI reactor
-            exports["_initialize"]()
+        initialize = exports["_initialize"] if "_initialize" in exports else None
+        if config is not None and args.invoke and isinstance(initialize, Func):  # a WASI reactor
+            initialize()
         name = args.invoke or ("_start" if "_start" in exports else None)
         if name is None:
             if args.args:

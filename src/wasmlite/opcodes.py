@@ -470,8 +470,8 @@ def _build() -> Tuple[Dict[int, Op], Dict[int, Op], Dict[int, Op], Dict[str, Op]
 
     for table, prefix, text in ((single, None, _CORE), (fc, PREFIX_FC, _FC), (fd, PREFIX_FD, _FD)):
         for line in text.strip().splitlines():
-            code, name, imm, sig, *extra = line.split()
-            add(table, prefix, int(code, 0), name, imm, sig, extra)
+            number, name, imm, sig, *extra = line.split()
+            add(table, prefix, int(number, 0), name, imm, sig, extra)
     for code, name, sig in _numeric_families():
         add(single, None, code, name, "-", sig, [])
     for code, name, sig in _simd_compare_families():

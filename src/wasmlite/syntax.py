@@ -122,7 +122,7 @@ class Import(NamedTuple):
 class Export(NamedTuple):
     name: str
     kind: int  # EXTERN_*
-    index: int
+    index: int  # type: ignore[assignment]  # the field shadows tuple.index on purpose: the spec's name
 
 
 # -- code ----------------------------------------------------------------------------

@@ -291,9 +291,9 @@ def _compares_and_saturation(shape: str, bits: int) -> None:
     # Signed overflow: the operands' signs agree (add) or differ (sub) and the
     # result's differs from a's; such lanes become 0x7F.. or 0x80.. by a's sign.
     bound = f"{_hex(ones * ((1 << k) - 1))} + ((a & {H}) >> {k})"
-    for op, pre, same in (("add", add, "~(a ^ b)"), ("sub", sub, "(a ^ b)")):
+    for op, step, same in (("add", add, "~(a ^ b)"), ("sub", sub, "(a ^ b)")):
         over = f"c = {same} & (a ^ r) & {H}"
-        helper(f"{op}_sat_s", [pre, over, f"m = {full}"], f"(r & ~m) | (({bound}) & m)")
+        helper(f"{op}_sat_s", [step, over, f"m = {full}"], f"(r & ~m) | (({bound}) & m)")
 
 
 def _integer_mixed() -> None:
