@@ -31,7 +31,7 @@ def _to_binary_or_syntax(source: Source) -> syntax.Module:
 
 _VALIDATOR_SOURCES = ("wasmlite.opcodes", "wasmlite.syntax", "wasmlite.decode.reader",
                       "wasmlite.decode.body", "wasmlite.decode.module", "wasmlite.validate.code",
-                      "wasmlite.validate.module", "wasmlite.module")
+                      "wasmlite.validate.fast", "wasmlite.validate.module", "wasmlite.module")
 
 
 def _validated_marker(source: Union[bytes, bytearray, memoryview]) -> Optional[str]:

@@ -22,6 +22,7 @@ from ..decode.body import MAX_LOCALS, read_instr, read_local_decls
 from ..errors import DecodeError, ValidationError, WasmError
 from ..opcodes import BY_NAME, SELECT_TYPED, Op, all_ops
 from ..syntax import FUNCREF, I32, V128, FuncType, valtype_name
+from .fast import Context, check_body
 
 FUNC = "func"
 BLOCK = "block"
@@ -679,7 +680,7 @@ class FuncValidator:
 
     __slots__ = (
         # module context
-        "types", "funcs", "tables", "nmems", "globals", "elems", "data_count", "refs", "block_sigs",
+        "types", "funcs", "tables", "nmems", "globals", "elems", "data_count", "refs", "block_sigs", "fast",
         # per function
         "func_index", "locals", "vals", "ctrls", "height", "unreachable",
     )  # fmt: skip
@@ -704,6 +705,7 @@ class FuncValidator:
         for i, ft in enumerate(module.types):
             sigs[i] = (ft.params, ft.results)
         self.block_sigs = sigs
+        self.fast: Optional[Context] = None  # made when the first body is validated
 
     def validate_function(self, func_index: int, functype: FuncType, body: syntax.FuncBody) -> None:
         """Type-check one body; ``func_index`` counts imported functions too.
@@ -724,6 +726,10 @@ class FuncValidator:
             self.locals = tuple(expanded)
         else:
             self.locals = _RunLocals(functype.params, decls, total)
+        if self.fast is None:
+            self.fast = Context(self)
+        if check_body(self.fast, body.source[pos : body.end], self.locals, functype.results):
+            return
         self.vals: List[Optional[int]] = []
         self.ctrls = [Frame(FUNC, (), functype.results, 0)]
         self.height = 0

@@ -1,0 +1,391 @@
+"""The fast path of body validation: reachable code of the common instructions.
+
+``FuncValidator`` (``code``) checks any body exactly, with a handler call, a
+decoded ``(op, immediate)`` tuple and the spec's unknown-type bookkeeping per
+instruction: ~0.5 us each on CPython. Real programs are almost entirely
+reachable code of a few dozen instructions, so ``check_body`` first walks the
+body with as few Python steps per instruction as it can: one dispatch on the
+opcode byte, immediates of one byte read inline, the operand types in a plain
+list. It only ever answers "valid" (True) or "let the exact validator decide"
+(False), never raises, so error messages and offsets stay those of ``code``.
+
+It gives up (False) on anything outside its subset: an instruction it does not
+know (SIMD, tables, references, bulk memory other than ``memory.copy``/``fill``,
+typed ``select``), multi-byte encodings where a one-byte one is the rule
+(alignment, block type index, prefixed sub-opcode), code after ``br``,
+``br_table``, ``return`` or ``unreachable`` that is not the block's ``end`` or
+``else`` (the spec's unknown types never arise here), an ``if`` without ``else``
+whose parameters differ from its results, and every type mismatch.
+
+Each control frame's base in the operand list holds ``MARK``, a value no type
+equals: comparing the top of the list with an instruction's operand types
+therefore also checks that they belong to the current frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence, Tuple
+
+from ..decode.reader import read_len, read_s32, read_s64, read_u32
+from ..errors import WasmError
+from ..opcodes import PREFIX_FC, PREFIXED_FC, SINGLE_BYTE, Op
+from ..syntax import FUNCREF, I32, NUM_TYPES, V128
+
+MARK = 0
+"""A control frame's base in the operand list (no value type is 0)."""
+
+_NUM_OR_VEC = frozenset(NUM_TYPES + (V128,))
+
+# Step kinds, by opcode byte (``_STEPS``). The loop tests them as literals: first
+# whether the instruction has one u32 index (kinds 1-8), then commonest first.
+_OTHER = 0  # not in the fast path's subset
+_LOCAL_GET = 1
+_LOCAL_TEE = 2
+_LOCAL_SET = 3
+_BR_IF = 4
+_CALL = 5
+_BR = 6
+_GLOBAL_GET = 7
+_GLOBAL_SET = 8
+_CONST = 9  # i32.const, i64.const: (result, LEB reader)
+_BINARY = 10  # (first param, second param, result)
+_END = 11
+_LOAD = 12  # (natural alignment exponent, result)
+_BLOCK = 13  # block, loop, if: (frame kind)
+_STORE = 14  # (natural alignment exponent, value type)
+_UNARY = 15  # (param, result)
+_ELSE = 16
+_RETURN = 17
+_UNREACHABLE = 18
+_BR_TABLE = 19
+_DROP = 20
+_SELECT = 21
+_CALL_INDIRECT = 22
+_FLOAT_CONST = 23  # f32.const, f64.const: (result, immediate size)
+_NOP = 24
+_MEMORY = 25  # memory.size, memory.grow: (params, result)
+_PREFIX_FC = 26
+
+# Frame kinds (a frame is (kind, base, labels, results with MARK, params with MARK)).
+_F_BLOCK = 0
+_F_LOOP = 1
+_F_IF = 2
+
+_BY_NAME = {
+    "local.get": _LOCAL_GET, "local.set": _LOCAL_SET, "local.tee": _LOCAL_TEE, "end": _END,
+    "br_if": _BR_IF, "block": _BLOCK, "loop": _BLOCK, "if": _BLOCK, "call": _CALL, "br": _BR,
+    "else": _ELSE, "return": _RETURN, "unreachable": _UNREACHABLE, "br_table": _BR_TABLE,
+    "drop": _DROP, "global.get": _GLOBAL_GET, "global.set": _GLOBAL_SET,
+    "call_indirect": _CALL_INDIRECT, "nop": _NOP,
+}  # fmt: skip
+_FRAME_KIND = {"block": _F_BLOCK, "loop": _F_LOOP, "if": _F_IF}
+
+
+def _entry(op: Op) -> Tuple[Any, ...]:
+    """The step of one opcode: (kind, a, b, c), from ``op``'s immediate kind and
+    fixed signature (the comments at the kinds say what a, b, c are)."""
+    params, results, imm = op.params, op.results, op.imm
+    if op.name in _BY_NAME:
+        return (_BY_NAME[op.name], _FRAME_KIND.get(op.name), None, None)
+    if op.name == "select" and not imm:
+        return (_SELECT, None, None, None)
+    if params is None or len(results) > 1:  # type: ignore[arg-type]
+        return _NOT_FAST
+    result = results[0] if results else None  # type: ignore[index]
+    natural = op.mem_size.bit_length() - 1
+    if imm == "memarg" and params == (I32,):
+        return (_LOAD, natural, result, None)
+    if imm == "memarg" and len(params) == 2 and result is None and params[0] == I32:
+        return (_STORE, natural, params[1], None)
+    if imm in ("i32", "i64") and not params:
+        return (_CONST, result, read_s32 if imm == "i32" else read_s64, None)
+    if imm in ("f32", "f64") and not params:
+        return (_FLOAT_CONST, result, 4 if imm == "f32" else 8, None)
+    if imm == "memory":
+        return (_MEMORY, list(params), result, None)
+    if imm or result is None:
+        return _NOT_FAST
+    if len(params) == 1:
+        return (_UNARY, params[0], result, None)
+    if len(params) == 2:
+        return (_BINARY, params[0], params[1], result)
+    return _NOT_FAST
+
+
+_NOT_FAST = (_OTHER, None, None, None)
+
+
+def _table() -> List[Tuple[Any, ...]]:
+    table = [_NOT_FAST] * 256
+    for code, op in SINGLE_BYTE.items():
+        table[code] = _entry(op)
+    table[PREFIX_FC] = (_PREFIX_FC, None, None, None)
+    return table
+
+
+_STEPS = _table()
+"""Opcode byte -> (kind, a, b, c): how the loop checks it."""
+
+
+def _fc_entry(op: Op) -> Optional[Tuple[List[int], Optional[int], int]]:
+    """(params, result, zero bytes that follow) of the 0xFC instructions the fast path
+    knows: the saturating truncations and ``memory.copy``/``memory.fill``, whose memory
+    indices it takes in their one-byte form only."""
+    if op.imm in ("memory", "memory_copy"):
+        return list(op.params), None, 1 if op.imm == "memory" else 2  # type: ignore[arg-type]
+    if op.imm or op.params is None or len(op.results) != 1:  # type: ignore[arg-type]
+        return None
+    return list(op.params), op.results[0], 0  # type: ignore[index]
+
+
+_FC_STEPS = {code: entry for code, op in PREFIXED_FC.items() for entry in [_fc_entry(op)] if entry is not None}
+"""0xFC sub-opcode -> (params, result or None, zero bytes)."""
+
+
+class Context:
+    """What the fast path needs of a module, in the shapes it compares cheaply."""
+
+    __slots__ = ("funcs", "types", "globals_get", "globals_set", "funcref_tables", "block_sigs", "memory")
+
+    def __init__(self, validator: Any) -> None:
+        """``validator``: the module's ``FuncValidator``, whose tables these reshape."""
+
+        def lists(sig: Tuple[Sequence[int], Sequence[int]]) -> Tuple[List[int], List[int]]:
+            return list(sig[0]), list(sig[1])
+
+        self.funcs = [lists(sig) for sig in validator.funcs]
+        self.types = [lists(sig) for sig in validator.types]
+        self.globals_get = [g.valtype for g in validator.globals]
+        self.globals_set = [g.valtype if g.mutable else None for g in validator.globals]
+        self.funcref_tables = [t == FUNCREF for t in validator.tables]
+        # block type byte -> (params, results): the block types of one byte
+        self.block_sigs = {bt & 0x7F: lists(sig) for bt, sig in validator.block_sigs.items() if bt < 0x40}
+        self.memory = validator.nmems > 0
+
+
+def check_body(ctx: Context, code: bytes, locals_: Sequence[int], results: Sequence[int]) -> bool:
+    """True if ``code`` (a body's instructions, ending with its final ``end``) is
+    valid for a function with locals ``locals_`` (parameters first) returning
+    ``results``; False if the exact validator has to decide."""
+    try:
+        return _walk(ctx, code, locals_, results)
+    except (IndexError, WasmError):  # out of a table or of the code; malformed LEB
+        return False
+
+
+def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -> bool:
+    steps = _STEPS
+    funcs = ctx.funcs
+    memory = ctx.memory
+    i32 = I32
+    end = len(code)
+    vals: List[int] = [MARK]
+    # a frame: (kind, base: where its MARK is, label types, [MARK, *results], [MARK, *params])
+    ctrls: List[Tuple[int, int, List[int], List[int], List[int]]] = [
+        (_F_BLOCK, 0, list(results), [MARK, *results], [MARK])
+    ]
+    pos = 0
+    while True:
+        kind, a, b, c = steps[code[pos]]
+        pos += 1
+        if kind <= 8 and kind:  # one u32 index
+            i = code[pos]
+            if i < 0x80:
+                pos += 1
+            else:
+                i, pos = read_u32(code, pos, end)
+            if kind == 1:  # local.get
+                vals.append(L[i])
+            elif kind <= 3:  # local.tee, local.set
+                if vals[-1] != L[i]:
+                    return False
+                if kind == 3:
+                    vals.pop()
+            elif kind == 4:  # br_if
+                labels = ctrls[-1 - i][2]
+                if vals[-1] != i32:
+                    return False
+                vals.pop()
+                if labels and vals[-len(labels) :] != labels:
+                    return False
+            elif kind == 5:  # call
+                params, results = funcs[i]
+                if params:
+                    if vals[-len(params) :] != params:
+                        return False
+                    del vals[-len(params) :]
+                vals += results
+            elif kind == 6:  # br
+                if not _away(code, pos, vals, ctrls, ctrls[-1 - i][2]):
+                    return False
+            elif kind == 7:  # global.get
+                vals.append(ctx.globals_get[i])
+            else:  # global.set
+                t = ctx.globals_set[i]
+                if t is None or vals[-1] != t:
+                    return False
+                vals.pop()
+        elif kind == 9:  # i32.const, i64.const
+            if code[pos] < 0x80:
+                pos += 1
+            else:
+                pos = b(code, pos, end)[1]
+            vals.append(a)
+        elif kind == 10:  # binary
+            if vals[-1] != b or vals[-2] != a:
+                return False
+            vals.pop()
+            vals[-1] = c
+        elif kind == 11:  # end
+            _, base, _, rmark, pmark = frame = ctrls.pop()
+            if vals[base:] != rmark or (frame[0] == _F_IF and pmark != rmark):
+                return False
+            del vals[base]
+            if not ctrls:
+                return pos == end
+        elif kind == 12 or kind == 14:  # load, store
+            if code[pos] > a or not memory:
+                return False
+            if code[pos + 1] < 0x80:
+                pos += 2
+            else:
+                pos = read_u32(code, pos + 1, end)[1]
+            if kind == 12:
+                if vals[-1] != i32:
+                    return False
+                vals[-1] = b
+            else:
+                if vals[-1] != b or vals[-2] != i32:
+                    return False
+                del vals[-2:]
+        elif kind == 13:  # block, loop, if
+            sig = ctx.block_sigs.get(code[pos])
+            if sig is None:
+                return False
+            pos += 1
+            if a == _F_IF:
+                if vals[-1] != i32:
+                    return False
+                vals.pop()
+            params, results = sig
+            base = len(vals) - len(params)
+            if params:
+                if vals[base:] != params:
+                    return False
+                vals.insert(base, MARK)
+            else:
+                vals.append(MARK)
+            ctrls.append((a, base, params if a == _F_LOOP else results, [MARK, *results], [MARK, *params]))
+        elif kind == 15:  # unary
+            if vals[-1] != a:
+                return False
+            vals[-1] = b
+        elif kind == 16:  # else
+            kind, base, labels, rmark, pmark = ctrls.pop()
+            if kind != _F_IF or vals[base:] != rmark:
+                return False
+            vals[base:] = pmark
+            ctrls.append((_F_BLOCK, base, labels, rmark, pmark))
+        elif kind == 17:  # return
+            if not _away(code, pos, vals, ctrls, ctrls[0][2]):
+                return False
+        elif kind == 18:  # unreachable
+            if not _away(code, pos, vals, ctrls, []):
+                return False
+        elif kind == 19:  # br_table
+            labels, pos = _br_table(code, pos, end, ctrls)
+            if labels is None or vals[-1] != i32:
+                return False
+            vals.pop()
+            if not _away(code, pos, vals, ctrls, labels):
+                return False
+        elif kind == 20:  # drop
+            if vals[-1] == MARK:
+                return False
+            vals.pop()
+        elif kind == 21:  # select
+            t = vals[-2]
+            if vals[-1] != i32 or vals[-3] != t or t not in _NUM_OR_VEC:
+                return False
+            del vals[-2:]
+        elif kind == 22:  # call_indirect
+            i, pos = read_u32(code, pos, end)
+            table, pos = read_u32(code, pos, end)
+            params, results = ctx.types[i]
+            if not ctx.funcref_tables[table] or vals[-1] != i32:
+                return False
+            vals.pop()
+            if params:
+                if vals[-len(params) :] != params:
+                    return False
+                del vals[-len(params) :]
+            vals += results
+        elif kind == 23:  # f32.const, f64.const
+            pos += b
+            if pos > end:
+                return False
+            vals.append(a)
+        elif kind == 24:  # nop
+            pass
+        elif kind == 25:  # memory.size, memory.grow
+            if code[pos] or not memory:
+                return False
+            pos += 1
+            if a:
+                if vals[-1] != i32:
+                    return False
+                vals.pop()
+            vals.append(b)
+        elif kind == 26:  # 0xFC prefix
+            step = _FC_STEPS.get(code[pos])
+            if step is None:
+                return False
+            params, result, zeros = step
+            pos += 1
+            if zeros:
+                if not memory or code[pos : pos + zeros] != _ZEROS[zeros]:
+                    return False
+                pos += zeros
+            if vals[-len(params) :] != params:
+                return False
+            del vals[-len(params) :]
+            if result is not None:
+                vals.append(result)
+        else:
+            return False
+
+
+def _away(code: bytes, pos: int, vals: List[int], ctrls: List[Any], labels: List[int]) -> bool:
+    """After a branch away (``br``, ``br_table``, ``return``, ``unreachable``) taking
+    ``labels``: whether the rest of the block is just its ``end`` or ``else``, the
+    only unreachable code the fast path takes. If so, the stack is set to the
+    frame's results, all that end (or else) then checks."""
+    if labels and vals[-len(labels) :] != labels:
+        return False
+    if code[pos] != 0x0B and code[pos] != 0x05:
+        return False
+    frame = ctrls[-1]
+    vals[frame[1] :] = frame[3]
+    return True
+
+
+_ZEROS = {1: b"\0", 2: b"\0\0"}
+
+
+def _br_table(code: bytes, pos: int, end: int, ctrls: List[Any]) -> Tuple[Optional[List[int]], int]:
+    """The label types of a ``br_table`` at ``pos`` (after the opcode), None unless
+    all its labels have the default's."""
+    n, pos = read_len(code, pos, end)
+    depths = []
+    for _ in range(n + 1):
+        depth = code[pos]
+        if depth < 0x80:
+            pos += 1
+        else:
+            depth, pos = read_u32(code, pos, end)
+        depths.append(depth)
+    types = ctrls[-1 - depths[-1]][2]
+    for depth in depths:
+        if ctrls[-1 - depth][2] != types:
+            return None, pos
+    return types, pos
