@@ -379,3 +379,185 @@ def test_missing_end_between_functions() -> None:
     decoded = decode_module(encode.module(m))
     err = malformed(decoded, "END opcode expected")
     assert err.offset == decoded.codes[0].end
+
+
+# -- the fast path (validate/fast.py) -------------------------------------------------------
+#
+# It may only ever say "valid" for a valid body; every other body goes to the exact
+# validator, which alone reports errors. So: what it takes, what it declines (with
+# the exact validator's error unchanged), and byte-level mutants of bodies it takes.
+
+
+def fast_verdict(module: syntax.Module, func: int = 0, raw: Optional[bytes] = None) -> bool:
+    """The fast path's answer for defined function ``func`` (or for the body ``raw``)."""
+    from wasmlite.validate import fast
+
+    v = FuncValidator(module)
+    b = module.codes[func] if raw is None else syntax.FuncBody(raw, 0, len(raw))
+    ft = module.types[module.funcs[func]]
+    locals_, pos = read_locals(b)
+    return fast.check_body(fast.Context(v), b.source[pos : b.end], ft.params + locals_, ft.results)
+
+
+def exact_error(module: syntax.Module, monkeypatch: pytest.MonkeyPatch) -> Tuple[str, str, Any, Any]:
+    """What validating ``module`` raises with the fast path switched off."""
+    from wasmlite.validate import code as code_module
+
+    with monkeypatch.context() as patch:
+        patch.setattr(code_module, "check_body", lambda *args: False)
+        with pytest.raises((ValidationError, DecodeError)) as info:
+            validate_module(module)
+    err = info.value
+    return type(err).__name__, err.message, err.offset, getattr(err, "func_index", None)
+
+
+I32_BLOCK = syntax.blocktype_of_valtype(I32)
+I64_BLOCK = syntax.blocktype_of_valtype(I64)
+GLOBALS = [syntax.Global(syntax.GlobalType(I64, True), expr(("i64.const", 0))),
+           syntax.Global(syntax.GlobalType(F32, False), expr(("f32.const", 0)))]  # fmt: skip
+COMMON = dict(mems=MEM, tables=TABLE, globals=GLOBALS)
+
+
+@pytest.mark.parametrize(
+    "instrs, results",
+    [
+        ([("local.get", 0), ("i32.const", 1000), "i32.add", ("local.tee", 1), "i64.extend_i32_u", ("i64.const", -1), "i64.add",
+          ("local.set", 2), ("local.get", 1)], [I32]),
+        ([("local.get", 0), ("i32.load8_u", (0, 300)), ("local.get", 2), ("i64.store", (3, 0)), ("i32.const", 0)],
+         [I32]),
+        ([("block", I32_BLOCK), ("i32.const", 1), ("local.get", 0), ("br_if", 0), "drop", ("i32.const", 2), "end"],
+         [I32]),
+        ([("loop", -64), ("local.get", 0), ("br_if", 0), "end", ("local.get", 0), ("if", I64_BLOCK),
+          ("i64.const", 1), "else", ("local.get", 2), "end", "i32.wrap_i64"], [I32]),
+        ([("block", -64), ("block", -64), ("local.get", 0), ("br_table", ((0, 1, 0), 1)), "end", ("br", 0), "end",
+          ("i32.const", 7), "return"], [I32]),
+        ([("local.get", 0), ("call", 0), ("global.get", 0), ("global.set", 0), ("global.get", 1), "drop",
+          ("local.get", 0), ("local.get", 0), ("call_indirect", (0, 0)), "i32.add"], [I32]),
+        ([("f32.const", 0), ("f64.const", 0), "f32.demote_f64", "f32.add", "i32.trunc_sat_f32_s", ("memory.size", 0),
+          ("local.get", 0), ("local.get", 0), "select", ("memory.grow", 0), "i32.add"], [I32]),
+        ([("i32.const", 0), ("i32.const", 0), ("i32.const", 0), ("memory.copy", (0, 0)), ("i32.const", 0),
+          ("i32.const", 0), ("i32.const", 0), ("memory.fill", 0), "nop", "unreachable"], [I32]),
+    ],
+)
+def test_fast_path_takes_common_code(instrs: List[Instr], results: List[int]) -> None:
+    m = build(instrs, params=[I32], results=results, locals_=[I32, I64], **COMMON)
+    m.types[0] = FuncType((I32,), tuple(results))
+    m = decode_module(encode.module(m))
+    validate_module(m)
+    assert fast_verdict(m)
+
+
+@pytest.mark.parametrize(
+    "instrs, fields",
+    [
+        ([("local.get", 3)], {}),  # unknown local
+        ([("local.get", 1), ("local.set", 0)], {}),  # i64 into i32
+        ([("local.get", 1), ("local.tee", 0), "drop"], {}),
+        ([("i64.const", 0), "i32.eqz", "drop"], {}),  # unary operand
+        ([("i32.const", 0), ("i64.const", 0), "i32.add", "drop"], {}),  # binary, second operand
+        ([("i64.const", 0), ("i32.const", 0), "i32.add", "drop"], {}),  # binary, first operand
+        (["i32.add", "drop"], {}),  # nothing on the stack
+        ([("i32.const", 0), ("block", -64), "i32.eqz", "drop", "end", "drop"], {}),  # operand outside the block
+        ([("i32.const", 0), ("block", -64), "drop", "end"], {}),
+        ([("block", I32_BLOCK), "end", "drop"], {}),  # block without its result
+        ([("block", -64), ("i32.const", 0), "end"], {}),  # value left at end
+        ([("block", I32_BLOCK), ("i64.const", 0), "end", "drop"], {}),
+        ([("i32.const", 0), ("if", I32_BLOCK), ("i32.const", 1), "end", "drop"], {}),  # if without else
+        ([("i64.const", 0), ("if", -64), "end"], {}),  # i64 condition
+        ([("i32.const", 0), ("if", I32_BLOCK), ("i64.const", 1), "else", ("i32.const", 2), "end", "drop"], {}),
+        (["else"], {}),  # else without if: malformed
+        ([("block", -64), ("i64.const", 0), ("br_if", 0), "end"], {}),
+        ([("block", I32_BLOCK), ("i64.const", 0), ("i32.const", 0), ("br_if", 0), "drop", ("i32.const", 0),
+          "end", "drop"], {}),
+        ([("i32.const", 0), ("br_if", 2)], {}),  # unknown label
+        ([("block", I32_BLOCK), ("br", 0), "end", "drop"], {}),  # br without the label's value
+        ([("block", -64), ("br", 0), ("i32.const", 0), "end"], {}),  # dead code: the exact validator's case
+        ([("block", -64), ("br", 0), "i32.add", "end"], {}),  # dead code that is valid (polymorphic)
+        ([("i32.const", 0), ("block", -64), ("i64.const", 0), ("br_table", ((0, 1), 0)), "end"], {}),
+        ([("block", I32_BLOCK), ("i32.const", 0), ("i32.const", 0), ("br_table", ((0, 1), 0)), "end", "drop"],
+         {}),  # labels of different arity
+        (["drop"], {}),
+        ([("block", -64), "drop", "end"], {}),
+        ([("i32.const", 0), ("i64.const", 0), ("i32.const", 0), "select", "drop"], {}),
+        ([("call", 1)], {}),
+        ([("i64.const", 0), ("call", 0), "drop"], {}),  # the callee takes i32
+        ([("i32.const", 0), ("i32.const", 0), ("call_indirect", (0, 0)), "drop"], {"tables": []}),
+        ([("i32.const", 0), ("i32.const", 0), ("call_indirect", (0, 0)), "drop"],
+         {"tables": [syntax.TableType(EXTERNREF, syntax.Limits(1))]}),
+        ([("i32.const", 0), ("i32.const", 0), ("call_indirect", (4, 0)), "drop"], {}),
+        ([("global.get", 2), "drop"], {}),
+        ([("i64.const", 0), ("global.set", 1)], {}),  # immutable
+        ([("i32.const", 0), ("global.set", 0)], {}),  # i32 into i64
+        ([("i32.const", 0), ("i32.load", (2, 0)), "drop"], {"mems": []}),
+        ([("i32.const", 0), ("i32.load", (3, 0)), "drop"], {}),  # alignment over natural
+        ([("i64.const", 0), ("i32.load", (2, 0)), "drop"], {}),
+        ([("i32.const", 0), ("i32.const", 0), ("i64.store", (3, 0))], {}),
+        ([("i64.const", 0), ("i64.const", 0), ("i64.store", (3, 0))], {}),
+        ([("memory.size", 0), "drop"], {"mems": []}),
+        ([("i64.const", 0), ("memory.grow", 0), "drop"], {}),
+        ([("i32.const", 0), ("i32.const", 0), ("memory.fill", 0)], {}),  # two operands of three
+        ([("i32.const", 0)] * 3 + [("memory.copy", (0, 0))], {"mems": []}),
+        ([("f64.const", 0), "i32.trunc_sat_f32_s", "drop"], {}),
+        ([("f32.const", 0), ("i32.const", 0), "f32.add", "drop"], {}),
+        (["unreachable", ("i32.const", 0)], {}),  # dead code, then one value too many
+    ],
+)
+def test_fast_path_declines_and_the_error_stays_exact(
+    instrs: List[Instr], fields: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = build(instrs, params=[I32], locals_=[I64], **{**COMMON, **fields})
+    assert not fast_verdict(m)
+    try:
+        validate_module(m)
+    except (ValidationError, DecodeError) as err:
+        assert (type(err).__name__, err.message, err.offset, getattr(err, "func_index", None)) == exact_error(
+            m, monkeypatch
+        )
+
+
+def test_fast_path_declines_code_outside_its_subset_which_stays_valid() -> None:
+    v = [("v128.const", 0), "i8x16.abs", "drop"]  # SIMD
+    for instrs in ([("block", -64), ("br", 0), "i32.add", "drop", "end"], v, ["unreachable", "i32.add", "drop"],
+                   [("i32.const", 0), ("i32.const", 0), ("i32.const", 1), ("select_t", (I32,)), "drop"]):
+        m = build(instrs, **COMMON)
+        validate_module(m)
+        assert not fast_verdict(m)
+
+
+def mutants(raw: bytes) -> Iterable[bytes]:
+    """Each byte replaced by every other value, each truncation, each byte doubled."""
+    for i in range(len(raw)):
+        for b in range(256):
+            if b != raw[i]:
+                yield raw[:i] + bytes([b]) + raw[i + 1 :]
+        yield raw[:i]
+        yield raw[:i] + raw[i : i + 1] + raw[i:]
+
+
+def test_fast_path_takes_no_invalid_mutant(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Byte-level mutants of bodies the fast path takes: whenever it still says
+    valid, so must the exact validator (boundaries, LEB128 forms, every check)."""
+    from wasmlite.validate import code as code_module
+
+    instrs = [("local.get", 0), ("i32.load", (2, 200)), ("local.get", 1), ("i64.const", 300), "i64.add",
+              ("global.set", 0), ("block", I32_BLOCK), ("i32.const", 5), ("local.get", 0), ("br_if", 0), ("call", 0),
+              ("local.tee", 0), ("local.get", 0), ("br_table", ((0,), 0)), "end", "i32.add", ("f32.const", 0),
+              "f32.neg", "i32.trunc_sat_f32_u", ("local.get", 0), "select", ("i32.const", 0), ("i32.const", 0),
+              ("memory.fill", 0), ("i32.const", 0)]  # fmt: skip
+    m = build(instrs, params=[I32], results=[I32], locals_=[I64], **COMMON)
+    m.types[0] = FuncType((I32,), (I32,))
+    m = decode_module(encode.module(m))
+    assert fast_verdict(m)
+    exact = FuncValidator(m)
+    ft = m.types[0]
+    b = m.codes[0]
+    _, pos = read_locals(b)
+    decls, instrs_ = b.source[b.start : pos], b.source[pos : b.end]
+    taken = 0
+    monkeypatch.setattr(code_module, "check_body", lambda *args: False)
+    for mutant in mutants(instrs_):
+        raw = decls + mutant
+        if fast_verdict(m, raw=raw):
+            taken += 1
+            exact.validate_function(0, ft, syntax.FuncBody(raw, 0, len(raw)))  # must not raise
+    assert taken > 100  # the immediates' other values, mostly
