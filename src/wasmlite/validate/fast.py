@@ -47,7 +47,7 @@ _CALL = 5
 _BR = 6
 _GLOBAL_GET = 7
 _GLOBAL_SET = 8
-_CONST = 9  # i32.const, i64.const: (result, LEB reader)
+_CONST = 9  # i32.const, i64.const: (result, LEB reader, longest encoding any bytes make valid)
 _BINARY = 10  # (first param, second param, result)
 _END = 11
 _LOAD = 12  # (natural alignment exponent, result)
@@ -79,6 +79,9 @@ _BY_NAME = {
     "call_indirect": _CALL_INDIRECT, "nop": _NOP,
 }  # fmt: skip
 _FRAME_KIND = {"block": _F_BLOCK, "loop": _F_LOOP, "if": _F_IF}
+# Up to 4 bytes (28 bits) any LEB128 encoding of an s32 is well-formed, of an s64 up
+# to 9 (63 bits); the reader checks a longer one's last byte.
+_SLEBS = {"i32": (read_s32, 4), "i64": (read_s64, 9)}
 
 
 def _entry(op: Op) -> Tuple[Any, ...]:
@@ -98,7 +101,7 @@ def _entry(op: Op) -> Tuple[Any, ...]:
     if imm == "memarg" and len(params) == 2 and result is None and params[0] == I32:
         return (_STORE, natural, params[1], None)
     if imm in ("i32", "i64") and not params:
-        return (_CONST, result, read_s32 if imm == "i32" else read_s64, None)
+        return (_CONST, result, *_SLEBS[imm])
     if imm in ("f32", "f64") and not params:
         return (_FLOAT_CONST, result, 4 if imm == "f32" else 8, None)
     if imm == "memory":
@@ -178,6 +181,7 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
     funcs = ctx.funcs
     memory = ctx.memory
     i32 = I32
+    code = list(code)
     end = len(code)
     vals: List[int] = [MARK]
     # a frame: (kind, base: where its MARK is, label types, [MARK, *results], [MARK, *params])
@@ -192,6 +196,9 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
             i = code[pos]
             if i < 0x80:
                 pos += 1
+            elif code[pos + 1] < 0x80:
+                i = i - 0x80 | code[pos + 1] << 7
+                pos += 2
             else:
                 i, pos = read_u32(code, pos, end)
             if kind == 1:  # local.get
@@ -229,7 +236,10 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
             if code[pos] < 0x80:
                 pos += 1
             else:
-                pos = b(code, pos, end)[1]
+                q = pos + 1
+                while code[q] >= 0x80:
+                    q += 1
+                pos = q + 1 if q - pos < c else b(code, pos, end)[1]
             vals.append(a)
         elif kind == 10:  # binary
             if vals[-1] != b or vals[-2] != a:
@@ -246,10 +256,14 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
         elif kind == 12 or kind == 14:  # load, store
             if code[pos] > a or not memory:
                 return False
-            if code[pos + 1] < 0x80:
-                pos += 2
+            pos += 1
+            if code[pos] < 0x80:
+                pos += 1
             else:
-                pos = read_u32(code, pos + 1, end)[1]
+                q = pos + 1
+                while code[q] >= 0x80:
+                    q += 1
+                pos = q + 1 if q - pos < 4 else read_u32(code, pos, end)[1]
             if kind == 12:
                 if vals[-1] != i32:
                     return False
@@ -369,7 +383,7 @@ def _away(code: bytes, pos: int, vals: List[int], ctrls: List[Any], labels: List
     return True
 
 
-_ZEROS = {1: b"\0", 2: b"\0\0"}
+_ZEROS = {1: [0], 2: [0, 0]}
 
 
 def _br_table(code: bytes, pos: int, end: int, ctrls: List[Any]) -> Tuple[Optional[List[int]], int]:
