@@ -161,8 +161,12 @@ class Context:
         self.globals_get = [g.valtype for g in validator.globals]
         self.globals_set = [g.valtype if g.mutable else None for g in validator.globals]
         self.funcref_tables = [t == FUNCREF for t in validator.tables]
-        # block type byte -> (params, results): the block types of one byte
-        self.block_sigs = {bt & 0x7F: lists(sig) for bt, sig in validator.block_sigs.items() if bt < 0x40}
+        # the block types of one byte -> (params, results, [MARK, *results], [MARK, *params])
+        self.block_sigs = {
+            bt & 0x7F: (list(params), list(results), [MARK, *results], [MARK, *params])
+            for bt, (params, results) in validator.block_sigs.items()
+            if bt < 0x40
+        }
         self.memory = validator.nmems > 0
 
 
@@ -281,7 +285,7 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
                 if vals[-1] != i32:
                     return False
                 vals.pop()
-            params, results = sig
+            params, results, rmark, pmark = sig
             base = len(vals) - len(params)
             if params:
                 if vals[base:] != params:
@@ -289,7 +293,7 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
                 vals.insert(base, MARK)
             else:
                 vals.append(MARK)
-            ctrls.append((a, base, params if a == _F_LOOP else results, [MARK, *results], [MARK, *params]))
+            ctrls.append((a, base, params if a == _F_LOOP else results, rmark, pmark))
         elif kind == 15:  # unary
             if vals[-1] != a:
                 return False
