@@ -38,7 +38,6 @@ _NUM_OR_VEC = frozenset(NUM_TYPES + (V128,))
 
 # Step kinds, by opcode byte (``_STEPS``). The loop tests them as literals: first
 # whether the instruction has one u32 index (kinds 1-8), then commonest first.
-_OTHER = 0  # not in the fast path's subset
 _LOCAL_GET = 1
 _LOCAL_TEE = 2
 _LOCAL_SET = 3
@@ -65,6 +64,7 @@ _FLOAT_CONST = 23  # f32.const, f64.const: (result, immediate size)
 _NOP = 24
 _MEMORY = 25  # memory.size, memory.grow: (params, result)
 _PREFIX_FC = 26
+_OTHER = 27  # not in the fast path's subset
 
 # Frame kinds (a frame is (kind, base, labels, results with MARK, params with MARK)).
 _F_BLOCK = 0
@@ -128,6 +128,8 @@ def _table() -> List[Tuple[Any, ...]]:
 
 _STEPS = _table()
 """Opcode byte -> (kind, a, b, c): how the loop checks it."""
+_STEPS_WITHOUT_MEMORY = [_NOT_FAST if step[0] in (_LOAD, _STORE, _MEMORY) else step for step in _STEPS]
+"""The same for a module without memory, in which no memory instruction is valid."""
 
 
 def _fc_entry(op: Op) -> Optional[Tuple[List[int], Optional[int], int]]:
@@ -148,7 +150,7 @@ _FC_STEPS = {code: entry for code, op in PREFIXED_FC.items() for entry in [_fc_e
 class Context:
     """What the fast path needs of a module, in the shapes it compares cheaply."""
 
-    __slots__ = ("funcs", "types", "globals_get", "globals_set", "funcref_tables", "block_sigs", "memory")
+    __slots__ = ("funcs", "types", "globals_get", "globals_set", "funcref_tables", "block_sigs", "memory", "steps")
 
     def __init__(self, validator: Any) -> None:
         """``validator``: the module's ``FuncValidator``, whose tables these reshape."""
@@ -168,6 +170,7 @@ class Context:
             if bt < 0x40
         }
         self.memory = validator.nmems > 0
+        self.steps = _STEPS if self.memory else _STEPS_WITHOUT_MEMORY
 
 
 def check_body(ctx: Context, code: bytes, locals_: Sequence[int], results: Sequence[int]) -> bool:
@@ -181,7 +184,7 @@ def check_body(ctx: Context, code: bytes, locals_: Sequence[int], results: Seque
 
 
 def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -> bool:
-    steps = _STEPS
+    steps = ctx.steps
     funcs = ctx.funcs
     memory = ctx.memory
     i32 = I32
@@ -196,7 +199,7 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
     while True:
         kind, a, b, c = steps[code[pos]]
         pos += 1
-        if kind <= 8 and kind:  # one u32 index
+        if kind <= 8:  # one u32 index
             i = code[pos]
             if i < 0x80:
                 pos += 1
@@ -239,8 +242,10 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
         elif kind == 9:  # i32.const, i64.const
             if code[pos] < 0x80:
                 pos += 1
+            elif code[pos + 1] < 0x80:
+                pos += 2
             else:
-                q = pos + 1
+                q = pos + 2
                 while code[q] >= 0x80:
                     q += 1
                 pos = q + 1 if q - pos < c else b(code, pos, end)[1]
@@ -258,7 +263,7 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
             if not ctrls:
                 return pos == end
         elif kind == 12 or kind == 14:  # load, store
-            if code[pos] > a or not memory:
+            if code[pos] > a:
                 return False
             pos += 1
             if code[pos] < 0x80:
@@ -346,7 +351,7 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
         elif kind == 24:  # nop
             pass
         elif kind == 25:  # memory.size, memory.grow
-            if code[pos] or not memory:
+            if code[pos]:
                 return False
             pos += 1
             if a:
