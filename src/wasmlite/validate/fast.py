@@ -4,9 +4,9 @@
 decoded ``(op, immediate)`` tuple and the spec's unknown-type bookkeeping per
 instruction: ~0.5 us each on CPython. Real programs are almost entirely
 reachable code of a few dozen instructions, so ``check_body`` first walks the
-body with as few Python steps per instruction as it can: one dispatch on the
-opcode byte, immediates of one byte read inline, the operand types in a plain
-list. It only ever answers "valid" (True) or "let the exact validator decide"
+body with as few Python steps per instruction as it can: the body as a list of
+ints, one dispatch on the opcode byte, short immediates read inline, the operand
+types in a plain list. It only ever answers "valid" (True) or "let the exact validator decide"
 (False), never raises, so error messages and offsets stay those of ``code``.
 
 It gives up (False) on anything outside its subset: an instruction it does not
@@ -178,17 +178,18 @@ def check_body(ctx: Context, code: bytes, locals_: Sequence[int], results: Seque
     valid for a function with locals ``locals_`` (parameters first) returning
     ``results``; False if the exact validator has to decide."""
     try:
-        return _walk(ctx, code, locals_, results)
+        return _walk(ctx, list(code), locals_, results)
     except (IndexError, WasmError):  # out of a table or of the code; malformed LEB
         return False
 
 
-def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -> bool:
+def _walk(ctx: Context, code: Any, L: Sequence[int], results: Sequence[int]) -> bool:
+    """``code``: the instructions as a list of ints, which the LEB128 readers index
+    as they index bytes."""
     steps = ctx.steps
     funcs = ctx.funcs
     memory = ctx.memory
     i32 = I32
-    code = list(code)
     end = len(code)
     vals: List[int] = [MARK]
     # a frame: (kind, base: where its MARK is, label types, [MARK, *results], [MARK, *params])
@@ -378,7 +379,7 @@ def _walk(ctx: Context, code: bytes, L: Sequence[int], results: Sequence[int]) -
             return False
 
 
-def _away(code: bytes, pos: int, vals: List[int], ctrls: List[Any], labels: List[int]) -> bool:
+def _away(code: Any, pos: int, vals: List[int], ctrls: List[Any], labels: List[int]) -> bool:
     """After a branch away (``br``, ``br_table``, ``return``, ``unreachable``) taking
     ``labels``: whether the rest of the block is just its ``end`` or ``else``, the
     only unreachable code the fast path takes. If so, the stack is set to the
@@ -395,7 +396,7 @@ def _away(code: bytes, pos: int, vals: List[int], ctrls: List[Any], labels: List
 _ZEROS = {1: [0], 2: [0, 0]}
 
 
-def _br_table(code: bytes, pos: int, end: int, ctrls: List[Any]) -> Tuple[Optional[List[int]], int]:
+def _br_table(code: Any, pos: int, end: int, ctrls: List[Any]) -> Tuple[Optional[List[int]], int]:
     """The label types of a ``br_table`` at ``pos`` (after the opcode), None unless
     all its labels have the default's."""
     n, pos = read_len(code, pos, end)
