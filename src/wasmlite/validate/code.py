@@ -8,8 +8,11 @@ in the unreachable rest of a block (after ``unreachable``, ``br``, ``br_table``
 or ``return``) and matches every type.
 
 ``FuncValidator(module).validate_function(func_index, functype, body)`` checks
-one body; the translator (``translate``) walks only bodies that passed, and reads
-the module's types from the validator (``funcs``, ``types``, ``block_sigs``).
+one body: first with ``fast.check_body``, which takes the common reachable code
+of compiled programs in fewer Python steps and only ever says "valid"; a body it
+declines is walked here, and errors are always this walk's. The translator
+(``translate``) walks only bodies that passed, and reads the module's types from
+the validator (``funcs``, ``types``, ``block_sigs``).
 """
 
 from __future__ import annotations
