@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import struct
 from typing import Any, List
 
 import pytest
@@ -37,15 +38,20 @@ def load(wat: str) -> ModuleInstance:
     return instantiate(module, [], engine.call)
 
 
+def _exact(results: List[List[Any]]) -> List[List[Any]]:
+    """Results with each float as its bits (NaNs compare, -0.0 differs from 0.0)."""
+    return [[struct.pack("<d", v) if isinstance(v, float) else v for v in r] for r in results]
+
+
 def both_tiers(wat: str, name: str, argsets: List[List[Any]]) -> List[List[Any]]:
-    """The results in tier 0 and in tier 1 (which must agree)."""
+    """The results in tier 0 and in tier 1 (which must agree, floats bit for bit)."""
     out = []
     for tier in (0, 1):
         inst = load(wat)
         if tier:
             to_tier1(inst)
         out.append([engine.call(inst.exports[name], list(a)) for a in argsets])
-    assert out[0] == out[1]
+    assert _exact(out[0]) == _exact(out[1])
     return out[1]
 
 
@@ -808,6 +814,123 @@ def agree_on_edges(rng: random.Random, wat: str, funcs: List[str], xs: List[int]
         args = [[value(x), value(y)] for x in xs for y in ys]
         args += [[value(rng.getrandbits(64)), value(rng.getrandbits(64))] for _ in range(6)]
         both_tiers(wat, f"f{k}", args)
+
+
+_F_LEAVES = {
+    "f32": ["0", "-0", "1", "-1.5", "0x1.000002p0", "0x1.fffffep127", "0x1p-149", "-0x1p-126", "inf", "-inf",
+            "nan", "nan:0x200001", "-nan:0x1", "3.1415927", "1e30", "16777217"],
+    "f64": ["0", "-0", "1", "-1.5", "0x1.0000000000001p0", "0x1.fffffffffffffp1023", "0x1p-1074", "inf",
+            "-inf", "nan", "nan:0x4000000000001", "-nan:0x1", "3.141592653589793", "1e300", "9007199254740993"],
+}
+
+
+def _random_float_expr(rng: random.Random, t: str, depth: int) -> str:
+    """A random f32/f64 expression tree over the parameters (bits, reinterpreted) and
+    constants: arithmetic whose f32 results tier 1 rounds its own way, min/max and
+    sqrt it inlines, conversions, signed zeros, NaN payloads and overflow."""
+    it = "i32" if t == "f32" else "i64"
+    if depth == 0 or rng.random() < 0.15:
+        if rng.random() < 0.6:
+            return f"({t}.reinterpret_{it} (local.get {rng.choice('01')}))"
+        return f"({t}.const {rng.choice(_F_LEAVES[t])})"
+    a = _random_float_expr(rng, t, depth - 1)
+    op = rng.choice(["add", "sub", "mul", "div", "min", "max", "copysign", "add", "mul", "sqrt", "abs", "neg",
+                     "nearest", "trunc", "convert", "other"])
+    if op in ("sqrt", "abs", "neg", "nearest", "trunc"):
+        return f"({t}.{op} {a})"
+    if op == "convert":  # through an integer
+        return f"({t}.convert_i32_{rng.choice('su')} (i32.trunc_sat_{t}_{rng.choice('su')} {a}))"
+    if op == "other":  # through the other width
+        if t == "f32":
+            return f"(f32.demote_f64 (f64.mul (f64.promote_f32 {a}) (f64.const {rng.choice(['1', '0x1.0000001p0', '1e300', '-0x1p-140'])})))"
+        return f"(f64.promote_f32 (f32.demote_f64 {a}))"
+    return f"({t}.{op} {a} {_random_float_expr(rng, t, depth - 1)})"
+
+
+F32_EDGES = [0, 0x80000000, 1, 0x3F800001, 0x3F800000, 0xBF800001, 0x7F7FFFFF, 0x7F800000, 0xFF800000,
+             0x7FC00000, 0x7FA00001, 0xFFC00123, 0x00800000, 0x4B800001, 0x3EAAAAAB]
+F64_EDGES = [0, 1 << 63, 1, 0x3FF0000000000001, 0x3FF0000010000000, 0x47EFFFFFF0000000, 0x7FEFFFFFFFFFFFFF,
+             0x7FF0000000000000, 0x7FF8000000000000, 0x7FF4000000000001, 0xFFF8000000000123, 0x36A0000000000000,
+             0x3690000000000001, 0x3FD5555555555555]
+
+
+def _nan_ok(got: int, want: int, canonical: bool) -> bool:
+    """Whether f64 bits ``got`` are a NaN the spec allows where tier 0 gave NaN
+    ``want``: a signalling one only comes from abs/neg/copysign (exact), others are
+    quiet, canonical where every NaN going in was (``canonical``)."""
+    quiet, exp = 1 << 51, 0x7FF0000000000000
+    if want & exp != exp or got & exp != exp or not got & (exp | quiet) == exp | quiet:
+        return False
+    if not want & quiet:
+        return False
+    return not canonical or got & 0x7FFFFFFFFFFFFFFF == 0x7FF8000000000000
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_float_code_agrees_with_tier0(seed: int) -> None:
+    """Tier 1 rounds f32 results its own way (``ROUND_BY_VIEW``), splices them into
+    one another and inlines sqrt, min and max; every intermediate f32 result must
+    still be rounded (an f32 result is returned promoted, so an unrounded one
+    shows), and values, signed zeros and infinities come out as in tier 0, bit for
+    bit; NaNs as the spec allows (which operand's NaN a sum of two NaNs keeps is
+    the hardware's choice, and differs between the tiers' code)."""
+    rng = random.Random(seed)
+    funcs = []
+    for k in range(6):
+        t = rng.choice(["f32", "f64"])
+        it = "i32" if t == "f32" else "i64"
+        body = _random_float_expr(rng, t, 4)
+        if t == "f32":
+            body = f"(f64.promote_f32 {body})"
+        funcs.append(f'(func (export "f{k}") (param {it} {it}) (result i64) (i64.reinterpret_f64 {body}))')
+    wat = "(module " + "\n".join(funcs) + ")"
+    tiers = [load(wat), load(wat)]
+    to_tier1(tiers[1])
+    for k, func in enumerate(funcs):
+        small = "(param i32" in func
+        edges = F32_EDGES if small else F64_EDGES
+        args = [[x, y] for x in edges for y in edges[::2]]
+        args += [[rng.getrandbits(32 if small else 64) for _ in "xy"] for _ in range(8)]
+        exp, mant = (0x7F800000, 0x3FFFFF) if small else (0x7FF0000000000000, (1 << 51) - 1)
+        for a in args:
+            want, got = (engine.call(inst.exports[f"f{k}"], list(a))[0] for inst in tiers)
+            canonical = "nan:" not in func and not any(x & exp == exp and x & mant for x in a)
+            assert got == want or _nan_ok(got, want, canonical), (func, [hex(x) for x in a], hex(got), hex(want))
+
+
+def test_f32_intermediates_are_rounded() -> None:
+    """Fixed cases where leaving out one rounding of an f32 intermediate changes the
+    result: a product rounded before a sum cancels it; a sum past the largest f32
+    is infinity, not a double; a quotient's, a square root's and a conversion's
+    rounding; f32 results kept in locals across a loop."""
+    wat = """(module
+     (func (export "fma") (param f32 f32 f32) (result f64)
+       (f64.promote_f32 (f32.add (f32.mul (local.get 0) (local.get 1)) (local.get 2))))
+     (func (export "over") (param f32) (result f64)
+       (f64.promote_f32 (f32.sub (f32.add (local.get 0) (local.get 0)) (local.get 0))))
+     (func (export "div") (param f32 f32) (result f64)
+       (f64.promote_f32 (f32.mul (f32.div (local.get 0) (local.get 1)) (local.get 1))))
+     (func (export "sqrt") (param f32) (result f64)
+       (f64.promote_f32 (f32.mul (f32.sqrt (local.get 0)) (f32.sqrt (local.get 0)))))
+     (func (export "conv") (param i32) (result f64)
+       (f64.promote_f32 (f32.sub (f32.convert_i32_u (local.get 0)) (f32.const 16777216))))
+     (func (export "demote") (param f64) (result f64) (f64.promote_f32 (f32.demote_f64 (local.get 0))))
+     (func (export "demote_bits") (param i64) (result i32) (i32.reinterpret_f32 (f32.demote_f64 (f64.reinterpret_i64 (local.get 0)))))
+     (func (export "loop") (param i32) (result f64) (local f32)
+       (loop $l (local.set 1 (f32.add (local.get 1) (f32.const 0.1)))
+         (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+       (f64.promote_f32 (local.get 1))))"""
+    one = 1.0000001192092896  # 1 + 2**-23
+    assert both_tiers(wat, "fma", [[one, one, -1.0000002384185791]]) == [[0.0]]
+    assert both_tiers(wat, "over", [[3.4028234663852886e38]]) == [[float("inf")]]
+    assert both_tiers(wat, "div", [[7.0, 13.0]]) == [[7.000000476837158]]
+    assert both_tiers(wat, "sqrt", [[2.0]]) == [[1.9999998807907104]]
+    assert both_tiers(wat, "conv", [[16777217]]) == [[0.0]]
+    got = both_tiers(wat, "demote", [[3.4028235677973366e38], [1e-50], [-1e-50], [0.1]])
+    assert _exact(got) == _exact([[float("inf")], [0.0], [-0.0], [0.10000000149011612]])
+    # signalling NaNs, with low payload bits: quiet, sign and top payload bits kept
+    assert both_tiers(wat, "demote_bits", [[0x7FF4000020000001], [0xFFF0000000000001]]) == [[0x7FE00001], [0xFFC00000]]
+    assert both_tiers(wat, "loop", [[10]]) == [[1.0000001192092896]]
 
 
 def test_host_index_error_is_not_an_out_of_bounds_trap(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 import types
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
@@ -71,7 +72,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from .. import syntax
 from ..errors import Trap
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import HELPERS, NUMERIC, ROTATES, UNWRAPPED, f64_to_bits, ranges, render_rotate
+from ..numeric import HELPERS, NUMERIC, ROTATES, ROUNDED, UNWRAPPED, f64_to_bits, ranges, render_rotate
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, IF, LOOP, FuncValidator
@@ -104,6 +105,13 @@ them out flat, as a switch (see ``_Structured.switch``), instead of one Python l
 
 MAX_TABLE = 4096
 """Most arms of a ``br_table`` selecting a switch segment through a constant tuple."""
+
+ROUND_BY_VIEW = sys.implementation.name == "cpython"
+"""Whether f32 results are rounded by a store to and a load from a one-item view of
+C floats (``RF[0] = a * b`` then ``RF[0]``, see ``templates.ROUNDED``): about half
+the cost of ``f32_round``'s struct round trip and call. (PyPy's JIT compiles the
+call.) The view is shared by every call of the function: the value is read back
+in the next statement, and nothing in between (calls are never spliced) writes it."""
 
 MAX_EXPR = 200
 """Longest expression (in characters) spliced into the next instruction's."""
@@ -444,6 +452,12 @@ class _Gen:
                 cheaper = ranges.render(op, ops, bits, consts, congruent_ok, self.bind_twice, spans)
                 if cheaper is not None:
                     expr, bound = cheaper
+                elif op in ROUNDED and ROUND_BY_VIEW:
+                    t = ROUNDED[op]
+                    for h in t.helpers:
+                        self.bind(h, "helper", None)
+                    out.append(f"{self.bind('RF', 'f32cell', None)}[0] = {t.render(*ops)}")
+                    expr, bound = "RF[0]", None
                 else:
                     t = self.template(op)
                     fields = {f: repr(v) for f, v in t.fields_of(ins.imm).items()} if t.fields else {}
@@ -1587,6 +1601,8 @@ def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
         return {}
     if kind == "error":
         return struct.error
+    if kind == "f32cell":
+        return memoryview(bytearray(4)).cast("f")
     if kind == "frame":
         return interp.trap_frame(inst.funcs[arg])  # type: ignore[arg-type]
     if kind == "inlined":

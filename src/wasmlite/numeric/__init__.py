@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from .scalar import I64_SIGNED, i64_of, f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
 from .simd import SIMD
-from .templates import (ABSORBS, HELPERS, ROTATES, SCALAR, UNWRAPPED, Template, evaluator,
+from .templates import (ABSORBS, HELPERS, ROTATES, ROUNDED, SCALAR, UNWRAPPED, Template, evaluator,
                         helper_namespace, names, render_rotate, render_unwrapped)
 
 NUMERIC = {**SCALAR, **SIMD}
@@ -38,6 +38,6 @@ NUMERIC = {**SCALAR, **SIMD}
 
 __all__ = [
     "ABSORBS", "HELPERS", "I64_SIGNED", "i64_of", "SCALAR", "SIMD", "NUMERIC", "Template", "evaluator", "helper_namespace",
-    "names", "ROTATES", "UNWRAPPED", "render_rotate", "render_unwrapped",
+    "names", "ROTATES", "ROUNDED", "UNWRAPPED", "render_rotate", "render_unwrapped",
     "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "f32_round",
 ]

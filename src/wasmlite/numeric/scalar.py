@@ -21,7 +21,7 @@ from ..errors import Trap
 __all__ = [
     "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits",
     "f32_round", "f32_demote", "f32_from_int", "f_quiet", "f_copysign",
-    "f_div_zero", "f_min", "f_max", "f_sqrt", "f_ceil", "f_floor", "f_trunc", "f_nearest",
+    "f_div_zero", "f_min", "f_max", "f_sqrt", "c_sqrt", "f_ceil", "f_floor", "f_trunc", "f_nearest",
     "trap_div_zero", "i32_div_s", "i32_rem_s", "i64_div_s", "i64_rem_s",
     "i32_ctz", "i64_ctz", "i32_rotl", "i32_rotr", "i64_rotl", "i64_rotr",
     "i32_trunc_s", "i32_trunc_u", "i64_trunc_s", "i64_trunc_u",
@@ -46,7 +46,7 @@ _pack_I, _unpack_I = struct.Struct("I").pack, struct.Struct("I").unpack
 _pack_Q, _unpack_Q = struct.Struct("Q").pack, struct.Struct("Q").unpack
 
 _copysign = f_copysign = math.copysign  # a bit operation in C: NaN payloads kept
-_sqrt = math.sqrt
+_sqrt = c_sqrt = math.sqrt  # (c_sqrt: for operands >= 0.0, NaN excluded; f_sqrt takes any)
 _ceil = math.ceil
 _floor = math.floor
 _INF = float("inf")

@@ -223,6 +223,17 @@ def _signed_i64() -> None:
         _add(f"{t}.extend{n}_s", f"((({{0}} & {low}) ^ {top}) - {top})")
 
 
+ROUNDED: Dict[str, Template] = {}
+"""f32 instruction -> the template of the double its result is the f32 rounding of
+(its own template is ``f32_round`` of that, or ``f32_demote``'s), for a code generator
+with a cheaper way to round: a C cast to ``float`` (IEEE round to nearest, overflow to
+infinity, a NaN made quiet with its sign and top payload bits, as ``f32_demote``)."""
+
+
+def _rounded(name: str, expr: str) -> None:
+    ROUNDED[name] = Template(name, expr, None, False)
+
+
 def _float(t: str) -> None:
     # f64 results are exact in Python floats; f32 results are rounded back to f32.
     r = "f32_round" if t == "f32" else ""
@@ -234,13 +245,21 @@ def _float(t: str) -> None:
     _add(f"{t}.copysign", "f_copysign({0}, {1})")
     for op in ("ceil", "floor", "trunc", "nearest"):
         _add(f"{t}.{op}", f"f_{op}({{0}})")  # integral values of an f32 are f32 values
-    _add(f"{t}.sqrt", f"{r}(f_sqrt({{0}}))" if r else "f_sqrt({0})")
+    # (the helper calls only for a NaN or a negative operand)
+    sqrt = "(c_sqrt({0}) if {0} >= 0.0 else f_sqrt({0}))"
+    _add(f"{t}.sqrt", f"{r}({sqrt})" if r else sqrt)
     for op, py in (("add", "+"), ("sub", "-"), ("mul", "*")):
         _add(f"{t}.{op}", f"{r}({{0}} {py} {{1}})")
+        if r:
+            _rounded(f"{t}.{op}", f"({{0}} {py} {{1}})")
     # Python raises on division by zero; everything else is IEEE division.
     _add(f"{t}.div", f"({r}({{0}} / {{1}}) if {{1}} else f_div_zero({{0}}, {{1}}))")
-    _add(f"{t}.min", "f_min({0}, {1})")
-    _add(f"{t}.max", "f_max({0}, {1})")
+    if r:  # (f_div_zero's infinities and NaNs are f32 values already)
+        _rounded(f"{t}.sqrt", sqrt)
+        _rounded(f"{t}.div", "({0} / {1} if {1} else f_div_zero({0}, {1}))")
+    # (the helpers call only for equal operands, signed zeros, or a NaN)
+    _add(f"{t}.min", "({0} if {0} < {1} else {1} if {1} < {0} else f_min({0}, {1}))")
+    _add(f"{t}.max", "({0} if {0} > {1} else {1} if {1} > {0} else f_max({0}, {1}))")
 
 
 def _conversions(signed64: bool) -> None:
@@ -263,6 +282,8 @@ def _conversions(signed64: bool) -> None:
     # i32 -> f32 is exact in a double, then rounded once; i64 needs integer rounding.
     _add("f32.convert_i32_s", f"f32_round({s32})")
     _add("f32.convert_i32_u", "f32_round({0})")
+    _rounded("f32.convert_i32_s", f"({s32})")
+    _rounded("f32.convert_i32_u", "{0}")
     _add("f32.convert_i64_s", f"f32_from_int({s64})")
     _add("f32.convert_i64_u", f"f32_from_int({u64})")
     # int -> float in Python rounds correctly (half to even).
@@ -271,6 +292,8 @@ def _conversions(signed64: bool) -> None:
     _add("f64.convert_i64_s", f"float({s64})")
     _add("f64.convert_i64_u", f"float({u64})")
     _add("f32.demote_f64", "f32_demote({0})")
+    # (a hardware conversion of a NaN keeps its sign and top payload bits, made quiet)
+    _rounded("f32.demote_f64", "{0}")
     # Every f32 value is already the same double; only a NaN must become quiet.
     _add("f64.promote_f32", "({0} if {0} == {0} else f_quiet({0}))")
     _add("i32.reinterpret_f32", "f32_to_bits({0})")
