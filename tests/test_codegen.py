@@ -968,8 +968,8 @@ def _ranged_operand(rng: random.Random, n: int, bound: Any) -> int:
 
 @pytest.mark.parametrize("name", sorted(
     f"{t}.{op}" for t in ("i32", "i64") for op in
-    ("add", "sub", "mul", "shl", "shr_u", "shr_s", "and", "or", "xor", "div_u", "rem_u", "extend8_s",
-     "extend16_s", "eqz", "lt_s")) + ["i32.wrap_i64", "i64.extend_i32_u", "i64.extend_i32_s", "i64.extend32_s"])
+    ("add", "sub", "mul", "shl", "shr_u", "shr_s", "and", "or", "xor", "div_u", "rem_u", "div_s", "rem_s",
+     "extend8_s", "extend16_s", "eqz", "lt_s")) + ["i32.wrap_i64", "i64.extend_i32_u", "i64.extend_i32_s", "i64.extend32_s"])
 def test_ranges_render_is_exact(name: str) -> None:
     """Every cheaper form ``ranges`` renders computes the template's value (congruent
     to it where the consumer masks), within the bound it claims, for operands
@@ -984,7 +984,8 @@ def test_ranges_render_is_exact(name: str) -> None:
     elif name.startswith("i64.extend_i32"):
         widths = [32]
     consts_pool = [0, 1, 2, 3, 7, 8, 31, 32, 33, 63, 64, 255, 65521, (1 << 31) - 1, 1 << 31,
-                   (1 << 32) - 1, (1 << 63), (1 << 64) - 1, (1 << 64) - 5]
+                   (1 << 32) - 1, (1 << 32) - 977, (1 << 31) + 1, (1 << 63), (1 << 64) - 1, (1 << 64) - 5,
+                   (1 << 64) - 977, (1 << 63) + 1]
     scratch_names = iter(f"w{k}" for k in range(10 ** 6))
 
     def scratch(x: str) -> Any:
@@ -1019,7 +1020,7 @@ def test_ranges_render_is_exact(name: str) -> None:
         expr, bound = out
         got = eval(expr, {}, {f"v{k}": v for k, v in enumerate(values)})
         exact = [v % (1 << w) for v, w in zip(values, widths)]
-        if name.endswith(("div_u", "rem_u")) and not exact[1]:
+        if name.endswith(("div_u", "rem_u", "div_s", "rem_s")) and not exact[1]:
             continue
         want = evaluate(*exact)
         if bound == ranges.CONGRUENT:
@@ -1041,16 +1042,18 @@ def _ranged_expr(rng: random.Random, t: str, depth: int) -> str:
         return f"({t}.{load} offset={rng.choice([0, 1, 3])} (i32.and (i32.wrap_i64 (i64.extend_i32_u (i32.const {rng.getrandbits(16)}))) (i32.const 0xFFF)))"
     a = _ranged_expr(rng, t, depth - 1)
     op = rng.choice(["add", "sub", "mul", "shl", "shr_u", "shr_s", "and", "or", "xor", "div_u", "rem_u",
-                     "extend8_s", "extend16_s", "eqz"])
+                     "div_s", "rem_s", "extend8_s", "extend16_s", "eqz"])
     if op in ("extend8_s", "extend16_s"):
         return f"({t}.{op} {a})"
     if op == "eqz":
         return f"({t}.eqz {a})" if t == "i32" else f"(i64.extend_i32_u (i64.eqz {a}))"
     if rng.random() < 0.6:  # by a constant
-        b = f"({t}.const {rng.choice([0, 1, 2, 3, 5, 8, 16, 31, 32, 63, 64, 255, 4096, 65521, -1, -16, 0x80000000])})"
+        b = f"({t}.const {rng.choice([0, 1, 2, 3, 5, 8, 16, 31, 32, 63, 64, 255, 4096, 65521, -1, -16, -977, 0x80000000])})"
     else:
         b = _ranged_expr(rng, t, depth - 1)
-    if op in ("div_u", "rem_u"):
+    if op == "div_s":  # (by -1 it may trap)
+        b = f"({t}.const -3)" if b.endswith(" -1)") else b if b.startswith(f"({t}.const") else f"({t}.shr_u {b} ({t}.const 1))"
+    if op in ("div_u", "rem_u", "div_s", "rem_s"):
         b = f"({t}.or {b} ({t}.const 1))" if not b.startswith(f"({t}.const") or b.endswith(" 0)") else b
         if b.endswith(" 0)"):
             b = f"({t}.const 7)"

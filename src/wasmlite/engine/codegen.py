@@ -446,7 +446,9 @@ class _Gen:
             ops, bits, consts, zeros, spans = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [], [])
             if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
                 self.scratch += 1
-                expr, bound = render_rotate(op, ops[0], consts[1], f"w{self.scratch}"), None
+                unmasked = congruent_ok and op in ranges.MAY_GO_UNMASKED
+                expr = render_rotate(op, ops[0], consts[1], f"w{self.scratch}", unmasked)
+                bound = ranges.CONGRUENT if unmasked else None
                 self.helpers_of(expr)
             elif op in NUMERIC:
                 cheaper = ranges.render(op, ops, bits, consts, congruent_ok, self.bind_twice, spans)
@@ -1194,7 +1196,7 @@ def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[int, int
     reads: Set[Tuple[int, int]] = set()
     for pc, ins in enumerate(code):
         d = ins.d
-        if d is None or d < nlocals or ins.op not in UNWRAPPED and ins.op not in ranges.BITWISE:
+        if d is None or d < nlocals or ins.op not in ranges.MAY_GO_UNMASKED:
             continue
         for reader in code[pc + 1:pc + 1 + UNMASKED_SCAN]:
             if d in reader.a:

@@ -26,6 +26,11 @@ no rules; their bounds are those of results known to be non-negative)."""
 
 BITWISE = {f"{t}.{op}" for t in WIDTHS for op in ("and", "or", "xor")}
 
+MAY_GO_UNMASKED = frozenset(UNWRAPPED) | BITWISE | {
+    f"{t}.{op}" for t in WIDTHS for op in ("rotl", "rotr", "div_s", "rem_s")}
+"""Operations whose result ``render`` (or ``render_rotate``, by a constant) may leave
+``CONGRUENT`` when the consumer masks it."""
+
 _FIXED = {"eqz": 1, "eq": 1, "ne": 1, "lt_u": 1, "lt_s": 1, "gt_u": 1, "gt_s": 1,
           "le_u": 1, "le_s": 1, "ge_u": 1, "ge_s": 1, "clz": 7, "ctz": 7, "popcnt": 7}
 """Results with a bound of their own (i32 and i64 alike), by operation."""
@@ -231,6 +236,30 @@ def _div_rem_u(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # typ
     return f"({ops[0]} // {c})", max(bits[0] - c.bit_length() + 1, 0)
 
 
+def _div_rem_s(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
+    """By a constant other than 0 and -1 (which may trap): the quotient or remainder
+    of the magnitudes, its sign put back; no helper call."""
+    c = consts[1]
+    top = 1 << n
+    if not c or c == top - 1:
+        return None
+    d = c if c < top >> 1 else top - c  # the divisor's magnitude
+    rem = name.endswith("rem_s")
+    py = "%" if rem else "//"
+    flip = not rem and c >= top >> 1  # the quotient of a non-negative dividend is negative
+    if bits[0] < n:  # a non-negative dividend
+        expr = f"({ops[0]} {py} {d})"
+        if not flip:
+            return expr, bits[0]
+        return (f"(-{expr})", CONGRUENT) if congruent_ok else (f"(-{expr} & {_mask(n)})", n)
+    first, again = scratch(ops[0])
+    pos, neg = f"{again} {py} {d}", f"({top} - {again}) {py} {d}"  # (neg: of the magnitude)
+    pos, neg = (f"-({pos})", neg) if flip else (pos, f"-({neg})")
+    if not congruent_ok:
+        pos, neg = (f"{pos} & {_mask(n)}", neg) if flip else (pos, f"{neg} & {_mask(n)}")
+    return f"({pos} if {first} < {top >> 1} else {neg})", CONGRUENT if congruent_ok else n
+
+
 SCALES = ("i32.shl", "i32.add")
 """The operations ``scaled`` recognises."""
 
@@ -268,4 +297,5 @@ def _narrow(fits: int, x: str, bits: Optional[int]) -> Optional[Tuple[str, int]]
 _RULES: Dict[str, Callable[..., Optional[Tuple[str, int]]]] = {
     "add": _add, "sub": _sub, "mul": _mul, "shl": _shl, "shr_u": _shr_u, "shr_s": _shr_s,
     "and": _bitwise, "or": _bitwise, "xor": _bitwise, "div_u": _div_rem_u, "rem_u": _div_rem_u,
+    "div_s": _div_rem_s, "rem_s": _div_rem_s,
 }

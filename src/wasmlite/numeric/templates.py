@@ -319,9 +319,11 @@ ROTATES = {f"{t}.{op}": (bits, op == "rotl") for t, bits in (("i32", 32), ("i64"
 """Rotations: (width, to the left?). By a constant count they need no helper call."""
 
 
-def render_rotate(name: str, value: str, count: int, scratch: str) -> str:
+def render_rotate(name: str, value: str, count: int, scratch: str, unmasked: bool = False) -> str:
     """Rotation ``name`` of ``value`` by the constant ``count``, inline; a ``value``
-    that is not a plain name is bound once to the local ``scratch``."""
+    that is not a plain name is bound once to the local ``scratch``. ``unmasked``
+    (unsigned values only): without the final mask, congruent to the rotation (the
+    two shifted parts share no bit)."""
     bits, left = ROTATES[name]
     k = count % bits if left else -count % bits
     if k == 0:
@@ -331,6 +333,8 @@ def render_rotate(name: str, value: str, count: int, scratch: str) -> str:
         if "shl" in scalar.WORD_OPS:
             return f"(w64_shl({first}, {k}) | w64_shr_u({again}, {bits - k}))"
         return to_signed64(f"((({first} << {k}) | (({again} & {_M64}) >> {bits - k})) & {_M64})")
+    if unmasked:
+        return f"(({first} << {k}) | ({again} >> {bits - k}))"
     return f"((({first} << {k}) | ({again} >> {bits - k})) & 0x{(1 << bits) - 1:X})"
 
 
