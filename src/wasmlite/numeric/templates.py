@@ -275,6 +275,10 @@ def _conversions(signed64: bool) -> None:
         for dst in ("i32", "i64"):
             for sg in ("s", "u"):
                 trunc, sat = f"{dst}_trunc_{sg}({{0}})", f"{dst}_trunc_sat_{sg}({{0}})"
+                if dst == "i32":  # in range: inline; the helpers trap or saturate
+                    low, mask = ("-2147483649.0", " & 0xFFFFFFFF") if sg == "s" else ("-1.0", "")
+                    high = "2147483648.0" if sg == "s" else "4294967296.0"
+                    trunc, sat = (f"(int({{0}}){mask} if {low} < {{0}} < {high} else {h})" for h in (trunc, sat))
                 if dst == "i64":  # the helpers return ints in [0, 2**64)
                     trunc, sat = from_u64.format(trunc), from_u64.format(sat)
                 _add(f"{dst}.trunc_{src}_{sg}", trunc, may_trap=True)
