@@ -332,3 +332,75 @@ HALF_STEP = """(module
 def test_a_step_of_half_the_range_counts_nothing() -> None:
     run_both(HALF_STEP, [[1], [2], [10]])
     assert check_facts(HALF_STEP, [10]) > 10
+
+
+# nbody's form: ``j`` counts down from 4 as ``i`` counts up from 0; under ``i <= 3``,
+# ``j >= 1``, so the inner countdown from ``j`` goes round at most 4 times and the
+# pointer it steps stays far from wrapping.
+OPPOSED = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32 i32 i32)
+    (local.set 2 (i32.const 4))
+    (local.set 3 (i32.const 1024))
+    (loop
+      (if (i32.le_u (local.get 1) (i32.const 3)) (then
+        (local.set 4 (local.get 2))
+        (local.set 5 (local.get 3))
+        (loop
+          (local.set 0 (i32.xor (i32.mul (local.get 0) (i32.const 31)) (i32.add (local.get 5) (i32.const 60))))
+          (local.set 5 (i32.add (local.get 5) (i32.const 56)))
+          (br_if 0 (local.tee 4 (i32.sub (local.get 4) (i32.const 1)))))))
+      (local.set 3 (i32.add (local.get 3) (i32.const 56)))
+      (local.set 2 (i32.sub (local.get 2) (i32.const 1)))
+      (br_if 0 (i32.ne (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 5))))
+    (i32.add (local.get 0) (local.get 2))))"""
+
+
+def test_registers_stepped_in_opposite_directions() -> None:
+    src = run_both(OPPOSED, [[0], [7]])
+    assert "l5 = (l5 + 56)\n" in src and "l4 = (l4 - 1)\n" in src
+    assert check_facts(OPPOSED, [0, 3]) > 50
+    # the same sum, but one of them written on a side path: nothing known
+    side = OPPOSED.replace("(local.set 3 (i32.add", "(if (i32.eq (local.get 1) (local.get 0)) (then (local.set 2 (i32.const 0))))\n      (local.set 3 (i32.add")
+    src = run_both(side, [[4], [9]])  # (4: in the last round, which skips the inner loop)
+    assert "l5 + 56 if" in src and "l4 + 4294967295 if" in src
+
+
+def _opposed_loop(rng: random.Random) -> str:
+    """Two registers stepped by a step and (mostly) its negation from constants near
+    the edges, a branch on one of them, a use of the other that may wrap, sometimes
+    a side write or an early ``continue``."""
+    edges = [0, 1, 2, 4, 100, 0x7FFFFFFF, 0x80000000, 0xFFFFFFF0, 0xFFFFFFFE, 0xFFFFFFFF]
+    step = rng.choice([1, 2, 8, 0xFFFFFFFF, 0xFFFFFFF8])
+    other = rng.choice([-step % (1 << 32)] * 3 + [step, 1])
+    bound = rng.choice(edges + [(rng.choice(edges) + step * rng.randrange(5)) & 0xFFFFFFFF])
+    side = ""
+    if rng.random() < 0.3:
+        side = f"(if (i32.eq (local.get 3) (i32.const {rng.randrange(8)})) (then (local.set {rng.choice([1, 2])} (i32.const {rng.choice(edges)}))))"
+    skip = f"(br_if 1 (i32.eq (local.get 3) (i32.const {rng.randrange(8)})))" if rng.random() < 0.3 else ""
+    cmp = rng.choice(["lt_u", "gt_u", "le_u", "ne", "eq"])
+    x = rng.choice([1, 2])  # tested; the other one used
+    return f"""(module
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32 i32)
+    (local.set 1 (i32.const {rng.choice(edges)}))
+    (local.set 2 (i32.const {rng.choice(edges)}))
+    (loop (block
+      (if (i32.{cmp} (local.get {x}) (i32.const {bound})) (then
+        (local.set 4 (i32.add (i32.mul (local.get 4) (i32.const 31))
+          (i32.add (local.get {3 - x}) (i32.const {rng.choice(edges)}))))))
+      {side}
+      (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+      {skip}
+      (local.set 1 (i32.add (local.get 1) (i32.const {step})))
+      (local.set 2 (i32.add (local.get 2) (i32.const {other})))
+      (br_if 1 (i32.lt_u (local.get 3) (i32.const {rng.choice([3, 9, 40])})))))
+    (i32.add (local.get 4) (local.get 0))))"""
+
+
+def test_facts_hold_along_opposed_registers() -> None:
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(150):
+        wat = _opposed_loop(rng)
+        checked += check_facts(wat, [0, 5])
+        run_both(wat, [[0], [5]])
+    assert checked > 2000

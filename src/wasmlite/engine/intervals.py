@@ -22,7 +22,8 @@ relations ``d -> (x, c)``: ``d = x + c (mod 2**32)``, left by copies and
 constant sums and composed to their root (refining a register on a branch
 refines every register related to the same root: ``i = child; if child < n``);
 a loop's head relates each register the loop writes to its value there (see
-``_Walk.loop``). ``None`` is an unreachable point.
+``_Walk.loop``); under key ``OPPOSED``, registers stepped in opposite directions
+``p -> (q, k)``: ``p = k - q`` (see ``_Walk.opposed``). ``None`` is an unreachable point.
 
 Facts are about the wasm values; the rules producing them cover the ``i32``
 operations (plus loads, comparisons, copies and selects, whatever their type),
@@ -40,12 +41,14 @@ from ..numeric.scalar import i32_ctz as zeros_of  # (of values in 0 .. 2**32 - 1
 
 M = 1 << 32
 RELATIONS = -1
+OPPOSED = -2
 PSEUDO = 1 << 40
 """Pseudo registers (values at a loop head) are numbered from here on (see ``_Walk.loop``)."""
 TOP = (0, M - 1, 0)
 Fact = Tuple[int, int, int]
 State = Dict[int, Any]
-"""Register -> its fact; ``RELATIONS`` -> the relations (see the module docstring)."""
+"""Register -> its fact; ``RELATIONS`` -> the relations (see the module docstring);
+``OPPOSED`` -> pairs summing to a constant (see ``_Walk.opposed``)."""
 
 MAX_INSTRUCTIONS = 1000
 """Functions beyond this size (in IR instructions) get no facts: the walk's cost is compile time."""
@@ -368,6 +371,14 @@ class _Walk:
                     return None
                 if met != TOP:
                     out[other] = met
+            pair = out.get(OPPOSED, {}).get(x)  # other = k - x
+            if pair is not None:
+                other, k = pair
+                met = _meet(self.operand(out, other), _sub((k, k, zeros_of(k)), nf))
+                if met is None:
+                    return None
+                if met != TOP:
+                    out[other] = met
         return out
 
     def send(self, pc: int, target: int, copies: Sequence[Tuple[int, int]], s: State) -> None:
@@ -423,7 +434,11 @@ class _Walk:
         self.precise = True
         self.incoming = incoming
         self.back[h] = None
-        after = self.walk(h, end, {**guess, RELATIONS: dict(rels)}, h)
+        head = {**guess, RELATIONS: dict(rels)}
+        opposed = self.opposed(h, entry, back)
+        if opposed:
+            head[OPPOSED] = opposed
+        after = self.walk(h, end, head, h)
         del self.back[h]
         return after
 
@@ -492,6 +507,23 @@ class _Walk:
                 out[q] = f
         return out
 
+    def opposed(self, h: int, entry: State, back: Optional[State]) -> Dict[int, Tuple[int, int]]:
+        """Pairs of registers the loop at ``h`` steps by opposite constants from
+        constant entry values (nbody's ``j = i + 1`` counting up as ``4 - i`` counts
+        down): their sum ``k`` stays the same at the head, so a branch refining one
+        refines the other. ``p -> (q, k)``: ``p = k - q``, both ways round."""
+        if back is None:
+            return {}
+        base = PSEUDO * (h + 1)
+        steps = {r: c for r, (x, c) in back.get(RELATIONS, {}).items() if x == base + r and c}
+        known = {r: entry[r][0] for r in steps if r in entry and entry[r][0] == entry[r][1] < M}
+        out: Dict[int, Tuple[int, int]] = {}
+        for p in known:
+            for q in known:
+                if p != q and (steps[p] + steps[q]) % M == 0:
+                    out[p] = (q, (known[p] + known[q]) % M)
+        return out
+
     def exits(self, h: int, end: int) -> List[Tuple[int, int, Tuple[Tuple[int, int], ...]]]:
         """The branches from the loop at ``h`` to code outside it: ``(pc, target, copies)``."""
         out = []
@@ -541,7 +573,7 @@ def _join_states(a: State, b: State) -> State:
         g = b.get(r)
         if g is None:
             continue
-        if r == RELATIONS:  # kept where both agree
+        if r in (RELATIONS, OPPOSED):  # kept where both agree
             same = {d: v for d, v in f.items() if g.get(d) == v}
             if same:
                 out[r] = same
@@ -555,9 +587,10 @@ def _join_states(a: State, b: State) -> State:
 def _copy(s: State) -> State:
     """A copy of state ``s`` (its relations too: they change in place)."""
     c = dict(s)
-    rels = c.get(RELATIONS)
-    if rels:
-        c[RELATIONS] = dict(rels)
+    for key in (RELATIONS, OPPOSED):
+        rels = c.get(key)
+        if rels:
+            c[key] = dict(rels)
     return c
 
 
@@ -565,11 +598,12 @@ def _assign(s: State, r: int, f: Optional[Fact]) -> None:
     """Register ``r`` written with a value ``f`` allows: its old fact and every
     relation it takes part in are gone."""
     s.pop(r, None)
-    rels = s.get(RELATIONS)
-    if rels:
-        rels.pop(r, None)
-        for d in [d for d, (x, _) in rels.items() if x == r]:
-            del rels[d]
+    for key in (RELATIONS, OPPOSED):
+        rels = s.get(key)
+        if rels:
+            rels.pop(r, None)
+            for d in [d for d, (x, _) in rels.items() if x == r]:
+                del rels[d]
     if f is not None and f != TOP:
         s[r] = f
 
