@@ -34,10 +34,13 @@ up (no facts): the cost is compile time.
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..ir import Instr
 from ..numeric.scalar import i32_ctz as zeros_of  # (of values in 0 .. 2**32 - 1)
+from ..runtime.objects import MAX_PAGES, PAGE_SIZE
+from .memory_ops import LOADS, STORES
 
 M = 1 << 32
 RELATIONS = -1
@@ -49,6 +52,11 @@ Fact = Tuple[int, int, int]
 State = Dict[int, Any]
 """Register -> its fact; ``RELATIONS`` -> the relations (see the module docstring);
 ``OPPOSED`` -> pairs summing to a constant (see ``_Walk.opposed``)."""
+
+REACH = MAX_PAGES * PAGE_SIZE
+"""No memory is larger: past an access of ``n`` bytes at ``base + offset`` (it did not
+trap), ``base <= REACH - offset - n``."""
+_SIZES = {name: struct.calcsize(fmt) for name, (fmt, _) in {**LOADS, **STORES}.items()}
 
 MAX_INSTRUCTIONS = 1000
 """Functions beyond this size (in IR instructions) get no facts: the walk's cost is compile time."""
@@ -276,6 +284,11 @@ class _Walk:
 
     def step(self, ins: Instr, s: State) -> None:
         op, d = ins.op, ins.d
+        size = _SIZES.get(op)
+        if size is not None and ins.a[0] >= 0:  # (before a load overwrites its base)
+            nf = _restrict(self.operand(s, ins.a[0]), "le", (REACH - ins.imm[1] - size,) * 2 + (0,))
+            if nf is not None:
+                self.narrow(s, ins.a[0], nf)
         if d is None:
             return
         f: Optional[Fact] = None
@@ -351,35 +364,38 @@ class _Walk:
         out = _copy(s)
         for x, y, r in ((a[0], g, rel), (a[1], f, _SWAP[rel])):
             nf = _restrict(self.operand(out, x), r, y)
-            if nf is None:
+            if nf is None or x >= 0 and not self.narrow(out, x, nf):
                 return None
-            if x < 0:
-                continue
-            if nf != TOP:
-                out[x] = nf
-            rels = out.get(RELATIONS, {})
-            root = rels.get(x)  # x = root + cx: so is every register related to the root
-            related = [(d, c) for d, (src, c) in rels.items() if src == x]
-            if root is not None:
-                related += [(d, c - root[1]) for d, (src, c) in rels.items() if src == root[0] and d != x]
-                if root[0] < PSEUDO:  # (a value at a loop head: read by nothing)
-                    related.append((root[0], -root[1]))
-            for other, c in related:
-                c %= M
-                met = _meet(self.operand(out, other), _add(nf, (c, c, zeros_of(c))))
-                if met is None:
-                    return None
-                if met != TOP:
-                    out[other] = met
-            pair = out.get(OPPOSED, {}).get(x)  # other = k - x
-            if pair is not None:
-                other, k = pair
-                met = _meet(self.operand(out, other), _sub((k, k, zeros_of(k)), nf))
-                if met is None:
-                    return None
-                if met != TOP:
-                    out[other] = met
         return out
+
+    def narrow(self, out: State, x: int, nf: Fact) -> bool:
+        """Register ``x`` is known to lie within ``nf`` (within its fact in ``out``):
+        so are the registers related to it. False: no value can be."""
+        if nf != TOP:
+            out[x] = nf
+        rels = out.get(RELATIONS, {})
+        root = rels.get(x)  # x = root + cx: so is every register related to the root
+        related = [(d, c) for d, (src, c) in rels.items() if src == x]
+        if root is not None:
+            related += [(d, c - root[1]) for d, (src, c) in rels.items() if src == root[0] and d != x]
+            if root[0] < PSEUDO:  # (a value at a loop head: read by nothing)
+                related.append((root[0], -root[1]))
+        for other, c in related:
+            c %= M
+            met = _meet(self.operand(out, other), _add(nf, (c, c, zeros_of(c))))
+            if met is None:
+                return False
+            if met != TOP:
+                out[other] = met
+        pair = out.get(OPPOSED, {}).get(x)  # other = k - x
+        if pair is not None:
+            other, k = pair
+            met = _meet(self.operand(out, other), _sub((k, k, zeros_of(k)), nf))
+            if met is None:
+                return False
+            if met != TOP:
+                out[other] = met
+        return True
 
     def send(self, pc: int, target: int, copies: Sequence[Tuple[int, int]], s: State) -> None:
         if copies:
