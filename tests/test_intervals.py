@@ -16,6 +16,7 @@ from wasmlite import engine, numeric
 from wasmlite.engine import cache, codegen, interp, intervals
 from wasmlite.engine.memory_ops import VIEW_ACCESSES
 from wasmlite.text import parse_module
+from wasmlite.errors import LinkError, Trap
 from wasmlite.validate import validate_module
 
 
@@ -270,21 +271,24 @@ def test_relations_do_not_outlive_their_loop_entry() -> None:
     run_both(REENTERED, [[0]])
 
 
-def counted(early: bool) -> str:
+def counted(early: bool, stored: bool = True) -> str:
     """A pointer stepped by 32 while a counter runs to a constant (linked_list's
     fill loop); ``early``: a ``continue`` before the counter's step (the pointer may
-    then go round any number of times)."""
+    then go round any number of times, unless an access bounds it); ``stored``:
+    the pointer is an address (else only a value)."""
     skip = "(br_if 1 (i32.eq (local.get 0) (i32.const 7)))" if early else ""
+    use = ("(i32.store (i32.add (local.get 1) (i32.const 28)) (local.get 2))" if stored else
+           "(local.set 3 (i32.xor (local.get 3) (i32.add (local.get 1) (i32.const 28))))")
     return f"""(module (memory 1)
-  (func (export "f") (param i32) (result i32) (local i32 i32)
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32)
     (local.set 1 (i32.const 1024))
     (loop (block
-      (i32.store (i32.add (local.get 1) (i32.const 28)) (local.get 2))
+      {use}
       (local.set 1 (i32.add (local.get 1) (i32.const 32)))
       (local.set 0 (i32.add (local.get 0) (i32.const 1)))
       {skip}
       (br_if 1 (i32.ne (local.tee 2 (i32.add (local.get 2) (i32.const 8))) (i32.const 1024)))))
-    (local.get 1)))"""
+    (i32.add (local.get 1) (local.get 3))))"""
 
 
 def test_pointer_counted_by_its_loop() -> None:
@@ -292,8 +296,10 @@ def test_pointer_counted_by_its_loop() -> None:
     assert "(l1 + 28)" in src and "l1 + 28 if" not in src
     if VIEW_ACCESSES:
         assert "VI[((l1 + 28)) >> 2]" in src
-    src = run_both(counted(True), [[0], [9]])
-    assert "l1 + 28 if l1 < 4294967268" in src
+    src = run_both(counted(True, stored=False), [[0], [9]])
+    assert "l1 + 32 if l1 < 4294967264" in src
+    src = run_both(counted(True), [[0], [9]])  # every round's store bounds it
+    assert "(l1 + 28)" in src and "l1 + 28 if" not in src
 
 
 # nbody's form: the pointer's next value is computed early into another local and
@@ -404,3 +410,39 @@ def test_facts_hold_along_opposed_registers() -> None:
         checked += check_facts(wat, [0, 5])
         run_both(wat, [[0], [5]])
     assert checked > 2000
+
+
+# A pointer walked to a 0 byte (C's strlen): after the byte read at ``p`` did not
+# trap, ``p`` lies below the largest memory, so ``p + 1`` does not wrap.
+STRLEN = """(module (memory 1) (data (i32.const 100) "hello")
+  (func (export "f") (param i32) (result i32) (local i32 i32)
+    (local.set 1 (local.get 0))
+    (loop
+      (local.set 2 (i32.load8_u (local.get 1)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if 0 (local.get 2)))
+    (i32.sub (local.get 1) (local.get 0))))"""
+
+
+def test_pointer_bounded_by_its_access() -> None:
+    src = run_both(STRLEN, [[100], [0], [65535]])
+    assert "l1 = (l1 + 1)\n" in src
+    with pytest.raises(Trap, match="out of bounds"):
+        run_both(STRLEN, [[65536]])
+    # every access is below the largest memory, at least a page short of 2**32
+    assert intervals.REACH <= (1 << 32) - 65536
+
+
+def test_memories_are_below_4_gib() -> None:
+    """The limit ``intervals`` relies on: no memory reaches 65536 pages."""
+    from wasmlite.runtime.objects import MAX_PAGES, MemoryInstance
+    from wasmlite import syntax
+
+    assert MAX_PAGES == 65535
+    with pytest.raises(MemoryError):
+        MemoryInstance(syntax.MemoryType(syntax.Limits(65536, None)))
+    m = MemoryInstance(syntax.MemoryType(syntax.Limits(0, 65536)))
+    assert m.max == 65535
+    assert engine.call(load('(module (memory 0) (func (export "f") (result i32) (memory.grow (i32.const 65536))))').exports["f"], []) == [0xFFFFFFFF]
+    with pytest.raises(LinkError):
+        load("(module (memory 65536))")

@@ -7,7 +7,11 @@ from typing import Any, Callable, Dict, List, Optional
 from .. import syntax
 
 PAGE_SIZE = 65536
-MAX_PAGES = 65536  # 4 GiB: the 32-bit address space
+MAX_PAGES = 65535
+"""An implementation limit on a memory's size: 4 GiB less one page (the spec lets
+``memory.grow`` fail for want of resources, and instantiation too). So an access
+that did not trap was at least 64 KiB below 2**32: tier 1 knows ``p + 1`` after a
+byte read at ``p`` does not wrap (``engine.intervals``)."""
 MAX_TABLE_ELEMENTS = 10_000_000
 """An implementation limit on a table's size (the spec lets ``table.grow`` fail for
 want of resources): a table is a Python list, 8 bytes an element, so a guest
@@ -100,9 +104,11 @@ class MemoryInstance:
     __slots__ = ("type", "data", "max", "limiter", "views", "cells")
 
     def __init__(self, type: syntax.MemoryType) -> None:
+        if type.limits.min > MAX_PAGES:
+            raise MemoryError(f"a memory of {type.limits.min} pages exceeds the implementation limit of {MAX_PAGES}")
         self.type = type
         self.data = bytearray(type.limits.min * PAGE_SIZE)
-        self.max = MAX_PAGES if type.limits.max is None else type.limits.max
+        self.max = MAX_PAGES if type.limits.max is None else min(type.limits.max, MAX_PAGES)
         self.limiter: Optional[Callable[["MemoryInstance", int], bool]] = None
         self.views: Dict[str, memoryview] = {}
         self.cells: List[Any] = []  # (format, closure cell holding that view)
