@@ -286,9 +286,7 @@ class _Walk:
         op, d = ins.op, ins.d
         size = _SIZES.get(op)
         if size is not None and ins.a[0] >= 0:  # (before a load overwrites its base)
-            nf = _restrict(self.operand(s, ins.a[0]), "le", (REACH - ins.imm[1] - size,) * 2 + (0,))
-            if nf is not None:
-                self.narrow(s, ins.a[0], nf)
+            self.accessed(s, ins.a[0], REACH - ins.imm[1] - size)
         if d is None:
             return
         f: Optional[Fact] = None
@@ -324,6 +322,14 @@ class _Walk:
                 s[RELATIONS] = {d: rel}
             else:
                 rels[d] = rel
+
+    def accessed(self, s: State, x: int, hi: int) -> None:
+        """Register ``x`` is at most ``hi`` (an access based on it did not trap): so
+        are the registers related to it (``M0[p - 1]`` bounds ``p``)."""
+        f = s.get(x, TOP)
+        nf = _restrict(f, "le", (hi, hi, 0)) if f[1] > hi else None  # (unchanged: nothing to do)
+        if nf is not None:
+            self.narrow(s, x, nf)
 
     def branch(self, pc: int, ins: Instr, s: State) -> Optional[State]:
         """Send ``s`` along ``ins``'s edges; the state after it (falling through)."""
