@@ -893,7 +893,8 @@ def test_float_code_agrees_with_tier0(seed: int) -> None:
         args += [[rng.getrandbits(32 if small else 64) for _ in "xy"] for _ in range(8)]
         exp, mant = (0x7F800000, 0x3FFFFF) if small else (0x7FF0000000000000, (1 << 51) - 1)
         for a in args:
-            want, got = (engine.call(inst.exports[f"f{k}"], list(a))[0] for inst in tiers)
+            passed = a if small else [i64_of(x) for x in a]  # (the run-time i64 form)
+            want, got = (engine.call(inst.exports[f"f{k}"], passed)[0] & 0xFFFFFFFFFFFFFFFF for inst in tiers)
             canonical = "nan:" not in func and not any(x & exp == exp and x & mant for x in a)
             assert got == want or _nan_ok(got, want, canonical), (func, [hex(x) for x in a], hex(got), hex(want))
 
@@ -929,7 +930,7 @@ def test_f32_intermediates_are_rounded() -> None:
     got = both_tiers(wat, "demote", [[3.4028235677973366e38], [1e-50], [-1e-50], [0.1]])
     assert _exact(got) == _exact([[float("inf")], [0.0], [-0.0], [0.10000000149011612]])
     # signalling NaNs, with low payload bits: quiet, sign and top payload bits kept
-    assert both_tiers(wat, "demote_bits", [[0x7FF4000020000001], [0xFFF0000000000001]]) == [[0x7FE00001], [0xFFC00000]]
+    assert both_tiers(wat, "demote_bits", [[i64_of(0x7FF4000020000001)], [i64_of(0xFFF0000000000001)]]) == [[0x7FE00001], [0xFFC00000]]
     assert both_tiers(wat, "loop", [[10]]) == [[1.0000001192092896]]
 
 
