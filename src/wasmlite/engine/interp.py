@@ -112,6 +112,15 @@ CALL_COST = 4
 3.11: a tier-0 loop iteration of a few instructions takes about 1 us, a call of
 a small function 2-5 us, so a call is worth about four iterations."""
 
+SIZE_COST = 16
+"""Budget units per IR instruction a function starts with beside ``HOT_CALLS``'
+calls: compiling costs about 25 us per IR instruction (CPython 3.11, QuickJS's
+start-up functions: 1.8 ms for 12 instructions, 39 ms for 1492), while a budget
+unit stands for about 1 us of tier-0 work whatever the function's size. A flat
+budget compiled QuickJS's big start-up functions after a few hundred units
+(printf_core, 1492 instructions, once 200 formatted numbers had gone through it),
+and a cold first eval spent ~0.2 s compiling code that ran a few ms more."""
+
 _NEVER = 1 << 62
 
 load_seconds = 0.0
@@ -142,7 +151,8 @@ class Compiled:
         self.lo = ir.nlocals
         self.hi = ir.nlocals + ir.nresults
         self.entry: Optional[Handler] = code[0] if ir.code else None
-        self.budget = HOT_CALLS * CALL_COST if TIER == "auto" else _NEVER  # units left before tier-up
+        # units left before tier-up
+        self.budget = HOT_CALLS * CALL_COST + SIZE_COST * len(ir.code) if TIER == "auto" else _NEVER
         self.func: Optional[WasmFunction] = None
 
 
