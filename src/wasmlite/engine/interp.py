@@ -22,9 +22,12 @@ functions never run or run a few times, and each new run shape costs a
 ``compile()`` (QuickJS's first eval runs 2046 of the 8401 runs it loads, ~470 of
 them 16 times or more: ~340 shapes instead of 2499).
 
-Factories are called with instruction indices for ``nxt``/``target``; ``_link``
-then swaps the indices in the closures' cells for the closures themselves, which
-also resolves backward branches. A conditional branch whose taken path needs
+A closure binds its registers, immediates and successors as default arguments,
+not cells: one tuple per closure instead of a cell per name, for the garbage
+collector to walk (QuickJS's first eval keeps ~20k closures alive, with ~90k
+cells when they were closures proper). Factories are called with instruction
+indices for ``nxt``/``target``; ``_link`` then swaps the indices in the defaults
+for the closures themselves, which also resolves backward branches. A conditional branch whose taken path needs
 copies jumps to a stub closure after the code, which copies and jumps on, so the
 common untaken path never looks at copies.
 
@@ -63,7 +66,7 @@ from ..numeric import ABSORBS, NUMERIC, SCALAR, UNWRAPPED, Template, helper_name
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import translate_function
 from ..validate.code import FuncValidator
-from .memory_ops import ACCESS_GLOBALS, ACCESS_GUARD, ACCESSES, LOADS, access_args, access_statement
+from .memory_ops import ACCESS_GLOBALS, ACCESS_GUARD, ACCESSES, LOADS, access_args, access_statement, handler_def
 from .memory_ops import FACTORIES as _MEMORY_FACTORIES
 
 Handler = Callable[[list], Any]
@@ -465,14 +468,16 @@ def _numeric_factory(name: str, const: Tuple[bool, ...]) -> Callable[..., Handle
     params, lines, exprs = _operands(t.arity, t.dup_operands, const)
     fields = _field_params(t)
     params += list(fields.values())
-    source = (f"def make(d, {', '.join(params)}, nxt):\n    def h(regs):\n{lines}"
-              f"        regs[d] = {t.render(*exprs, **fields)}\n        return nxt\n    return h\n")
+    body = f"{lines}        regs[d] = {t.render(*exprs, **fields)}\n        return nxt\n"
+    params = ["d", *params, "nxt"]
+    source = f"def make({', '.join(params)}):\n{handler_def(params, body)}{body}    return h\n"
     return _make(source, t.helpers)
 
 
 def _branch_factory(op: str, const: Tuple[bool, ...]) -> Callable[..., Handler]:
     params, lines, helpers = _branch_tail(op, const)
-    source = f"def make({', '.join(params)}, target, nxt):\n    def h(regs):\n{lines}    return h\n"
+    params += ["target", "nxt"]
+    source = f"def make({', '.join(params)}):\n{handler_def(params, lines)}{lines}    return h\n"
     return _make(source, helpers)
 
 
@@ -566,7 +571,9 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
                 params += [f"d{j}"] + p + list(fields.values())
                 body.append((lines + f"        {dest} = {expr}\n", ""))
                 helpers |= t.helpers
-        source = f"def make({', '.join(params)}, nxt):\n    def h(regs):\n{_guarded(body)}{end}    return h\n"
+        params.append("nxt")
+        lines = _guarded(body) + end
+        source = f"def make({', '.join(params)}):\n{handler_def(params, lines)}{lines}    return h\n"
         make = _RUN_FACTORIES[key] = _make(source, helpers, access=True)
     return make
 
@@ -711,7 +718,7 @@ def _operand_args(a: Tuple[int, ...], consts: List[Any]) -> Tuple[Tuple[bool, ..
 
 
 def _copy(d: int, s: int, nxt: int) -> Handler:
-    def h(regs: list) -> Any:
+    def h(regs: list, d: int = d, s: int = s, nxt: Any = nxt) -> Any:
         regs[d] = regs[s]
         return nxt
 
@@ -721,16 +728,16 @@ def _copy(d: int, s: int, nxt: int) -> Handler:
 def _jump(target: int, copies: Tuple[Tuple[int, int], ...]) -> Handler:
     """An unconditional jump carrying ``copies``."""
     if not copies:
-        def h(regs: list) -> Any:
+        def h(regs: list, target: Any = target) -> Any:
             return target
     elif len(copies) == 1:
         ((d, s),) = copies
 
-        def h(regs: list) -> Any:
+        def h(regs: list, d: int = d, s: int = s, target: Any = target) -> Any:
             regs[d] = regs[s]
             return target
     else:
-        def h(regs: list) -> Any:
+        def h(regs: list, copies: Any = copies, target: Any = target) -> Any:
             for d, s in copies:
                 regs[d] = regs[s]
             return target
@@ -738,14 +745,14 @@ def _jump(target: int, copies: Tuple[Tuple[int, int], ...]) -> Handler:
 
 
 def _br_if(a: int, target: int, nxt: int) -> Handler:
-    def h(regs: list) -> Any:
+    def h(regs: list, a: int = a, target: Any = target, nxt: Any = nxt) -> Any:
         return target if regs[a] else nxt
 
     return h
 
 
 def _br_unless(a: int, target: int, nxt: int) -> Handler:
-    def h(regs: list) -> Any:
+    def h(regs: list, a: int = a, target: Any = target, nxt: Any = nxt) -> Any:
         return nxt if regs[a] else target
 
     return h
@@ -760,7 +767,7 @@ def _table_targets(targets: Tuple[int, ...]) -> Tuple[Tuple[int, ...], int, int]
 def _br_table(a: int, targets: Tuple[int, ...]) -> Handler:
     targets, last, default = _table_targets(targets)
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: int = a, targets: Any = targets, last: int = last, default: Any = default) -> Any:
         i = regs[a]
         return targets[i] if i < last else default
 
@@ -772,7 +779,7 @@ def _unreachable(regs: list) -> Any:
 
 
 def _select(d: int, a: int, b: int, c: int, nxt: int) -> Handler:
-    def h(regs: list) -> Any:
+    def h(regs: list, d: int = d, a: int = a, b: int = b, c: int = c, nxt: Any = nxt) -> Any:
         regs[d] = regs[a] if regs[c] else regs[b]
         return nxt
 
@@ -780,9 +787,8 @@ def _select(d: int, a: int, b: int, c: int, nxt: int) -> Handler:
 
 
 _CALL_SRC = """
-def make({params}nxt):
-    def h(regs):
-        global _depth
+def make({params}):
+{define}        global _depth
 {callee}        c = f.compiled
         if c is None:
             c = compiled(f)
@@ -846,8 +852,10 @@ def _call_factory(indirect: bool, nargs: int, nres: int) -> Callable[..., Handle
         args = "".join(f"regs[a{i}], " for i in range(nargs))
         tier1_call = ("{}", "regs[d] = {}", "regs[d:d + c.hi - c.lo] = {}")[key[2]].format(f"c.fn({args}_depth)")
         callee = _INDIRECT.format(args=args, host_store=host_store) if indirect else ""
+        params = ["table", "ft", "ai"] if indirect else ["f"]
+        params += ["d", *(f"a{i}" for i in range(nargs)), "nxt"]
         source = _CALL_SRC.format(
-            params=("table, ft, ai, " if indirect else "f, ") + "d, " + "".join(f"a{i}, " for i in range(nargs)),
+            params=", ".join(params), define=handler_def(params, " ".join(params)),
             callee=callee, budget=_BUDGET if key[3] else "", args=args, store=store, tier1_call=tier1_call)
         ns: Dict[str, Any] = {}
         exec(compile(source, "<wasmlite.engine.interp call>", "exec"), globals(), ns)
@@ -861,7 +869,7 @@ def _call(d: Any, a: Tuple[int, ...], f: Function, nxt: int) -> Handler:
         return _call_factory(False, len(a), nres)(f, d, *a, nxt)
     end = d + nres if nres else d
 
-    def h(regs: list) -> Any:
+    def h(regs: list, f: Any = f, a: Any = a, d: Any = d, end: int = end, nres: int = nres, nxt: Any = nxt) -> Any:
         res = call_host(f, [regs[x] for x in a])  # type: ignore[arg-type]
         if nres:
             regs[d:end] = res
@@ -882,32 +890,53 @@ def _call_indirect(ins: Instr, nres: int, inst: ModuleInstance, nxt: int) -> Han
 
 _LINKED = ("nxt", "target", "targets", "default")
 _LINK_SLOTS: Dict[Any, Tuple[int, ...]] = {}
-"""Code object of a handler -> the indices of its ``_LINKED`` cells."""
+"""Code object of a handler -> the indices of its ``_LINKED`` default arguments."""
+
+
+def _slots(h: Any) -> Tuple[int, ...]:
+    """Where in ``h.__defaults__`` its ``_LINKED`` arguments are (none for a stand-in)."""
+    code = getattr(h, "__code__", None)
+    if code is None or not h.__defaults__:
+        return ()
+    slots = _LINK_SLOTS.get(code)
+    if slots is None:
+        names = code.co_varnames[code.co_argcount - len(h.__defaults__):code.co_argcount]
+        slots = _LINK_SLOTS[code] = tuple(i for i, name in enumerate(names) if name in _LINKED)
+    return slots
 
 
 def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
           refs: Dict[Handler, List[Any]]) -> None:
-    """Replace the instruction indices a closure holds by what ``resolve`` says, and
-    note in ``refs`` each cell that now holds one of its keys (a lazy run)."""
-    closure = getattr(h, "__closure__", None)
-    if not closure:
+    """Replace the instruction indices a handler holds by what ``resolve`` says, and
+    note in ``refs`` each handler that now holds one of its keys (a lazy run)."""
+    slots = _slots(h)
+    if not slots:
         return
-    code = h.__code__
-    slots = _LINK_SLOTS.get(code)
-    if slots is None:
-        slots = _LINK_SLOTS[code] = tuple(i for i, name in enumerate(code.co_freevars) if name in _LINKED)
+    values = list(h.__defaults__)  # type: ignore[attr-defined]
     for i in slots:
-        cell = closure[i]
-        v = cell.cell_contents
+        v = values[i]
         if isinstance(v, tuple):
-            v = cell.cell_contents = tuple(map(resolve, v))
+            v = values[i] = tuple(map(resolve, v))
             for x in v:
                 if x in refs:
-                    refs[x].append(cell)
+                    refs[x].append(h)
         elif isinstance(v, int):
-            v = cell.cell_contents = resolve(v)
+            v = values[i] = resolve(v)
             if v in refs:
-                refs[v].append(cell)
+                refs[v].append(h)
+    h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
+
+
+def _relink(h: Handler, new: Dict[Any, Any]) -> None:
+    """Send a linked handler to ``new[x]`` wherever it went to ``x``."""
+    slots = _slots(h)
+    if not slots:
+        return
+    values = list(h.__defaults__)  # type: ignore[attr-defined]
+    for i in slots:
+        v = values[i]
+        values[i] = tuple(new.get(x, x) for x in v) if isinstance(v, tuple) else new.get(v, v)
+    h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
 
 
 class _LazyRun:
@@ -956,21 +985,6 @@ Measured (QuickJS's cold first eval, tier 0, instructions): generating at the 3r
 execution saves 8%, at the 16th 14%, never 17%."""
 
 
-def _unlink(code: List[Optional[Handler]], originals: Dict[Handler, Handler]) -> None:
-    """Send linked closures to ``originals[x]`` wherever they went to ``x``."""
-    for h in code:
-        closure = getattr(h, "__closure__", None)
-        if not closure:
-            continue
-        for name, cell in zip(h.__code__.co_freevars, closure):  # type: ignore[union-attr]
-            if name in _LINKED:
-                v = cell.cell_contents
-                if isinstance(v, tuple):
-                    cell.cell_contents = tuple(originals.get(x, x) for x in v)
-                elif v in originals:
-                    cell.cell_contents = originals[v]
-
-
 def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
     """Turn translated code into closures bound to ``inst``."""
     consts = [inst.funcs[c.index] if isinstance(c, RefFunc) else c for c in ir.consts]
@@ -988,7 +1002,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         stubs.append(_jump(target, copies))
         return n + len(stubs) - 1
 
-    refs: Dict[Handler, List[Any]] = {}  # a lazy run's stand-in -> the cells holding it
+    refs: Dict[Handler, List[Any]] = {}  # a lazy run's stand-in -> the handlers linked to it
 
     def link_stubs() -> None:
         """Link the copy stubs ``via_stub`` made since the last call (a run's branches')."""
@@ -1020,9 +1034,8 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         link_stubs()
         _link(h, resolve, refs)
         code[i] = h
-        for cell in refs.pop(stand_in):
-            v = cell.cell_contents
-            cell.cell_contents = tuple(h if x is stand_in else x for x in v) if isinstance(v, tuple) else h
+        for x in refs.pop(stand_in):
+            _relink(x, {stand_in: h})
         if c.entry is stand_in:
             c.entry = h
         g = counted.pop(stand_in, None)
@@ -1076,7 +1089,9 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
             c.budget -= 1
             if c.budget < 0 and headers:
                 headers.clear()
-                _unlink(code, {w: o for o, w in counted.items()})
+                originals = {w: o for o, w in counted.items()}
+                for x in code:
+                    _relink(x, originals)  # type: ignore[arg-type]
             return h(regs)
 
         return g

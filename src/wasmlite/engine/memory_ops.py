@@ -10,6 +10,7 @@ nothing ever indexes from the end of a buffer.
 
 from __future__ import annotations
 
+import re
 import struct
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -123,6 +124,19 @@ ACCESS_GUARD = ("        try:\n", "        except (IndexError, error):\n        
 run of several accesses pays for one ``try`` block in its source, not one each."""
 
 
+_WORD = re.compile(r"\w+")
+
+
+def handler_def(params: Sequence[str], body: str) -> str:
+    """The ``def`` line of a generated handler whose ``body`` uses some of its factory's
+    ``params``: those it uses become default arguments rather than closure cells. A
+    closure's every cell is one more object for the garbage collector to walk, and
+    QuickJS's first eval keeps ~90k of them alive; defaults are one tuple per handler
+    (``interp._link`` patches the branch targets in it)."""
+    used = set(_WORD.findall(body))
+    return "    def h(regs, " + "".join(f"{p}={p}, " for p in params if p in used) + "):\n"
+
+
 def access_args(ins: Instr, inst: ModuleInstance) -> List[Any]:
     """The values of ``access_statement``'s parameters for ``ins``."""
     name = ins.op
@@ -139,8 +153,8 @@ def _access(name: str) -> Factory:
     def factory(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
         if not makers:
             params, lines = access_statement(name, "")
-            source = (f"def make({', '.join(params)}, nxt):\n    def h(regs):\n{lines}"
-                      "        return nxt\n    return h\n")
+            body = lines + "        return nxt\n"
+            source = f"def make({', '.join(params)}, nxt):\n{handler_def([*params, 'nxt'], body)}{body}    return h\n"
             ns = dict(ACCESS_GLOBALS)
             exec(compile(source, "<wasmlite.engine.memory_ops>", "exec"), ns)
             makers.append(ns["make"])
@@ -152,7 +166,7 @@ def _access(name: str) -> Factory:
 def _memory_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     d, data = ins.dst, inst.mems[ins.imm].data
 
-    def h(regs: list) -> Any:
+    def h(regs: list, d: Any = d, data: Any = data, nxt: Any = nxt) -> Any:
         regs[d] = len(data) >> 16
         return nxt
 
@@ -162,7 +176,7 @@ def _memory_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _memory_grow(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     d, a, grow = ins.dst, ins.a[0], inst.mems[ins.imm].grow
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, d: Any = d, grow: Any = grow, nxt: Any = nxt) -> Any:
         regs[d] = grow(regs[a]) & _M32
         return nxt
 
@@ -173,7 +187,7 @@ def _memory_fill(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     data = inst.mems[ins.imm].data
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, b: Any = b, c: Any = c, data: Any = data, nxt: Any = nxt) -> Any:
         start, n = regs[a], regs[c]
         if start + n > len(data):
             raise Trap(OOB_MEMORY)
@@ -187,7 +201,8 @@ def _memory_copy(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     dst, src = inst.mems[ins.imm[0]].data, inst.mems[ins.imm[1]].data
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, b: Any = b, c: Any = c, dst: Any = dst, src: Any = src,
+          nxt: Any = nxt) -> Any:
         d, s, n = regs[a], regs[b], regs[c]
         if d + n > len(dst) or s + n > len(src):
             raise Trap(OOB_MEMORY)
@@ -202,7 +217,8 @@ def _memory_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     seg_index, mem = ins.imm
     data, datas = inst.mems[mem].data, inst.datas
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, b: Any = b, c: Any = c, data: Any = data, datas: Any = datas,
+          seg_index: Any = seg_index, nxt: Any = nxt) -> Any:
         d, s, n = regs[a], regs[b], regs[c]
         seg = datas[seg_index]
         if d + n > len(data) or s + n > len(seg):
@@ -216,7 +232,7 @@ def _memory_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _data_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     index, datas = ins.imm, inst.datas
 
-    def h(regs: list) -> Any:
+    def h(regs: list, datas: Any = datas, index: Any = index, nxt: Any = nxt) -> Any:
         datas[index] = b""
         return nxt
 
@@ -226,7 +242,7 @@ def _data_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _global_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     d, g = ins.dst, inst.globals[ins.imm]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, d: Any = d, g: Any = g, nxt: Any = nxt) -> Any:
         regs[d] = g.value
         return nxt
 
@@ -236,7 +252,7 @@ def _global_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _global_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     a, g = ins.a[0], inst.globals[ins.imm]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, g: Any = g, nxt: Any = nxt) -> Any:
         g.value = regs[a]
         return nxt
 
@@ -246,7 +262,7 @@ def _global_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _table_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     d, a, table = ins.dst, ins.a[0], inst.tables[ins.imm]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, d: Any = d, table: Any = table, nxt: Any = nxt) -> Any:
         i = regs[a]
         elements = table.elements
         if i >= len(elements):
@@ -261,7 +277,7 @@ def _table_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     a, b = ins.a
     table = inst.tables[ins.imm]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, b: Any = b, table: Any = table, nxt: Any = nxt) -> Any:
         i = regs[a]
         elements = table.elements
         if i >= len(elements):
@@ -275,7 +291,7 @@ def _table_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _table_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     d, table = ins.dst, inst.tables[ins.imm]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, d: Any = d, table: Any = table, nxt: Any = nxt) -> Any:
         regs[d] = len(table.elements)
         return nxt
 
@@ -285,7 +301,7 @@ def _table_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _table_grow(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     d, (a, b), table = ins.dst, ins.a, inst.tables[ins.imm]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, b: Any = b, d: Any = d, table: Any = table, nxt: Any = nxt) -> Any:
         try:
             regs[d] = table.grow(regs[b], regs[a]) & _M32
         except MemoryError:  # a table without a maximum may still not fit: growth fails
@@ -299,7 +315,7 @@ def _table_fill(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     table = inst.tables[ins.imm]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, b: Any = b, c: Any = c, table: Any = table, nxt: Any = nxt) -> Any:
         i, n = regs[a], regs[c]
         elements = table.elements
         if i + n > len(elements):
@@ -314,7 +330,8 @@ def _table_copy(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     dst, src = inst.tables[ins.imm[0]], inst.tables[ins.imm[1]]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, b: Any = b, c: Any = c, dst: Any = dst, src: Any = src,
+          nxt: Any = nxt) -> Any:
         d, s, n = regs[a], regs[b], regs[c]
         de, se = dst.elements, src.elements
         if d + n > len(de) or s + n > len(se):
@@ -330,7 +347,8 @@ def _table_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     seg_index, table_index = ins.imm
     table, elems = inst.tables[table_index], inst.elems
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, b: Any = b, c: Any = c, elems: Any = elems, seg_index: Any = seg_index,
+          table: Any = table, nxt: Any = nxt) -> Any:
         d, s, n = regs[a], regs[b], regs[c]
         seg = elems[seg_index]
         elements = table.elements
@@ -345,7 +363,7 @@ def _table_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _elem_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     index, elems = ins.imm, inst.elems
 
-    def h(regs: list) -> Any:
+    def h(regs: list, elems: Any = elems, index: Any = index, nxt: Any = nxt) -> Any:
         elems[index] = []
         return nxt
 
@@ -355,7 +373,7 @@ def _elem_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
 def _ref_is_null(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     d, a = ins.dst, ins.a[0]
 
-    def h(regs: list) -> Any:
+    def h(regs: list, a: Any = a, d: Any = d, nxt: Any = nxt) -> Any:
         regs[d] = 1 if regs[a] is None else 0
         return nxt
 
