@@ -610,13 +610,46 @@ def test_tier_up_by_loop_iterations(monkeypatch: pytest.MonkeyPatch) -> None:
     inst = load(LOOPS)
     search = inst.exports["search"]
     assert engine.call(search, [10, 42]) == [6007]  # a few iterations
-    assert 0 < search.compiled.budget < interp.HOT_CALLS * interp.CALL_COST
+    assert 0 < search.compiled.budget < interp.HOT_CALLS * interp.CALL_COST + interp.SIZE_COST * len(search.compiled.ir.code)
     inst = load(LOOPS)
     search = inst.exports["search"]
     assert engine.call(search, [100, 9999]) == [M32]  # 10,000 iterations, one call
     assert search.compiled.budget < 0
     assert engine.call(search, [10, 42]) == [6007]
     assert isinstance(search.compiled, codegen.Tier1)
+
+
+SIZES = """(module
+  (func $small (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func $big (param i32) (result i32)
+    (if (i32.eq (local.get 0) (i32.const -7))
+      (then %s))
+    (i32.add (local.get 0) (i32.const 1)))
+  (func (export "drive") (param $n i32) (result i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (call $small (local.get $n))))
+      (local.set $s (i32.add (local.get $s) (call $big (local.get $n))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $s)))""" % ("(local.set 0 (i32.mul (local.get 0) (i32.const 3)))" * 60)
+
+
+def test_big_functions_tier_up_after_more_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tier-up budget grows with the function's size (compiling costs more): of two
+    functions called as often, the small one is compiled first; the big one too, given
+    enough calls."""
+    monkeypatch.setattr(interp, "TIER", "auto")
+    monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)  # (else the loop starts in tier 1)
+    n = interp.HOT_CALLS + 20
+    inst = load(SIZES)
+    small, big = inst.funcs[0], inst.funcs[1]
+    assert engine.call(inst.exports["drive"], [n]) == [n * (n + 1) + 2 * n]
+    assert isinstance(small.compiled, codegen.Tier1)
+    assert isinstance(big.compiled, interp.Compiled) and big.compiled.budget > 0
+    n = interp.HOT_CALLS + interp.SIZE_COST * len(big.compiled.ir.code) // interp.CALL_COST + 20
+    inst = load(SIZES)
+    big = inst.funcs[1]
+    assert engine.call(inst.exports["drive"], [n]) == [(n * (n + 1) + 2 * n) & M32]
+    assert isinstance(big.compiled, codegen.Tier1)
 
 
 def test_tier_up_when_the_host_calls_again(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -384,3 +384,27 @@ def test_generated_factories_with_the_same_helpers_share_their_globals() -> None
     h = add(2, 0, 1, -1)
     regs = [5, 7, 0]
     assert h(regs) == -1 and regs[2] == 12
+
+
+@pytest.mark.parametrize("fuse_at", [1, 10**9])
+def test_tier_0_handlers_bind_operands_as_defaults(fuse_at: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No closure cells in loaded tier-0 code (one defaults tuple per handler, not a cell
+    per operand, for the garbage collector to walk), and every branch target in them
+    linked to its handler (no instruction index left), op by op or fused."""
+    monkeypatch.setattr(interp, "TIER", "0")
+    monkeypatch.setattr(interp, "FUSE_AT", fuse_at)
+    inst = load(PROGRAMS)
+    test_programs(inst)
+    assert run(inst, "store", 0, 5) == [] and run(inst, "load", 0) == [0]
+    assert run(inst, "grow", 1) == [1] and run(inst, "size") == [2]
+    run(inst, "fill", 0, 1, 8)
+    run(inst, "copy", 16, 0, 8)
+    handlers = [h for f in inst.funcs if isinstance(f.compiled, interp.Compiled)
+                for h in f.compiled.code if h is not None and not isinstance(h, interp._LazyRun)]
+    handlers += [h.real or h.first for f in inst.funcs if isinstance(f.compiled, interp.Compiled)
+                 for h in f.compiled.code if isinstance(h, interp._LazyRun) and h.runs]
+    assert len(handlers) > 25
+    for h in handlers:
+        assert h.__closure__ is None, h.__code__.co_freevars
+        linked = [h.__defaults__[i] for i in interp._slots(h)]
+        assert (linked or h is interp._unreachable) and not any(isinstance(v, int) for v in linked)
