@@ -380,10 +380,11 @@ def test_generated_factories_with_the_same_helpers_share_their_globals() -> None
 
     add = interp._numeric_factory("i32.add", (False, False))
     sub = interp._numeric_factory("i32.sub", (False, True))
-    assert add is not sub and add.__globals__ is sub.__globals__
-    h = add(2, 0, 1, -1)
+    h, g = add(2, 0, 1, -1), sub(2, 0, 3, -1)
+    assert add is not sub and h.__code__ is not g.__code__ and h.__globals__ is g.__globals__
     regs = [5, 7, 0]
     assert h(regs) == -1 and regs[2] == 12
+    assert g(regs) == -1 and regs[2] == 2
 
 
 @pytest.mark.parametrize("fuse_at", [1, 10**9])

@@ -66,7 +66,7 @@ from ..numeric import ABSORBS, NUMERIC, SCALAR, UNWRAPPED, Template, helper_name
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import translate_function
 from ..validate.code import FuncValidator
-from .memory_ops import ACCESS_GLOBALS, ACCESS_GUARD, ACCESSES, LOADS, access_args, access_statement, handler_def
+from .memory_ops import ACCESS_GLOBALS, ACCESS_GUARD, ACCESSES, LOADS, access_args, access_statement, handler_factory
 from .memory_ops import FACTORIES as _MEMORY_FACTORIES
 
 Handler = Callable[[list], Any]
@@ -407,16 +407,14 @@ access statements' names are in it) instead of one per factory: graphviz's tier 
 generates about 1,400 factories over a few dozen sets."""
 
 
-def _make(source: str, helpers: Any, access: bool = False) -> Callable[..., Handler]:
+def _make(params: List[str], body: str, helpers: Any, access: bool = False) -> Callable[..., Handler]:
     key = (frozenset(helpers), access)
     ns = _NAMESPACES.get(key)
     if ns is None:
         ns = _NAMESPACES[key] = helper_namespace(helpers)
         if access:
             ns.update(ACCESS_GLOBALS)
-    made: Dict[str, Any] = {}
-    exec(compile(source, "<wasmlite.engine.interp>", "exec"), ns, made)
-    return made["make"]  # type: ignore[no-any-return]
+    return handler_factory(params, body, ns, "<wasmlite.engine.interp>")
 
 
 FORWARDED = 2
@@ -469,16 +467,12 @@ def _numeric_factory(name: str, const: Tuple[bool, ...]) -> Callable[..., Handle
     fields = _field_params(t)
     params += list(fields.values())
     body = f"{lines}        regs[d] = {t.render(*exprs, **fields)}\n        return nxt\n"
-    params = ["d", *params, "nxt"]
-    source = f"def make({', '.join(params)}):\n{handler_def(params, body)}{body}    return h\n"
-    return _make(source, t.helpers)
+    return _make(["d", *params, "nxt"], body, t.helpers)
 
 
 def _branch_factory(op: str, const: Tuple[bool, ...]) -> Callable[..., Handler]:
     params, lines, helpers = _branch_tail(op, const)
-    params += ["target", "nxt"]
-    source = f"def make({', '.join(params)}):\n{handler_def(params, lines)}{lines}    return h\n"
-    return _make(source, helpers)
+    return _make(params + ["target", "nxt"], lines, helpers)
 
 
 _FACTORY_CACHE: Dict[Tuple[str, Tuple[bool, ...]], Callable[..., Handler]] = {}
@@ -571,10 +565,7 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
                 params += [f"d{j}"] + p + list(fields.values())
                 body.append((lines + f"        {dest} = {expr}\n", ""))
                 helpers |= t.helpers
-        params.append("nxt")
-        lines = _guarded(body) + end
-        source = f"def make({', '.join(params)}):\n{handler_def(params, lines)}{lines}    return h\n"
-        make = _RUN_FACTORIES[key] = _make(source, helpers, access=True)
+        make = _RUN_FACTORIES[key] = _make(params + ["nxt"], _guarded(body) + end, helpers, access=True)
     return make
 
 
@@ -786,9 +777,7 @@ def _select(d: int, a: int, b: int, c: int, nxt: int) -> Handler:
     return h
 
 
-_CALL_SRC = """
-def make({params}):
-{define}        global _depth
+_CALL_SRC = """        global _depth
 {callee}        c = f.compiled
         if c is None:
             c = compiled(f)
@@ -811,7 +800,6 @@ def make({params}):
             _depth -= 1
         {store}
         return nxt
-    return h
 """
 
 _BUDGET = """        c.budget -= CALL_COST
@@ -854,12 +842,9 @@ def _call_factory(indirect: bool, nargs: int, nres: int) -> Callable[..., Handle
         callee = _INDIRECT.format(args=args, host_store=host_store) if indirect else ""
         params = ["table", "ft", "ai"] if indirect else ["f"]
         params += ["d", *(f"a{i}" for i in range(nargs)), "nxt"]
-        source = _CALL_SRC.format(
-            params=", ".join(params), define=handler_def(params, " ".join(params)),
-            callee=callee, budget=_BUDGET if key[3] else "", args=args, store=store, tier1_call=tier1_call)
-        ns: Dict[str, Any] = {}
-        exec(compile(source, "<wasmlite.engine.interp call>", "exec"), globals(), ns)
-        make = _CALL_FACTORIES[key] = ns["make"]
+        body = _CALL_SRC.format(callee=callee, budget=_BUDGET if key[3] else "", args=args, store=store,
+                                tier1_call=tier1_call)
+        make = _CALL_FACTORIES[key] = handler_factory(params, body, globals(), "<wasmlite.engine.interp call>")
     return make
 
 

@@ -10,9 +10,9 @@ nothing ever indexes from the end of a buffer.
 
 from __future__ import annotations
 
-import re
 import struct
 import sys
+from types import FunctionType
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Trap
@@ -124,17 +124,17 @@ ACCESS_GUARD = ("        try:\n", "        except (IndexError, error):\n        
 run of several accesses pays for one ``try`` block in its source, not one each."""
 
 
-_WORD = re.compile(r"\w+")
-
-
-def handler_def(params: Sequence[str], body: str) -> str:
-    """The ``def`` line of a generated handler whose ``body`` uses some of its factory's
-    ``params``: those it uses become default arguments rather than closure cells. A
-    closure's every cell is one more object for the garbage collector to walk, and
-    QuickJS's first eval keeps ~90k of them alive; defaults are one tuple per handler
-    (``interp._link`` patches the branch targets in it)."""
-    used = set(_WORD.findall(body))
-    return "    def h(regs, " + "".join(f"{p}={p}, " for p in params if p in used) + "):\n"
+def handler_factory(params: Sequence[str], body: str, ns: Dict[str, Any], filename: str) -> Callable[..., Handler]:
+    """A factory of handlers ``h(regs, *params)`` running ``body`` (indented 8 spaces),
+    each made with its ``params``' values as default arguments: the code is compiled
+    once, and a handler is a function object and its defaults tuple. Closures were
+    a cell per name more, objects for the garbage collector to walk (QuickJS's first
+    eval kept ~90k alive); ``interp._link`` patches the branch targets in the
+    defaults."""
+    made: Dict[str, Any] = {}
+    exec(compile(f"def h(regs, {', '.join(params)}):\n{body}", filename, "exec"), ns, made)
+    code = made["h"].__code__
+    return lambda *values: FunctionType(code, ns, "h", values)
 
 
 def access_args(ins: Instr, inst: ModuleInstance) -> List[Any]:
@@ -153,11 +153,8 @@ def _access(name: str) -> Factory:
     def factory(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
         if not makers:
             params, lines = access_statement(name, "")
-            body = lines + "        return nxt\n"
-            source = f"def make({', '.join(params)}, nxt):\n{handler_def([*params, 'nxt'], body)}{body}    return h\n"
-            ns = dict(ACCESS_GLOBALS)
-            exec(compile(source, "<wasmlite.engine.memory_ops>", "exec"), ns)
-            makers.append(ns["make"])
+            makers.append(handler_factory([*params, "nxt"], lines + "        return nxt\n", dict(ACCESS_GLOBALS),
+                                          "<wasmlite.engine.memory_ops>"))
         return makers[0](*access_args(ins, inst), nxt)
 
     return factory
