@@ -893,7 +893,7 @@ def _slots(h: Any) -> Tuple[int, ...]:
 def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
           refs: Dict[Handler, List[Any]]) -> None:
     """Replace the instruction indices a handler holds by what ``resolve`` says, and
-    note in ``refs`` each handler that now holds one of its keys (a lazy run)."""
+    note in ``refs`` each handler that now holds a lazy run's stand-in."""
     slots = _slots(h)
     if not slots:
         return
@@ -903,12 +903,12 @@ def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
         if isinstance(v, tuple):
             v = values[i] = tuple(map(resolve, v))
             for x in v:
-                if x in refs:
-                    refs[x].append(h)
+                if type(x) is _LazyRun:
+                    refs.setdefault(x, []).append(h)
         elif isinstance(v, int):
             v = values[i] = resolve(v)
-            if v in refs:
-                refs[v].append(h)
+            if type(v) is _LazyRun:
+                refs.setdefault(v, []).append(h)
     h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
 
 
@@ -1019,7 +1019,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         link_stubs()
         _link(h, resolve, refs)
         code[i] = h
-        for x in refs.pop(stand_in):
+        for x in refs.pop(stand_in, ()):
             _relink(x, {stand_in: h})
         if c.entry is stand_in:
             c.entry = h
@@ -1043,7 +1043,6 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         nxt = j if j < n else -1
         if j - i > 1:
             stand_in = _LazyRun(materialize, single, i, j, nxt)
-            refs[stand_in] = []
             code.append(stand_in)
             code.extend([None] * (j - i - 1))  # inside a run: never a target
         else:
