@@ -5,6 +5,7 @@ tier 0 (which has no such analysis) on loops built to straddle the edges."""
 
 from __future__ import annotations
 
+import os
 import random
 from typing import Any, List
 
@@ -12,7 +13,7 @@ import pytest
 
 from conftest import to_tier1
 from test_codegen import load, no_disk_cache  # noqa: F401 (an autouse fixture)
-from wasmlite import engine, numeric
+from wasmlite import Module, engine, numeric, syntax
 from wasmlite.engine import cache, codegen, interp, intervals
 from wasmlite.engine.memory_ops import VIEW_ACCESSES
 from wasmlite.text import parse_module
@@ -446,3 +447,88 @@ def test_memories_are_below_4_gib() -> None:
     assert engine.call(load('(module (memory 0) (func (export "f") (result i32) (memory.grow (i32.const 65536))))').exports["f"], []) == [0xFFFFFFFF]
     with pytest.raises(LinkError):
         load("(module (memory 65536))")
+
+
+COUNT_TO_N = """(module
+  (func (export "f") (param i32) (result i32) (local i32)
+    (block (br_if 0 (i32.eqz (local.get 0)))
+      (loop (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0)))))
+    (local.get 1)))"""
+
+
+def test_counter_below_a_variable_bound_takes_two_walks(monkeypatch: Any) -> None:
+    """A counter stepped up widens past 1 and 2**31 - 1 (no compare stops it there)
+    straight to ``2**32 - 2``, and an innermost loop's facts come from the walk
+    under the guess that held: two walks of the loop, not five."""
+    assert _loop_walks(COUNT_TO_N, [1], monkeypatch) == ((0, intervals.M - 2, 0), 2)
+
+
+# A counter up to n beside a register compared with many constants: those are no
+# thresholds of the counter (nothing compares it with them).
+COUNT_BESIDE_CONSTANTS = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32)
+    (block (br_if 0 (i32.eqz (local.get 0)))
+      (loop
+        (local.set 2 (i32.and (i32.add (i32.mul (local.get 2) (i32.const 7)) (local.get 1)) (i32.const 255)))
+        (block
+          (br_if 0 (i32.lt_u (local.get 2) (i32.const 10)))
+          (br_if 0 (i32.gt_u (local.get 2) (i32.const 200)))
+          (br_if 0 (i32.eq (local.get 2) (i32.const 30)))
+          (br_if 0 (i32.eq (local.get 2) (i32.const 40)))
+          (br_if 0 (i32.eq (local.get 2) (i32.const 50)))
+          (local.set 2 (i32.const 3)))
+        (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0)))))
+    (i32.add (local.get 1) (local.get 2))))"""
+
+
+def _loop_walks(wat: str, zeroed: List[int], monkeypatch: Any) -> Any:
+    """``analyse`` of ``wat``'s first function: its facts and the number of walks of loops."""
+    module = parse_module(wat)
+    validate_module(module)
+    ir, _, _ = codegen.translate(module, 0)
+    heads: List[int] = []
+    walk = intervals._Walk.walk
+
+    def counting(self: Any, pc: int, stop: int, s: Any, head: int = -1) -> Any:
+        heads.append(head)
+        return walk(self, pc, stop, s, head)
+
+    monkeypatch.setattr(intervals._Walk, "walk", counting)
+    facts = intervals.analyse(ir.code, ir.consts, lambda ins: 1, zeroed)
+    monkeypatch.setattr(intervals._Walk, "walk", walk)
+    step = next(ins for ins in ir.code if ins.op == "i32.add" and ins.a[0] == 1 and ins.d == 1)
+    return facts[(id(step), 0)], sum(h >= 0 for h in heads)
+
+
+def test_counter_widens_past_other_registers_constants(monkeypatch: Any) -> None:
+    """Proven at the fourth walk (the other register's widenings), not the seventh."""
+    assert _loop_walks(COUNT_BESIDE_CONSTANTS, [1, 2], monkeypatch) == ((0, intervals.M - 2, 0), 4)
+    assert check_facts(COUNT_BESIDE_CONSTANTS, [0, 1, 40, 300]) > 1000
+    assert "l1 = (l1 + 1)" in run_both(COUNT_BESIDE_CONSTANTS, [[0], [1], [40], [300]])
+
+
+def test_narrowing_never_loosens_a_guess(monkeypatch: Any) -> None:
+    """Each narrowed guess is within the proven one before it (strings' loops used to
+    swing between two guesses, a register's fact dropped and found again, for three
+    walks each): a fact the back edges lose stays, the guess proved it."""
+    path = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "kernels", "strings.wasm")
+    with open(path, "rb") as f:
+        module = Module(f.read()).syntax
+    tried: List[Any] = []
+    try_guess = intervals._Walk.try_guess
+
+    def recording(self: Any, h: int, end: int, guess: Any, rels: Any, incoming: Any) -> Any:
+        back = try_guess(self, h, end, guess, rels, incoming)
+        held = back is None or all(r in back and intervals.within(back[r], f) for r, f in guess.items())
+        tried.append((h, guess, held))
+        return back
+
+    monkeypatch.setattr(intervals._Walk, "try_guess", recording)
+    nimported = len(module.imports_of(syntax.EXTERN_FUNC))
+    for index in range(nimported, nimported + len(module.funcs)):
+        ir, root, skip = codegen.translate(module, index)
+        codegen._Structured(ir, module, root, skip)  # (its analysis)
+    pairs = [(a, b) for (h, a, ok), (g, b, ok2) in zip(tried, tried[1:]) if h == g and ok and ok2]
+    assert pairs
+    for a, b in pairs:
+        assert all(r in b and intervals.within(b[r], f) for r, f in a.items())

@@ -64,8 +64,15 @@ MAX_INSTRUCTIONS = 1000
 BUDGET = 24
 """Instruction visits per instruction of the function the walk may spend (loops are walked again per guess)."""
 
-MAX_GUESSES = 6
-"""Walks of one loop before the facts still failing are dropped wholesale."""
+_THRESHOLDS = (0, 1, (M >> 1) - 1, M - 2, M - 1)
+"""Widening's thresholds beside the loop's constants: the type's limits."""
+
+MAX_GUESSES = 4
+"""Walks of one loop before the facts still failing are dropped wholesale. A fact
+still failing after three widenings is mostly a register climbing thresholds meant
+for others (strings' counters past its character constants), dropped at the end
+anyway: 6 walks (2026-12-07) cost 11% more visits and no other line of tier-1
+code in the 15 workloads, MicroPython or Micro QuickJS."""
 
 NARROWINGS = 3
 """Walks of one loop trying a proven guess narrowed (to its entry joined with its back edges)."""
@@ -235,11 +242,17 @@ class _Walk:
         self.const_facts = [(v, v, zeros_of(v)) if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < M
                             else TOP for v in consts] + [(0, 0, 32)]
         self.writes: Dict[int, Set[int]] = {}  # loop heads -> the registers the loop writes
-        self.results = results
+        self.roots: Set[int] = set()  # (see ``_assign``)
+        self.compared: Dict[int, Set[int]] = {}  # loop heads' values -> the constants refining them (see ``prove``)
+        self.kinds = [_kind(ins, self.const_facts, results) for ins in code]  # (see ``step``)
+        self.near: Optional[List[Tuple[int, ...]]] = None  # (see ``thresholds``)
+        self.exit_lists: Dict[int, List[Tuple[int, int, Tuple[Tuple[int, int], ...]]]] = {}  # (see ``exits``)
         self.budget = BUDGET * len(code) + 256
         # loop heads -> end of the code a back edge may come from (nested loops included)
         ends: Dict[int, int] = {}
         for pc, ins in enumerate(code):
+            if not self.branches[pc]:
+                continue
             for t in _targets(ins):
                 if 0 <= t <= pc:
                     ends[t] = max(ends.get(t, 0), pc + 1)
@@ -252,71 +265,77 @@ class _Walk:
         self.back: Dict[int, Optional[State]] = {}  # loop heads being walked -> back edges' state
         self.seen: Dict[int, List[Optional[Fact]]] = {}  # pc -> its operands' facts
         self.precise = True  # (see ``loop``)
+        self.record: Optional[Dict[int, List[Optional[Fact]]]] = self.seen  # where a walk records facts
+        # innermost loop's guesses being tried -> what the walk under each left (see ``try_guess``)
+        self.tried: Dict[int, Tuple[State, Dict[int, List[Optional[Fact]]], Dict[int, State], Optional[State]]] = {}
 
     def operand(self, s: State, x: int) -> Fact:
         return s.get(x, TOP) if x >= 0 else self.const_facts[-1 - x]
 
     def walk(self, pc: int, stop: int, s: Optional[State], head: int = -1) -> Optional[State]:
-        code = self.code
+        code, ends, branches = self.code, self.ends, self.branches
+        incoming, record, budget = self.incoming, self.record, self.budget  # (``loop`` may change them)
         while pc < stop:
-            came = self.incoming.pop(pc, None)
-            if came is not None:
-                s = came if s is None else _join_states(s, came)
-            if pc in self.ends and pc != head:
+            if incoming:
+                came = incoming.pop(pc, None)
+                if came is not None:
+                    s = came if s is None else _join_states(s, came)
+            if pc in ends and pc != head:
+                self.budget = budget
                 s = self.loop(pc, s)
-                pc = self.ends[pc]
+                incoming, record, budget = self.incoming, self.record, self.budget
+                pc = ends[pc]
                 continue
-            self.budget -= 1
-            if self.budget < 0:
+            budget -= 1
+            if budget < 0:
                 raise _GiveUp
-            ins = code[pc]
             if s is None:
                 pc += 1
                 continue
-            if self.precise:  # (the one walk of this code whose facts count: see ``loop``)
-                self.seen[pc] = [s.get(x) if x >= 0 else None for x in ins.a]
-            if self.branches[pc]:
+            ins = code[pc]
+            if record is not None:  # (the one walk of this code whose facts count: see ``loop``)
+                record[pc] = [s.get(x) if x >= 0 else None for x in ins.a]
+            if branches[pc]:
                 s = self.branch(pc, ins, s)
             else:
-                self.step(ins, s)
+                self.step(pc, ins, s)
             pc += 1
+        self.budget = budget
         return s
 
-    def step(self, ins: Instr, s: State) -> None:
-        op, d = ins.op, ins.d
-        size = _SIZES.get(op)
+    def step(self, pc: int, ins: Instr, s: State) -> None:
+        size = _SIZES.get(ins.op)
         if size is not None and ins.a[0] >= 0:  # (before a load overwrites its base)
             self.accessed(s, ins.a[0], REACH - ins.imm[1] - size)
+        d = ins.d
         if d is None:
             return
+        kind, how, rel = self.kinds[pc]
+        a, cf = ins.a, self.const_facts
         f: Optional[Fact] = None
-        a = ins.a
-        rel: Optional[Tuple[int, int]] = None  # d = a register + a constant, modulo 2**32
-        if op in _I32:
-            f = _I32[op](self.operand(s, a[0]), self.operand(s, a[1]))
-            if op in ("i32.add", "i32.sub") and a[0] >= 0 and a[1] < 0 and self.operand(s, a[1]) != TOP:
-                c = self.operand(s, a[1])[0]
-                rel = (a[0], c if op == "i32.add" else -c % M)
-            elif op == "i32.add" and a[1] >= 0 and a[0] < 0 and self.operand(s, a[0]) != TOP:
-                rel = (a[1], self.operand(s, a[0])[0])
-        elif op in _FIXED:
-            f = _FIXED[op]
-        elif op == "copy":
-            f = self.operand(s, a[0])
-            rel = (a[0], 0) if a[0] >= 0 else None
-        elif op == "select":
-            f = join(self.operand(s, a[0]), self.operand(s, a[1]))
-        elif op in _SAME:
-            f = _proper(self.operand(s, a[0]))
+        if kind == _BINARY:
+            x, y = a
+            f = how(s.get(x, TOP) if x >= 0 else cf[-1 - x], s.get(y, TOP) if y >= 0 else cf[-1 - y])
+        elif kind == _FIXED_FACT:
+            f = how
+        elif kind == _OTHER:
+            for k in range(1, how):
+                _assign(s, d + k, None, self.roots)
         else:
-            for k in range(1, self.results(ins)):
-                _assign(s, d + k, None)
+            x = a[0]
+            f = s.get(x, TOP) if x >= 0 else cf[-1 - x]
+            if kind == _SELECT:
+                y = a[1]
+                f = join(f, s.get(y, TOP) if y >= 0 else cf[-1 - y])
+            elif kind == _SAME_VALUE:
+                f = _proper(f)
         rels = s.get(RELATIONS)
         if rel is not None and rels and rel[0] in rels:  # related to what its source is related to
             root, c0 = rels[rel[0]]
             rel = (root, (c0 + rel[1]) % M)
-        _assign(s, d, f)
+        _assign(s, d, f, self.roots)
         if rel is not None and rel[0] != d:
+            self.roots.add(rel[0])
             rels = s.get(RELATIONS)
             if rels is None:
                 s[RELATIONS] = {d: rel}
@@ -370,7 +389,15 @@ class _Walk:
         out = _copy(s)
         for x, y, r in ((a[0], g, rel), (a[1], f, _SWAP[rel])):
             nf = _restrict(self.operand(out, x), r, y)
-            if nf is None or x >= 0 and not self.narrow(out, x, nf):
+            if nf is None:
+                return None
+            if x < 0:
+                continue
+            root = out.get(RELATIONS, {}).get(x)
+            if root is not None and root[0] >= PSEUDO and y[0] == y[1] and y is not self.const_facts[-1]:
+                # compared with a constant (the 0 of a plain ``br_if`` aside): a threshold of the root
+                self.compared.setdefault(root[0], set()).update((y[0] - 1, y[0], y[0] + 1))
+            if not self.narrow(out, x, nf):
                 return None
         return out
 
@@ -381,7 +408,7 @@ class _Walk:
             out[x] = nf
         rels = out.get(RELATIONS, {})
         root = rels.get(x)  # x = root + cx: so is every register related to the root
-        related = [(d, c) for d, (src, c) in rels.items() if src == x]
+        related = [(d, c) for d, (src, c) in rels.items() if src == x] if x in self.roots else []
         if root is not None:
             related += [(d, c - root[1]) for d, (src, c) in rels.items() if src == root[0] and d != x]
             if root[0] < PSEUDO:  # (a value at a loop head: read by nothing)
@@ -407,7 +434,7 @@ class _Walk:
         if copies:
             s = _copy(s)
             for dst, src in copies:
-                _assign(s, dst, self.operand(s, src))
+                _assign(s, dst, self.operand(s, src), self.roots)
         if target < 0 or target >= len(self.code):
             return
         if target <= pc:
@@ -445,7 +472,9 @@ class _Walk:
             return {**entry, RELATIONS: kept}
         rels = {**kept, **{r: (base + r, 0) for r in written}}
         incoming = self.incoming
+        innermost = not any(g in self.ends for g in range(h + 1, end))
         self.precise = False
+        self.record = {} if innermost else None
         guess, back = self.prove(h, end, entry, rels)
         more = self.counted(h, entry, guess, back)
         if more:  # (proven by counting; the rest must still hold with them)
@@ -454,12 +483,21 @@ class _Walk:
             if back is None or all(r in more or r in back and within(back[r], f) for r, f in trial.items()):
                 guess = trial
         self.precise = True
+        self.record = self.seen
+        tried = self.tried.get(id(guess))
+        self.tried = {}
+        opposed = self.opposed(h, entry, back)
+        if tried is not None and tried[0] is guess and not opposed:
+            # walked under it already, nothing nested, nothing more known: as that walk left it
+            self.seen.update(tried[1])
+            self.incoming = tried[2]
+            return tried[3]
         self.incoming = incoming
         self.back[h] = None
         head = {**guess, RELATIONS: dict(rels)}
-        opposed = self.opposed(h, entry, back)
         if opposed:
             head[OPPOSED] = opposed
+            self.roots.update(opposed)  # (both ways round: every register of a pair is a key)
         after = self.walk(h, end, head, h)
         del self.back[h]
         return after
@@ -468,7 +506,7 @@ class _Walk:
               ) -> Tuple[State, Optional[State]]:
         """A state at loop head ``h`` that every back edge's state lies within, and
         the back edges' state from it."""
-        bounds: Optional[List[int]] = self.thresholds(h, end)
+        bounds: Optional[List[int]] = sorted({*self.thresholds(h, end), *_THRESHOLDS})
         incoming = self.incoming
         guess, narrowed = dict(entry), 0
         proven: Optional[Tuple[State, Optional[State]]] = None
@@ -476,6 +514,8 @@ class _Walk:
             back = self.try_guess(h, end, guess, rels, incoming)
             if back is None or all(r in back and within(back[r], f) for r, f in guess.items()):
                 tighter = _join_states(entry, back) if back is not None else dict(entry)
+                # (no looser than the guess: a fact the back edges lose holds, the guess proved it)
+                tighter.update((r, f) for r, f in guess.items() if r not in tighter or not within(tighter[r], f))
                 if narrowed == NARROWINGS or tighter == guess:
                     return guess, back
                 proven, guess, narrowed = (guess, back), tighter, narrowed + 1
@@ -484,16 +524,36 @@ class _Walk:
             else:
                 if n >= MAX_GUESSES:
                     bounds = None
-                guess = {r: w for r, w in ((r, _widen(f, back.get(r), bounds)) for r, f in guess.items())
-                         if w is not None}
+                widened = ((r, _widen(f, back.get(r), bounds and (self.stepped_bounds(h, r, back) or bounds)))
+                           for r, f in guess.items())
+                guess = {r: w for r, w in widened if w is not None}
         raise _GiveUp
+
+    def stepped_bounds(self, h: int, r: int, back: State) -> Optional[List[int]]:
+        """Widening's thresholds for register ``r`` if each iteration of the loop at
+        ``h`` adds the same small constant to it (None: not so). Only a compare can
+        stop it: the constants it (or a register related to it) was compared with
+        in the loop, and no type limit but ``2**32 - 2`` (below an unknown bound)."""
+        base = PSEUDO * (h + 1)
+        step = back.get(RELATIONS, {}).get(r)
+        if step is None or step[0] != base + r or not 0 < step[1] < M >> 1:
+            return None
+        return sorted(k for k in {*self.compared.get(base + r, ()), 0, M - 2, M - 1} if 0 <= k < M)
 
     def try_guess(self, h: int, end: int, guess: State, rels: Dict[int, Tuple[int, int]],
                   incoming: Dict[int, State]) -> Optional[State]:
-        """Walk the loop at ``h`` from state ``guess``: the joined state of its back edges."""
+        """Walk the loop at ``h`` from state ``guess``: the joined state of its back edges.
+        An innermost loop's walk records its facts; kept with the state it leaves
+        after the loop (``tried``): the walk under the guess ``prove`` settles on
+        need not be repeated."""
         self.incoming = dict(incoming)
         self.back[h] = None
-        self.walk(h, end, {**guess, RELATIONS: dict(rels)}, h)
+        record = self.record
+        if record is not None:
+            record = self.record = {}
+        after = self.walk(h, end, {**guess, RELATIONS: dict(rels)}, h)
+        if record is not None:
+            self.tried[id(guess)] = (guess, record, self.incoming, after)
         return self.back.pop(h)
 
     def counted(self, h: int, entry: State, guess: State, back: Optional[State]) -> State:
@@ -548,11 +608,13 @@ class _Walk:
 
     def exits(self, h: int, end: int) -> List[Tuple[int, int, Tuple[Tuple[int, int], ...]]]:
         """The branches from the loop at ``h`` to code outside it: ``(pc, target, copies)``."""
-        out = []
-        for pc in range(h, end):
-            ins = self.code[pc]
-            arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)] if self.branches[pc] else []
-            out += [(pc, t, c) for t, c in arms if not h <= t < end]
+        out = self.exit_lists.get(h)
+        if out is None:
+            out = self.exit_lists[h] = []
+            for pc in range(h, end):
+                ins = self.code[pc]
+                arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)] if self.branches[pc] else []
+                out += [(pc, t, c) for t, c in arms if not h <= t < end]
         return out
 
     def written(self, h: int, end: int) -> Set[int]:
@@ -560,27 +622,71 @@ class _Walk:
         if h in self.writes:
             return self.writes[h]
         regs = self.writes[h] = set()
-        for ins in self.code[h:end]:
+        for pc in range(h, end):
+            ins = self.code[pc]
             if ins.d is not None:
-                regs.update(range(ins.d, ins.d + max(self.results(ins), 1)))
-            regs.update(d for d, _ in ins.copies)
+                kind, how, _ = self.kinds[pc]
+                regs.update(range(ins.d, ins.d + (max(how, 1) if kind == _OTHER else 1)))
+            if ins.copies:
+                regs.update(d for d, _ in ins.copies)
             if ins.op == "br_table":
                 regs.update(d for _, copies in ins.imm for d, _ in copies)
         return regs
 
-    def thresholds(self, h: int, end: int) -> List[int]:
-        ks = {0, 1, (M >> 1) - 1, M - 2, M - 1}
-        for ins in self.code[h:end]:
-            if ins.op.startswith("br_") or ins.op.endswith(_COMPARES):
-                for x in ins.a:
-                    f = self.operand({}, x)
-                    if x < 0 and f != TOP:
-                        ks.update((f[0] - 1, f[0], f[0] + 1))
-        return sorted(k for k in ks if 0 <= k < M)
+    def thresholds(self, h: int, end: int) -> Set[int]:
+        """The values next to the constants the loop at ``h`` compares with (widening's thresholds)."""
+        near = self.near
+        if near is None:  # (once per function: per instruction, the values next to its constants)
+            near = self.near = [_near_constants(ins, self.const_facts) for ins in self.code]
+        ks: Set[int] = set()
+        for pc in range(h, end):
+            if near[pc]:
+                ks.update(near[pc])
+        return ks
 
 
 class _GiveUp(Exception):
     pass
+
+
+_BINARY, _FIXED_FACT, _COPY, _SELECT, _SAME_VALUE, _OTHER = range(6)
+
+
+def _kind(ins: Instr, const_facts: List[Fact], results: Callable[[Instr], int]
+          ) -> Tuple[int, Any, Optional[Tuple[int, int]]]:
+    """How ``step`` treats ``ins``, worked out once per instruction: its kind, the
+    transfer function, fixed fact or number of results, and the relation
+    ``d = a register + a constant`` it makes (modulo ``2**32``), if any."""
+    op, a = ins.op, ins.a
+    if ins.d is None:
+        return _OTHER, 0, None
+    if op in _I32:
+        rel = None
+        c0 = const_facts[-1 - a[0]] if a[0] < 0 else None
+        c1 = const_facts[-1 - a[1]] if a[1] < 0 else None
+        if op in ("i32.add", "i32.sub") and a[0] >= 0 and c1 is not None and c1 != TOP:
+            rel = (a[0], c1[0] if op == "i32.add" else -c1[0] % M)
+        elif op == "i32.add" and a[1] >= 0 and c0 is not None and c0 != TOP:
+            rel = (a[1], c0[0])
+        return _BINARY, _I32[op], rel
+    if op in _FIXED:
+        return _FIXED_FACT, _FIXED[op], None
+    if op == "copy":
+        return _COPY, None, (a[0], 0) if a[0] >= 0 else None
+    if op == "select":
+        return _SELECT, None, None
+    if op in _SAME:
+        return _SAME_VALUE, None, None
+    return _OTHER, results(ins), None
+
+
+def _near_constants(ins: Instr, const_facts: List[Fact]) -> Tuple[int, ...]:
+    """The values next to the constants a branch or compare ``ins`` reads (in range)."""
+    if not (ins.op.startswith("br_") or ins.op.endswith(_COMPARES)):
+        return ()
+    ks = [k for x in ins.a if x < 0 and const_facts[-1 - x] != TOP
+          for c in (const_facts[-1 - x][0],) for k in (c - 1, c, c + 1)]
+    return tuple(k for k in ks if 0 <= k < M)
 
 
 def _targets(ins: Instr) -> List[int]:
@@ -616,16 +722,18 @@ def _copy(s: State) -> State:
     return c
 
 
-def _assign(s: State, r: int, f: Optional[Fact]) -> None:
+def _assign(s: State, r: int, f: Optional[Fact], roots: Set[int]) -> None:
     """Register ``r`` written with a value ``f`` allows: its old fact and every
-    relation it takes part in are gone."""
+    relation it takes part in are gone (``roots``: the registers any relation
+    was ever made to, the others need no search)."""
     s.pop(r, None)
     for key in (RELATIONS, OPPOSED):
         rels = s.get(key)
         if rels:
             rels.pop(r, None)
-            for d in [d for d, (x, _) in rels.items() if x == r]:
-                del rels[d]
+            if r in roots:
+                for d in [d for d, (x, _) in rels.items() if x == r]:
+                    del rels[d]
     if f is not None and f != TOP:
         s[r] = f
 
