@@ -449,3 +449,12 @@ def test_define_wasi(tier) -> None:
     with pytest.raises(Trap) as trap:
         d.instantiate(limited, WASI_HELLO.replace("(start $main)", "(start $spin) (func $spin (loop $l (br $l)))"))
     assert trap.value.code is TrapCode.OUT_OF_FUEL
+
+
+def test_memory_over_the_implementation_limit_is_a_wasm_error() -> None:
+    """A host-made memory past ``MAX_PAGES`` fails with a WasmError naming the limit,
+    not a bare MemoryError (the module path reports a LinkError)."""
+    from wasmlite.runtime.objects import MAX_PAGES
+
+    with pytest.raises(WasmError, match="implementation limit"):
+        Memory(Store(), MemoryType(MAX_PAGES + 1))

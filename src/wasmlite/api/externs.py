@@ -252,7 +252,10 @@ class Memory:
 
     def __init__(self, store: "Store", type: MemoryType) -> None:
         self.store = store
-        self._memory = MemoryInstance(type.syntax)
+        try:
+            self._memory = MemoryInstance(type.syntax)
+        except MemoryError as exc:  # over the implementation limit, or the host is out of memory
+            raise WasmError(f"cannot create a memory of {type.minimum} pages: {exc or 'out of host memory'}") from None
         store._adopt_memory(self._memory)
         store._externs[self._memory] = self
 
