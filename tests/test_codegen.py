@@ -1310,6 +1310,37 @@ def test_addresses_known_aligned_skip_the_check() -> None:
             assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)
 
 
+WRAPPED = r"""(module
+ (memory 1)
+ (data (i32.const 0) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10\11\12\13\14\15\16\17\18")
+ (func (export "f0") (param i32) (result i32) (i32.load offset=4 (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 16))))
+ (func (export "f1") (param i32) (result i32) (i32.load (i32.shl (local.get 0) (i32.const 2))))
+ (func (export "f2") (param i32) (result i64) (i64.load (i32.add (i32.const 65528) (i32.shl (local.get 0) (i32.const 3)))))
+ (func (export "f3") (param i32) (result i32)
+   (i32.store offset=8 (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 4)) (i32.const 0x55667788))
+   (i32.load (i32.const 12)))
+)"""
+
+
+def test_wrapping_scaled_addresses_index_views_modulo() -> None:
+    """An address ``(x << k) + c`` that may wrap indexes a view of ``2**k``-byte items
+    with ``(x + (c >> k)) & (2**(32 - k) - 1)``: where the sum wraps round to the
+    start of memory, it reads and writes there (no shift, and no trap), as tier 0."""
+    xs = [0, 1, 2, 5, 0x3FFFFFFB, 0x3FFFFFFC, 0x3FFFFFFD, 0x3FFFFFFF, 0x40000000, 0x40000001,
+          0x7FFFFFFF, 0x80000002, 0xBFFFFFFD, 0xFFFFFFFB, 0xFFFFFFFF, 0x1FFFFFFF, 0x20000000, 0x3FFF,
+          0xFFFFE003, 0x1FFFE003, 0x1FFFE002]
+    insts = [load(WRAPPED) for _ in range(2)]
+    to_tier1(insts[1])
+    source = "\n".join(f.compiled.gen.source for f in insts[1].funcs)
+    if VIEW_ACCESSES:
+        assert source.count("& 1073741823)") == 3 and "& 536870911)]" in source
+    assert _outcome(insts[1], "f0", [0x3FFFFFFC]) == [0x08070605]  # (4 * x + 16) mod 2**32 = 0, + 4
+    assert _outcome(insts[1], "f2", [0xFFFFE003]) == [0x1817161514131211]  # (8 * x + 65528) mod 2**32 = 16
+    for name in ("f0", "f1", "f2", "f3"):
+        for x in xs:
+            assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)
+
+
 FAR_READERS = """(module
  (memory 1)
  (func (export "f0") (param i32 i32) (result i32)

@@ -289,7 +289,7 @@ class _Gen:
         # (temporary, expression, bound, known low zero bits): see ``straight``
         self.pending: Optional[Tuple[int, str, Optional[int], int]] = None
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
-        self.scaled: Dict[str, Tuple[int, str]] = {}  # expressions known to be ``x << k``: (k, x)
+        self.scaled: Dict[str, Tuple[int, str, bool]] = {}  # expressions known to be ``x << k``: see ``ranges.scaled``
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         # (what they are for: the accesses that may use a view)
         accesses = self.views and any(ins.op in VIEW_ACCESSES for ins in ir.code)
@@ -596,7 +596,8 @@ class _Gen:
         off = ins.imm[1]
         form = self.scaled.get(base)
         if form is not None and form[0] == k and not off & ((1 << k) - 1):
-            return f"{form[1]} + {off >> k}" if off else form[1]
+            x = f"({form[1]} & {0xFFFFFFFF >> k})" if form[2] else form[1]
+            return f"{x} + {off >> k}" if off else x
         return str(int(addr) >> k) if addr.isdigit() else f"({addr}) >> {k}"
 
     def view(self, op: str) -> Tuple[str, int]:

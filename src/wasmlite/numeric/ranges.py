@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
-from .templates import ABSORBS, I64_SIGNED, UNWRAPPED, render_unwrapped
+from .templates import ABSORBS, I64_SIGNED, SCALAR, UNWRAPPED, render_unwrapped
 
 CONGRUENT = 1 << 16
 """The 'bound' of an unmasked expression: not exact, only congruent to the value."""
@@ -265,21 +265,28 @@ SCALES = ("i32.shl", "i32.add")
 
 
 def scaled(name: str, ops: Sequence[str], consts: Sequence[Optional[int]], expr: str,
-           known: Dict[str, Tuple[int, str]]) -> Optional[Tuple[int, str]]:
-    """``(k, x)`` such that ``expr``, the rendering of ``name`` (one of ``SCALES``),
-    equals ``x << k`` as Python ints: an unmasked shift by a constant, or an
-    unmasked sum of such an expression (``known`` maps them to their forms) and a
-    constant multiple of ``2**k``. An aligned access through a view indexes with
-    ``x + (c >> k)`` rather than shifting the address back."""
+           known: Dict[str, Tuple[int, str, bool]]) -> Optional[Tuple[int, str, bool]]:
+    """``(k, x, wrapped)`` such that ``expr``, the rendering of ``name`` (one of
+    ``SCALES``), equals ``x << k`` as Python ints (``wrapped``: ``(x << k) mod 2**32``):
+    a shift by a constant, or a sum of such an expression (``known`` maps them to
+    their forms) and a constant multiple of ``2**k``. An aligned access through a
+    view indexes with ``x + (c >> k)`` rather than shifting the address back (when
+    wrapped, ``(x + (c >> k)) & (2**(32 - k) - 1)``: C's ``a[i]`` on an i32 index
+    whose sum may wrap, still no shift, and small ints throughout)."""
     if name == "i32.shl":
         k = consts[1] & 31 if consts[1] is not None else 0
-        return (k, ops[0]) if k and expr == f"({ops[0]} << {k})" else None
-    if expr != f"({ops[0]} + {ops[1]})":
+        if k and expr == f"({ops[0]} << {k})":
+            return k, ops[0], False
+        wrapped = (f"(({ops[0]} << {k}) & 0xFFFFFFFF)", SCALAR[name].render(ops[0], ops[1]))
+        return (k, ops[0], True) if k and expr in wrapped else None
+    wrapped = expr == SCALAR[name].render(ops[0], ops[1])
+    if not wrapped and expr != f"({ops[0]} + {ops[1]})":
         return None
     for x, y in ((0, 1), (1, 0)):
         form, c = known.get(ops[x]), consts[y]
-        if form is not None and c is not None and c >= 0 and not c & ((1 << form[0]) - 1):
-            return form[0], f"({form[1]} + {c >> form[0]})"
+        if form is not None and c is not None and c >= 0 and not c & ((1 << form[0]) - 1) \
+                and (wrapped or not form[2]):
+            return form[0], f"({form[1]} + {c >> form[0]})", wrapped
     return None
 
 
