@@ -451,6 +451,46 @@ def test_switch_code_falling_into_its_common_case() -> None:
     assert both_tiers(FALL_INTO_CASE, "f", args) == [[101], [1], [1], [320], [300], [0], [101]]
 
 
+LATCH = """(module (func (export "f") (param i32 i32) (result i32) (local i32 i32 i32)
+  (loop $top
+    (local.set 3 (i32.and (i32.add (local.get 3) (i32.mul (local.get 2) (i32.const 7))) (i32.const 7)))
+    (block $latch (block $c4 (block $c3 (block $c2 (block $c1 (block $c0
+      (br_table $c0 $c1 $c2 $latch $c3 $c4 (local.get 3)))
+      (local.set 4 (i32.add (local.get 4) (i32.const 1))) (br $latch))
+      (local.set 4 (i32.mul (local.get 4) (i32.const 3)))
+      (br_if $latch (i32.and (local.get 4) (i32.const 1)))
+      (local.set 4 (i32.xor (local.get 4) (i32.const 5))) (br $latch))
+      (local.set 2 (i32.add (local.get 2) (i32.const 1))))  ;; falls into $c3's code
+      (block $inner (loop $spin  ;; leaves for the latch from an inner loop
+        (br_if $latch (i32.gt_u (local.get 4) (i32.const 1000)))
+        (br_if $inner (i32.eqz (i32.and (local.get 4) (i32.const 3))))
+        (local.set 4 (i32.add (local.get 4) (i32.const 1)))
+        (br $spin)))
+      (local.set 4 (i32.sub (local.get 4) (i32.const 2))) (br $latch))
+      (local.set 4 (i32.shr_u (local.get 4) (i32.const 1))))  ;; falls into the latch
+    ;; the latch: i++, and round again while i < n
+    (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+    (br_if $top (i32.lt_u (local.get 2) (local.get 0))))
+  (i32.add (i32.mul (local.get 4) (i32.const 31)) (local.get 2))))"""
+
+
+def test_switch_latch_runs_in_place_of_branches_to_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A switch in a loop whose common segment is a short latch runs it in place of
+    each branch to it from the switch loop's own level; a branch from an inner loop,
+    a ``br_table`` arm and an arm running off its end still go through the variable.
+    Results and fuel agree with tier 0 on every path (index past the table: default)."""
+    cache.clear_memory()
+    t = codegen.tier1(load(LATCH).exports["f"])
+    assert t is not None and t.gen is not None and t.gen.scheme == "structured"
+    assert t.gen.source.count("if l2 < l0:") >= 3  # the latch's test in place
+    metered = LATCH.replace("(param i32 i32) (result i32) (local", "(param i32) (result i32) (local i32")
+    expected = spent_fuel(metered, [0, 1, 7, 300])  # (fuel: a wrong loop runs out, not forever)
+    monkeypatch.setattr(interp, "TIER", "1")
+    assert spent_fuel(metered, [0, 1, 7, 300]) == expected
+    monkeypatch.setattr(interp, "TIER", "0")
+    both_tiers(LATCH, "f", [[n, m] for n in (0, 1, 2, 3, 10, 100, 1000) for m in (0, 5)])
+
+
 def state_machine(n: int) -> str:
     """A loop over an ``n``-case switch on a state; each case runs its own inner loop."""
     s = f"""(module (func (export "f") (param i32) (result i32) (local i32 i32 i32)

@@ -113,6 +113,11 @@ the cost of ``f32_round``'s struct round trip and call. (PyPy's JIT compiles the
 call.) The view is shared by every call of the function: the value is read back
 in the next statement, and nothing in between (calls are never spliced) writes it."""
 
+COPY_SEGMENT = 8
+"""Most IR instructions of a switch's common segment (the code after a C switch in
+a loop: its latch) that a branch to it runs in place, instead of selecting it
+through the loop (see ``_Structured.switch``)."""
+
 MAX_EXPR = 200
 """Longest expression (in characters) spliced into the next instruction's."""
 
@@ -238,7 +243,7 @@ class _PyLoop:
     segments starts at -> the segment's number, which ``var`` selects."""
 
     __slots__ = ("exit", "head", "code", "crossed", "labels", "var", "stubs", "fall", "selected",
-                 "current", "signals")
+                 "current", "signals", "copied", "leaf")
 
     def __init__(self, exit: int, head: Optional[int], code: int) -> None:
         self.exit = exit
@@ -256,6 +261,8 @@ class _PyLoop:
         # switch loops whose variable a branch leaving through this loop changed: it
         # signals the branch on the way out, without ``br``
         self.signals: List[_PyLoop] = []
+        self.copied = -1  # the segment a branch to it runs in place, by ``leaf(segment, ind)``
+        self.leaf: Callable[[int, int], None] = lambda k, ind: None
 
 
 def _branch_targets(ins: Instr) -> List[int]:
@@ -926,6 +933,11 @@ class _Structured(_Gen):
         if kept and segments[0][1] and self.jumps(kept[0][1]):
             loop.fall = kept[0][1][-1][1] - 1
         numbered = len(kept)  # the exit leaf's number
+        # A short common segment of straight code (a loop's latch: ``i++; if (i < n)
+        # continue``) runs in place of each branch to it: no round through the loop.
+        if len(ahead) > 1 and all(isinstance(item, tuple) for item in kept[common][1]) \
+                and sum(hi - lo for lo, hi in kept[common][1]) <= COPY_SEGMENT:
+            loop.copied = common
 
         def leaf(k: int, ind: int) -> None:
             loop.current = k
@@ -941,6 +953,8 @@ class _Structured(_Gen):
             self.emit(ind, f"{var} = {k + 1}")
             if k or k + 1 in ahead:  # (segment 0 falls into the tree, which holds the rest)
                 self.emit(ind, "continue")
+
+        loop.leaf = leaf
 
         def exit_or_stub(i: int, ind: int) -> None:
             if not i:
@@ -1009,6 +1023,12 @@ class _Structured(_Gen):
         for line in out:
             self.emit(ind, line)
         for depth, loop in enumerate(reversed(self.loops)):
+            if (not depth and loop.copied >= 0 and target != loop.exit and loop.labels.get(target) == loop.copied
+                    and loop.current != loop.copied and ind + 2 * COPY_SEGMENT < MAX_INDENT):
+                current, loop.current = loop.current, loop.copied
+                loop.leaf(loop.copied, ind)  # (it ends in a jump)
+                loop.current = current
+                return
             if target in loop.labels and target != loop.exit:  # a switch segment
                 self.emit(ind, f"{loop.var} = {loop.labels[target]}")
                 if fall and not depth and loop.labels[target]:
