@@ -453,9 +453,9 @@ class _Gen:
             ops, bits, consts, zeros, spans = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [], [])
             if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
                 self.scratch += 1
-                unmasked = congruent_ok and op in ranges.MAY_GO_UNMASKED
-                expr = render_rotate(op, ops[0], consts[1], f"w{self.scratch}", unmasked)
-                bound = ranges.CONGRUENT if unmasked else None
+                unmask = congruent_ok and op in ranges.MAY_GO_UNMASKED
+                expr = render_rotate(op, ops[0], consts[1], f"w{self.scratch}", unmask)
+                bound = ranges.CONGRUENT if unmask else None
                 self.helpers_of(expr)
             elif op in NUMERIC:
                 cheaper = ranges.render(op, ops, bits, consts, congruent_ok, self.bind_twice, spans)
@@ -739,7 +739,7 @@ class _Structured(_Gen):
         ancestors.append(region)
         region.wrap = False  # (set below, by branches from inside it)
         own = region.own = []  # branches ``nested`` takes if no other one needs a loop
-        for items in (region.items, region.else_items or ()):
+        for items in (region.items, region.else_items or []):
             for item in items:
                 if isinstance(item, Region):
                     self.decide(item, ancestors)

@@ -67,10 +67,9 @@ from ..numeric import ABSORBS, NUMERIC, SCALAR, UNWRAPPED, Template, helper_name
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import translate_function
 from ..validate.code import FuncValidator
-from .memory_ops import ACCESS_GLOBALS, ACCESS_GUARD, ACCESSES, LOADS, access_args, access_statement, handler_factory
+from .memory_ops import ACCESS_GLOBALS, ACCESS_GUARD, ACCESSES, LOADS, Handler, Next, access_args, access_statement, handler_factory
 from .memory_ops import FACTORIES as _MEMORY_FACTORIES
 
-Handler = Callable[[list], Any]
 
 MAX_CALL_DEPTH = 12000
 """Wasm call depth at which calls trap with "call stack exhausted"."""
@@ -252,9 +251,9 @@ def host_direct(f: HostFunction) -> Callable[..., Any]:
     without one, as WASI's are): ``call_host`` with tier 1's calling convention
     (None, the value or a tuple), so that tier-1 code reaches the callable through
     one frame instead of three."""
-    direct = f.direct
-    if direct is not None:
-        return direct
+    made = f.direct
+    if made is not None:
+        return made
     fn = f.callable
     n = len(f.type.results)
 
@@ -710,7 +709,7 @@ def _operand_args(a: Tuple[int, ...], consts: List[Any]) -> Tuple[Tuple[bool, ..
 # -- the other handlers ----------------------------------------------------------------
 
 
-def _copy(d: int, s: int, nxt: int) -> Handler:
+def _copy(d: int, s: int, nxt: Next) -> Handler:
     def h(regs: list, d: int = d, s: int = s, nxt: Any = nxt) -> Any:
         regs[d] = regs[s]
         return nxt
@@ -721,30 +720,32 @@ def _copy(d: int, s: int, nxt: int) -> Handler:
 def _jump(target: int, copies: Tuple[Tuple[int, int], ...]) -> Handler:
     """An unconditional jump carrying ``copies``."""
     if not copies:
-        def h(regs: list, target: Any = target) -> Any:
+        def jump(regs: list, target: Any = target) -> Any:
             return target
-    elif len(copies) == 1:
+        return jump
+    if len(copies) == 1:
         ((d, s),) = copies
 
-        def h(regs: list, d: int = d, s: int = s, target: Any = target) -> Any:
+        def jump_copying_one(regs: list, d: int = d, s: int = s, target: Any = target) -> Any:
             regs[d] = regs[s]
             return target
-    else:
-        def h(regs: list, copies: Any = copies, target: Any = target) -> Any:
-            for d, s in copies:
-                regs[d] = regs[s]
-            return target
-    return h
+        return jump_copying_one
+
+    def jump_copying(regs: list, copies: Any = copies, target: Any = target) -> Any:
+        for d, s in copies:
+            regs[d] = regs[s]
+        return target
+    return jump_copying
 
 
-def _br_if(a: int, target: int, nxt: int) -> Handler:
+def _br_if(a: int, target: int, nxt: Next) -> Handler:
     def h(regs: list, a: int = a, target: Any = target, nxt: Any = nxt) -> Any:
         return target if regs[a] else nxt
 
     return h
 
 
-def _br_unless(a: int, target: int, nxt: int) -> Handler:
+def _br_unless(a: int, target: int, nxt: Next) -> Handler:
     def h(regs: list, a: int = a, target: Any = target, nxt: Any = nxt) -> Any:
         return nxt if regs[a] else target
 
@@ -771,7 +772,7 @@ def _unreachable(regs: list) -> Any:
     raise Trap("unreachable")
 
 
-def _select(d: int, a: int, b: int, c: int, nxt: int) -> Handler:
+def _select(d: int, a: int, b: int, c: int, nxt: Next) -> Handler:
     def h(regs: list, d: int = d, a: int = a, b: int = b, c: int = c, nxt: Any = nxt) -> Any:
         regs[d] = regs[a] if regs[c] else regs[b]
         return nxt
@@ -850,7 +851,7 @@ def _call_factory(indirect: bool, nargs: int, nres: int) -> Callable[..., Handle
     return make
 
 
-def _call(d: Any, a: Tuple[int, ...], f: Function, nxt: int) -> Handler:
+def _call(d: Any, a: Tuple[int, ...], f: Function, nxt: Next) -> Handler:
     nres = len(f.type.results)
     if isinstance(f, WasmFunction):
         return _call_factory(False, len(a), nres)(f, d, *a, nxt)
@@ -865,7 +866,7 @@ def _call(d: Any, a: Tuple[int, ...], f: Function, nxt: int) -> Handler:
     return h
 
 
-def _call_indirect(ins: Instr, nres: int, inst: ModuleInstance, nxt: int) -> Handler:
+def _call_indirect(ins: Instr, nres: int, inst: ModuleInstance, nxt: Next) -> Handler:
     type_index, table_index = ins.imm
     args = ins.a[:-1]
     make = _call_factory(True, len(args), nres)
@@ -899,7 +900,7 @@ def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
     slots = _slots(h)
     if not slots:
         return
-    values = list(h.__defaults__)  # type: ignore[attr-defined]
+    values = list(h.__defaults__ or ())  # type: ignore[attr-defined]
     for i in slots:
         v = values[i]
         if isinstance(v, tuple):
@@ -919,7 +920,7 @@ def _relink(h: Handler, new: Dict[Any, Any]) -> None:
     slots = _slots(h)
     if not slots:
         return
-    values = list(h.__defaults__)  # type: ignore[attr-defined]
+    values = list(h.__defaults__ or ())  # type: ignore[attr-defined]
     for i in slots:
         v = values[i]
         values[i] = tuple(new.get(x, x) for x in v) if isinstance(v, tuple) else new.get(v, v)
@@ -1123,7 +1124,7 @@ def loop_heads(code: List[Instr]) -> Set[int]:
     return _branch_targets(code)[1]
 
 
-def _handler(ins: Instr, nxt: int, inst: ModuleInstance, consts: List[Any],
+def _handler(ins: Instr, nxt: Next, inst: ModuleInstance, consts: List[Any],
              via_stub: Callable[[int, Tuple[Tuple[int, int], ...]], int]) -> Handler:
     op = ins.op
     if op in NUMERIC:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 import sys
 from types import FunctionType
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import Trap
 from ..ir import Instr
@@ -21,7 +21,10 @@ from ..numeric import I64_SIGNED, f32_from_bits, f32_to_bits
 from ..runtime.objects import ModuleInstance
 
 Handler = Callable[[list], Any]
-Factory = Callable[[Instr, int, ModuleInstance], Handler]
+Next = Union[int, Handler]
+"""A handler's successor: an instruction index until ``interp._link`` resolves it
+(or the next handler itself, for the straight-line ops of a run made last to first)."""
+Factory = Callable[[Instr, Next, ModuleInstance], Handler]
 
 OOB_MEMORY = "out of bounds memory access"
 OOB_TABLE = "out of bounds table access"
@@ -150,7 +153,7 @@ def _access(name: str) -> Factory:
     of them at import cost ~1.5 ms, and a module uses a few)."""
     makers: List[Callable[..., Handler]] = []
 
-    def factory(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+    def factory(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
         if not makers:
             params, lines = access_statement(name, "")
             makers.append(handler_factory([*params, "nxt"], lines + "        return nxt\n", dict(ACCESS_GLOBALS),
@@ -160,7 +163,7 @@ def _access(name: str) -> Factory:
     return factory
 
 
-def _memory_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _memory_size(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     d, data = ins.dst, inst.mems[ins.imm].data
 
     def h(regs: list, d: Any = d, data: Any = data, nxt: Any = nxt) -> Any:
@@ -170,7 +173,7 @@ def _memory_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _memory_grow(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _memory_grow(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     d, a, grow = ins.dst, ins.a[0], inst.mems[ins.imm].grow
 
     def h(regs: list, a: Any = a, d: Any = d, grow: Any = grow, nxt: Any = nxt) -> Any:
@@ -180,7 +183,7 @@ def _memory_grow(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _memory_fill(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _memory_fill(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     data = inst.mems[ins.imm].data
 
@@ -194,7 +197,7 @@ def _memory_fill(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _memory_copy(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _memory_copy(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     dst, src = inst.mems[ins.imm[0]].data, inst.mems[ins.imm[1]].data
 
@@ -209,7 +212,7 @@ def _memory_copy(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _memory_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _memory_init(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     seg_index, mem = ins.imm
     data, datas = inst.mems[mem].data, inst.datas
@@ -226,7 +229,7 @@ def _memory_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _data_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _data_drop(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     index, datas = ins.imm, inst.datas
 
     def h(regs: list, datas: Any = datas, index: Any = index, nxt: Any = nxt) -> Any:
@@ -236,7 +239,7 @@ def _data_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _global_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _global_get(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     d, g = ins.dst, inst.globals[ins.imm]
 
     def h(regs: list, d: Any = d, g: Any = g, nxt: Any = nxt) -> Any:
@@ -246,7 +249,7 @@ def _global_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _global_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _global_set(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     a, g = ins.a[0], inst.globals[ins.imm]
 
     def h(regs: list, a: Any = a, g: Any = g, nxt: Any = nxt) -> Any:
@@ -256,7 +259,7 @@ def _global_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _table_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _table_get(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     d, a, table = ins.dst, ins.a[0], inst.tables[ins.imm]
 
     def h(regs: list, a: Any = a, d: Any = d, table: Any = table, nxt: Any = nxt) -> Any:
@@ -270,7 +273,7 @@ def _table_get(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _table_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _table_set(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     a, b = ins.a
     table = inst.tables[ins.imm]
 
@@ -285,7 +288,7 @@ def _table_set(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _table_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _table_size(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     d, table = ins.dst, inst.tables[ins.imm]
 
     def h(regs: list, d: Any = d, table: Any = table, nxt: Any = nxt) -> Any:
@@ -295,7 +298,7 @@ def _table_size(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _table_grow(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _table_grow(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     d, (a, b), table = ins.dst, ins.a, inst.tables[ins.imm]
 
     def h(regs: list, a: Any = a, b: Any = b, d: Any = d, table: Any = table, nxt: Any = nxt) -> Any:
@@ -308,7 +311,7 @@ def _table_grow(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _table_fill(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _table_fill(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     table = inst.tables[ins.imm]
 
@@ -323,7 +326,7 @@ def _table_fill(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _table_copy(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _table_copy(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     dst, src = inst.tables[ins.imm[0]], inst.tables[ins.imm[1]]
 
@@ -339,7 +342,7 @@ def _table_copy(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _table_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _table_init(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     a, b, c = ins.a
     seg_index, table_index = ins.imm
     table, elems = inst.tables[table_index], inst.elems
@@ -357,7 +360,7 @@ def _table_init(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _elem_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _elem_drop(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     index, elems = ins.imm, inst.elems
 
     def h(regs: list, elems: Any = elems, index: Any = index, nxt: Any = nxt) -> Any:
@@ -367,7 +370,7 @@ def _elem_drop(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
     return h
 
 
-def _ref_is_null(ins: Instr, nxt: int, inst: ModuleInstance) -> Handler:
+def _ref_is_null(ins: Instr, nxt: Next, inst: ModuleInstance) -> Handler:
     d, a = ins.dst, ins.a[0]
 
     def h(regs: list, a: Any = a, d: Any = d, nxt: Any = nxt) -> Any:

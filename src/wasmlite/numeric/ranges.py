@@ -277,8 +277,8 @@ def scaled(name: str, ops: Sequence[str], consts: Sequence[Optional[int]], expr:
         k = consts[1] & 31 if consts[1] is not None else 0
         if k and expr == f"({ops[0]} << {k})":
             return k, ops[0], False
-        wrapped = (f"(({ops[0]} << {k}) & 0xFFFFFFFF)", SCALAR[name].render(ops[0], ops[1]))
-        return (k, ops[0], True) if k and expr in wrapped else None
+        wrapped_forms = (f"(({ops[0]} << {k}) & 0xFFFFFFFF)", SCALAR[name].render(ops[0], ops[1]))
+        return (k, ops[0], True) if k and expr in wrapped_forms else None
     wrapped = expr == SCALAR[name].render(ops[0], ops[1])
     if not wrapped and expr != f"({ops[0]} + {ops[1]})":
         return None

@@ -18,7 +18,7 @@ the validator (``funcs``, ``types``, ``block_sigs``).
 from __future__ import annotations
 
 import bisect
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from .. import syntax
 from ..decode.body import MAX_LOCALS, read_instr, read_local_decls
@@ -641,7 +641,7 @@ _EXPAND_LOCALS = 1024
 """Locals up to this many are a plain tuple; more are kept as runs (``_RunLocals``)."""
 
 
-class _RunLocals:
+class _RunLocals(Sequence[int]):
     """The types of a function's locals (parameters first), kept as runs.
 
     A few bytes of declaration can ask for 50000 locals; expanding them for every
@@ -726,7 +726,7 @@ class FuncValidator:
             expanded = list(functype.params)
             for n, t in decls:
                 expanded.extend((t,) * n)
-            self.locals = tuple(expanded)
+            self.locals: "Union[Tuple[int, ...], _RunLocals]" = tuple(expanded)
         else:
             self.locals = _RunLocals(functype.params, decls, total)
         if self.fast is None:
