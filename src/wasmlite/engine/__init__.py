@@ -56,7 +56,7 @@ def _call(func: Function, args: List[Any]) -> List[Any]:
 def _enter(func: WasmFunction, args: List[Any]) -> List[Any]:
     c = interp.compiled(func)
     if c.__class__ is Tier1:  # straight in, without tier 0's frame
-        r = c.fn(*args, interp._depth)
+        r = c.fn(*args, interp._depth)  # type: ignore[attr-defined]  # (mypy < 2 does not narrow on __class__)
         return [r] if c.hi - c.lo == 1 else list(r or ())
     return interp._run(c, list(args))
 
@@ -92,7 +92,7 @@ def call_carrying(func: Function, args: List[Any]) -> List[Any]:
     for every ``invoke_*`` or ``qsort`` comparison make tens of thousands of these."""
     if interp._depth:
         if func.__class__ is WasmFunction:
-            c = func.compiled
+            c = func.compiled  # type: ignore[attr-defined]  # (mypy < 2 does not narrow on __class__)
             if c.__class__ is Tier1:
                 try:
                     r = c.fn(*args, interp._depth)
