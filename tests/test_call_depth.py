@@ -191,3 +191,18 @@ def test_host_recursing_on_its_own(tier: str, monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(RecursionError):
         exports.f(0)
     assert interp._depth == 0
+
+
+def test_outermost_call_leaves_no_depth_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever escapes an outermost call, ``_depth`` is 0 after it (a count left
+    behind would make every later call pass for a nested one)."""
+    def leaky(func: Any, args: List[Any]) -> List[Any]:
+        interp._depth = 3
+        raise Trap(interp.EXHAUSTED)
+
+    monkeypatch.setattr(interp, "_depth", 0)
+    monkeypatch.setattr(engine, "_call", leaky)
+    monkeypatch.setattr(engine.stack, "run_outermost", lambda run, *a: run(*a))
+    with pytest.raises(Trap):
+        engine.call_carrying(None, [])  # type: ignore[arg-type]
+    assert interp._depth == 0

@@ -94,10 +94,12 @@ def call_method(params: Tuple[int, ...], results: Tuple[int, ...], raw: bool, me
     body += ["except HostError as carrier:",
              "    error = carrier.error",
              "except RecursionError:",
-             "    raise Trap(EXHAUSTED) from None",
+             "    error = None",
              "else:"]
     body += _return(results, RAW_OUT if raw else OUT, "    ")
-    body += ["raise error  # outside the handler: the host's exception as it was raised"]
+    # Both raised outside the handlers: the host's exception as it was raised, and the
+    # trap without PyPy recording a context (which can fail at the stack's limit).
+    body += ["if error is None:", "    raise Trap(EXHAUSTED)", "raise error"]
     if metered:
         lines += ["    meter = func.store._meter", "    token = meter.enter()", "    try:"]
         lines += ["        " + line for line in body]
@@ -138,7 +140,8 @@ def _adapter_factory(params: Tuple[int, ...], results: Tuple[int, ...], raw: boo
         lines += [f"        return ({', '.join(rn)},)"]
     lines += ["    except Trap:", "        raise",
               "    except BaseException as exc:  # comes out unchanged where wasm was entered",
-              "        raise host_failure(exc) from None",
+              "        failure = exc",
+              "    raise host_failure(failure)  # outside the handler (see engine._call)",
               "return direct"]
     src = "def make(fn, caller, wrong_results, to_funcref, from_funcref):\n" + "".join(f"    {x}\n" for x in lines)
     make = _ADAPTERS[key] = _make(src, "host")

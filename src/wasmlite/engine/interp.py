@@ -208,7 +208,11 @@ def host_failure(exc: BaseException) -> BaseException:
     for a ``RecursionError`` with Python's stack used up here, the exhaustion trap:
     host and wasm frames share that stack, and recursion through host functions
     (whose frames the depth count does not see) can use it up before
-    ``MAX_CALL_DEPTH`` is reached."""
+    ``MAX_CALL_DEPTH`` is reached.
+
+    Callers raise it outside their ``except`` blocks: raised inside one, PyPy records
+    the handled exception as its context, and that can itself fail this close to the
+    stack's limit (a TypeError in place of the trap)."""
     if exc.__class__ is RecursionError:
         try:
             _probe(50)
@@ -226,8 +230,10 @@ def call_host(f: HostFunction, args: List[Any]) -> List[Any]:
     except (Trap, HostError):
         raise
     except BaseException as exc:  # KeyboardInterrupt too: it resurfaces unchanged
-        raise host_failure(exc) from None
-    return call_host_results(f, r)
+        failure = exc
+    else:
+        return call_host_results(f, r)
+    raise host_failure(failure)  # outside the handler: see ``host_failure``
 
 
 def call_host_results(f: HostFunction, r: Any) -> List[Any]:
@@ -258,12 +264,17 @@ def host_direct(f: HostFunction) -> Callable[..., Any]:
     n = len(f.type.results)
 
     def direct(*args: Any) -> Any:
+        failure: Optional[BaseException]
         try:
             r = fn(*args)
         except (Trap, HostError):
             raise
         except BaseException as exc:  # as in ``call_host``
-            raise host_failure(exc) from None
+            failure = exc
+        else:
+            failure = None
+        if failure is not None:
+            raise host_failure(failure)
         if n == 1 and not isinstance(r, (tuple, list)):
             return r
         if n == 0 and r is None:
