@@ -1626,3 +1626,29 @@ def test_oob_handler_only_where_memory_is_accessed() -> None:
     assert engine.call(inst.exports["arith"], [5]) == [15]
     assert outcome_with_frames(inst, "via", [65534]) == ("out of bounds memory access", [0, 2])
     assert engine.call(inst.exports["via"], [0]) == [1]
+
+
+def test_code_stamp_covers_what_shapes_tier1_code() -> None:
+    """A cached tier-1 function is only reused while the sources that generated it
+    are unchanged: every wasmlite module codegen and intervals import is stamped,
+    but for the few that cannot change generated code."""
+    import ast
+    import os
+
+    from conftest import REPO
+
+    shapes_nothing = {"wasmlite.syntax", "wasmlite.errors", "wasmlite.engine.cache", "wasmlite.validate.code",
+                      "wasmlite.numeric"}  # (the package: its parts are stamped one by one)
+    imported = set()
+    for name in ("codegen", "intervals"):
+        path = os.path.join(REPO, "src", "wasmlite", "engine", name + ".py")
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = ["wasmlite", "engine"][:3 - node.level] if node.level < 3 else []
+                module = ".".join(base + ([node.module] if node.module else []))
+                if node.module:
+                    imported.add(module)
+                else:
+                    imported.update(f"{module}.{a.name}" for a in node.names)
+    missing = {m for m in imported if m not in cache._STAMPED and m not in shapes_nothing}
+    assert not missing
