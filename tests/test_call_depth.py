@@ -5,6 +5,7 @@ calls between the tiers, through ``call_indirect`` and through host functions
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, List
 
 import pytest
@@ -206,3 +207,24 @@ def test_outermost_call_leaves_no_depth_behind(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(Trap):
         engine.call_carrying(None, [])  # type: ignore[arg-type]
     assert interp._depth == 0
+
+
+def test_exhaustion_trap_made_outside_any_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``host_failure`` makes the exhaustion trap after its probe's ``except`` block:
+    made inside it, PyPy records the RecursionError as the trap's context, which can
+    itself fail at the stack's limit (a TypeError in place of the trap)."""
+    def out_of_stack(n: int) -> None:
+        raise RecursionError
+
+    made_in: List[Any] = []
+
+    class Recording(Trap):
+        def __init__(self, message: str) -> None:
+            made_in.append(sys.exc_info()[0])
+            super().__init__(message)
+
+    monkeypatch.setattr(interp, "_probe", out_of_stack)
+    monkeypatch.setattr(interp, "Trap", Recording)
+    trap = interp.host_failure(RecursionError())
+    assert isinstance(trap, Trap) and str(trap) == "call stack exhausted"
+    assert made_in == [None]

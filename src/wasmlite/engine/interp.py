@@ -217,6 +217,10 @@ def host_failure(exc: BaseException) -> BaseException:
         try:
             _probe(50)
         except RecursionError:
+            exhausted = True
+        else:
+            exhausted = False
+        if exhausted:  # the trap made outside the handler, for the same reason
             return Trap(EXHAUSTED)
     return HostError(exc)
 
