@@ -163,11 +163,13 @@ def format_function(fn: IRFunction, name: str = "") -> str:
 
 
 def const_key(value: Any, kind: str) -> Any:
-    """A key telling constants apart exactly: by bits for floats (so -0.0 and NaNs differ)."""
+    """A key telling constants apart exactly: by bits for floats (so -0.0 and NaNs differ);
+    an integer (i32, i64, v128) is its own key, as the translator's walk looks i32
+    constants up without calling this."""
     if kind == "f32":
         return ("f32", f32_to_bits(value))
     if kind == "f64":
         return ("f64", f64_to_bits(value))
     if value is None or isinstance(value, RefFunc):
         return ("ref", value)
-    return ("int", value)
+    return value

@@ -40,11 +40,11 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import syntax
-from .decode.body import PLAIN_OPS, INDEX_OPS, READERS, read_instr, read_local_decls
+from .decode.body import MEMARGS, INDEX_OPS, READERS, read_instr, read_local_decls
 from .decode.reader import read_u32
 from .ir import OPERANDS, OPERANDS_MAX, Instr, IRFunction, RefFunc, const_key
 from .numeric import SCALAR, f32_from_bits, f64_from_bits, i64_of
-from .opcodes import BY_NAME, Op, all_ops
+from .opcodes import BY_NAME, SINGLE_BYTE, Op, all_ops
 from .validate.code import BLOCK, ELSE, FUNC, IF, LOOP, FuncValidator
 
 _M32 = 0xFFFFFFFF
@@ -80,6 +80,15 @@ _K_CONST = 2
 _K_CALL = 3
 _K_CALL_INDIRECT = 4
 _K_SPECIAL = 5
+
+# How the walk reads an opcode byte's immediate (``_STEPS``): none, one u32 index,
+# a memarg (its two-byte form inline, as ``decode.body`` shares it), a block type
+# (one byte inline), or through the decoder's reader.
+_H_NONE = 0
+_H_INDEX = 1
+_H_MEMARG = 2
+_H_BLOCKTYPE = 3
+_H_READER = 4
 
 _VARIABLE = {"select": (3, 1), "global.get": (0, 1), "global.set": (1, 0), "table.get": (1, 1),
              "table.set": (2, 0), "table.grow": (2, 1), "table.fill": (3, 0), "ref.is_null": (1, 1)}
@@ -135,42 +144,60 @@ class Translator:
         if len(OPERANDS) >= OPERANDS_MAX:
             OPERANDS.clear()
         operands = OPERANDS
-        plain, index, readers, info, special = PLAIN_OPS, INDEX_OPS, READERS, _INFO, _SPECIAL
+        const_regs = self.const_regs
+        steps, readers, info, special, memargs = _STEPS, READERS, _INFO, _SPECIAL, MEMARGS
         imm: Any
         while ctrls:
             b = source[pos]
-            op = plain[b]
-            if op is not None:
-                pos += 1
-                imm = None
+            step = steps[b]
+            if step is None:  # a prefixed instruction
+                op, imm, pos = readers[b](source, pos + 1, end)
+                kind, npop, npush, name = info[op]
             else:
-                op = index[b]
-                if op is not None:
-                    b = source[pos + 1]
-                    if b < 0x80:
-                        imm = b
+                kind, npop, npush, name, how = step
+                if how == _H_INDEX:
+                    imm = source[pos + 1]
+                    if imm < 0x80:
                         pos += 2
                     else:
                         imm, pos = read_u32(source, pos + 1, end)
-                else:
-                    op, imm, pos = readers[b](source, pos + 1, end)
-            kind, npop, npush, name = info[op]
-            if kind == 0:  # local.get
-                locs.append(imm)
-                if len(locs) > self.max_h:
-                    self.max_h = len(locs)
-                continue
-            if kind >= 2:
-                if kind == 2:  # i32.const
-                    key = ("int", imm & _M32)
-                    reg = self.const_regs.get(key)
+                    if kind == 0:  # local.get
+                        locs.append(imm)
+                        if len(locs) > self.max_h:
+                            self.max_h = len(locs)
+                        continue
+                elif how == _H_NONE:
+                    pos += 1
+                    imm = None
+                elif how == _H_MEMARG:
+                    imm = memargs.get(source[pos + 1] << 7 | source[pos + 2])
+                    if imm is not None and source[pos + 2] < 0x80:
+                        pos += 3
+                    else:
+                        _, imm, pos = readers[b](source, pos + 1, end)
+                elif kind == 2:  # i32.const
+                    imm = source[pos + 1]
+                    if imm < 0x40:
+                        pos += 2
+                    else:
+                        _, imm, pos = readers[b](source, pos + 1, end)
+                        imm &= _M32
+                    reg = const_regs.get(imm)
                     if reg is None:
-                        self.consts.append(imm & _M32)
-                        reg = self.const_regs[key] = -len(self.consts)
+                        self.consts.append(imm)
+                        reg = const_regs[imm] = -len(self.consts)
                     locs.append(reg)
                     if len(locs) > self.max_h:
                         self.max_h = len(locs)
                     continue
+                elif how == _H_BLOCKTYPE and source[pos + 1] < 0x80:
+                    imm = source[pos + 1]
+                    if imm >= 0x40:
+                        imm -= 0x80
+                    pos += 2
+                else:
+                    _, imm, pos = readers[b](source, pos + 1, end)
+            if kind >= 3:
                 if kind == 3:
                     callee = funcs[imm]
                     npop, npush = len(callee.params), len(callee.results)
@@ -183,12 +210,18 @@ class Translator:
                         pos = _skip(source, pos, end)
                     continue
             # one instruction of its own name, taking npop operands, giving npush results
-            base = len(locs) - npop
-            srcs = tuple(locs[base:])
+            if npop == 2:
+                x = locs.pop()
+                srcs = (locs.pop(), x)
+            elif npop == 1:
+                srcs = (locs.pop(),)
+            else:
+                base = len(locs) - npop
+                srcs = tuple(locs[base:])
+                del locs[base:]
             srcs = operands.setdefault(srcs, srcs)
-            del locs[base:]
             if npush:
-                d = L + base
+                d = L + len(locs)
                 ins = Instr(name, d, srcs, imm)
                 code.append(ins)
                 if npush == 1:
@@ -564,6 +597,13 @@ def _info() -> Tuple[Dict[Op, Tuple[int, int, int, str]], List[Callable[..., Non
 
 
 _INFO, _SPECIAL = _info()
+
+_HOW = {"": _H_NONE, "memarg": _H_MEMARG, "blocktype": _H_BLOCKTYPE}
+_STEPS: List[Optional[Tuple[int, int, int, str, int]]] = [None] * 256
+"""Opcode byte -> ``_INFO``'s step and how to read the immediate; None for the
+prefixes (their instructions go through the reader and ``_INFO``)."""
+for _code, _op in SINGLE_BYTE.items():
+    _STEPS[_code] = (*_INFO[_op], _H_INDEX if INDEX_OPS[_code] is not None else _HOW.get(_op.imm, _H_READER))
 
 
 def translate_function(module: syntax.Module, func_index: int,

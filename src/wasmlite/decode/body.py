@@ -264,7 +264,7 @@ def _read_memarg(source: bytes, pos: int, end: int) -> Tuple[int, int, int]:
     return align, offset, pos
 
 
-_MEMARGS: Dict[int, Tuple[int, int]] = {}
+MEMARGS: Dict[int, Tuple[int, int]] = {}
 """The ``(align, offset)`` immediates of the two-byte encoding, keyed ``align << 7 |
 offset``, each made once (at most 4096): the IR keeps a memory access's immediate
 for as long as its function stays loaded (graphviz's tier 0: 19,118 of them, 607
@@ -277,9 +277,9 @@ def _memarg(op: Op) -> Reader:
             align = source[pos]
             offset = source[pos + 1]
             if align < 0x20 and offset < 0x80:
-                imm = _MEMARGS.get(align << 7 | offset)
+                imm = MEMARGS.get(align << 7 | offset)
                 if imm is None:
-                    imm = _MEMARGS[align << 7 | offset] = (align, offset)
+                    imm = MEMARGS[align << 7 | offset] = (align, offset)
                 return op, imm, pos + 2
         align, offset, pos = _read_memarg(source, pos, end)
         return op, (align, offset), pos
