@@ -341,3 +341,52 @@ def test_shared_operands_are_forgotten_when_there_are_too_many(monkeypatch: Any)
     assert len(ir.OPERANDS) <= 2
     fn = ir_of("(i32.sub (local.get 1) (local.get 0))")
     assert fn.code[0].a == (1, 0)
+
+
+def _leb(n: int, size: int) -> bytes:
+    """``n`` (signed or not) in exactly ``size`` LEB128 bytes, padded if need be."""
+    out = []
+    for i in range(size):
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if i < size - 1 else 0))
+    return bytes(out)
+
+
+def test_immediates_read_inline_match_the_decoder() -> None:
+    """The walk reads short constants, memargs and block types itself: every
+    encoding length, padded ones included, gives the decoder's value."""
+    from wasmlite.decode import decode_module
+    from wasmlite.decode.body import read_instr
+
+    body = b""
+    for n in (0, 5, 63, 64, -1, -64, -65, 127, 128, 8191, -8192, 8192, -8193, 1 << 20, -(1 << 31), (1 << 31) - 1):
+        for size in range(1, 6):
+            if -(1 << (7 * size - 1)) <= n < 1 << (7 * size - 1):
+                body += b"\x41" + _leb(n, size) + b"\x1a"  # i32.const n, drop
+    for align, offset in ((0, 0), (2, 5), (2, 127), (1, 128), (2, 200), (0, 16383), (2, 16384), (3, 1 << 27)):
+        for asize in (1, 2):
+            for osize in range(1, 6):
+                if offset < 1 << (7 * osize):
+                    # local.get 0, i64.load memarg, drop
+                    body += b"\x20\x00\x29" + _leb(align, asize) + _leb(offset, osize) + b"\x1a"
+    # blocks typed empty, i32, and type 1 (taking an i32) in a padded index
+    body += b"\x02\x40\x0b\x02\x7f\x41\x01\x0b\x1a\x41\x01\x02" + _leb(1, 2) + b"\x1a\x0b\x0b"
+    code = _leb(0, 1) + body
+    wasm = (b"\0asm\1\0\0\0" + b"\x01\x09\x02\x60\x01\x7f\x00\x60\x01\x7f\x00"
+            + b"\x03\x02\x01\x00" + b"\x05\x03\x01\x00\x01"
+            + b"\x0a" + _leb(len(code) + 1 + len(_leb(len(code), 3)), 3) + b"\x01" + _leb(len(code), 3) + code)
+    module = decode_module(wasm)
+    validate_module(module)
+    fn = translate_function(module, 0)
+    source, pos, end = module.codes[0].source, module.codes[0].end - len(body), module.codes[0].end
+    consts, memargs = [], []
+    while pos < end:
+        op, imm, pos = read_instr(source, pos, end)
+        if op.name == "i32.const" and imm & 0xFFFFFFFF not in consts:
+            consts.append(imm & 0xFFFFFFFF)
+        elif op.name == "i64.load":
+            memargs.append(imm)
+    assert fn.consts == consts
+    assert [ins.imm for ins in fn.code if ins.op == "i64.load"] == memargs
+    assert len(memargs) > 30 and len(consts) == 17

@@ -170,15 +170,28 @@ class Translator:
                     pos += 1
                     imm = None
                 elif how == _H_MEMARG:
-                    imm = memargs.get(source[pos + 1] << 7 | source[pos + 2])
-                    if imm is not None and source[pos + 2] < 0x80:
-                        pos += 3
+                    x = source[pos + 2]
+                    if x < 0x80:
+                        imm = memargs.get(source[pos + 1] << 7 | x)
+                        if imm is not None:
+                            pos += 3
+                        else:
+                            _, imm, pos = readers[b](source, pos + 1, end)
+                    elif source[pos + 3] < 0x80 and source[pos + 1] < 0x20:  # a two-byte offset
+                        imm = (source[pos + 1], x & 0x7F | source[pos + 3] << 7)
+                        pos += 4
                     else:
                         _, imm, pos = readers[b](source, pos + 1, end)
                 elif kind == 2:  # i32.const
                     imm = source[pos + 1]
                     if imm < 0x40:
                         pos += 2
+                    elif imm < 0x80:
+                        imm = (imm - 0x80) & _M32
+                        pos += 2
+                    elif source[pos + 2] < 0x80:
+                        imm = (imm & 0x7F | ((source[pos + 2] ^ 0x40) - 0x40) << 7) & _M32
+                        pos += 3
                     else:
                         _, imm, pos = readers[b](source, pos + 1, end)
                         imm &= _M32
@@ -319,8 +332,9 @@ class Translator:
 
     # -- the instructions with methods of their own (imm, then the Op's name) -------
 
-    def _assign(self, x: int, keep: bool) -> None:
-        """``local.set x`` (``keep`` false) or ``local.tee x`` of the value on top."""
+    def _assign(self, x: int, name: str) -> None:
+        """``local.set x`` or ``local.tee x`` (``name``) of the value on top."""
+        keep = name == "local.tee"
         locs = self.locs
         top = len(locs) - 1
         src = locs[top]
@@ -329,7 +343,7 @@ class Translator:
                 locs.pop()
             return
         last = self.last
-        pending = x in locs[:top]
+        pending = x in locs  # (below the top: that is src)
         if last is not None and last.d == src and not pending and self.code[-1] is last:
             last.d = x
         else:
@@ -345,12 +359,6 @@ class Translator:
             locs[top] = x
         else:
             locs.pop()
-
-    def _local_set(self, imm: int, name: str) -> None:
-        self._assign(imm, False)
-
-    def _local_tee(self, imm: int, name: str) -> None:
-        self._assign(imm, True)
 
     def _drop(self, imm: None, name: str) -> None:
         self.locs.pop()
@@ -416,8 +424,10 @@ class Translator:
         parameters and everything below in their own slots first."""
         params, results = self.sigs[bt]
         block = _Block(kind, height - len(params), len(params), len(results), -1)
-        self._materialize_locals(block.height)
-        self._materialize(block.height, height)
+        if height:
+            self._materialize_locals(block.height)
+            if params:
+                self._materialize(block.height, height)
         self.ctrls.append(block)
         return block
 
@@ -437,7 +447,7 @@ class Translator:
         fused = self._fusable(cond)
         block = self._open(IF, imm, len(self.locs))
         if fused is not None:
-            block.if_jump = self._emit(Instr("br_unless." + fused.op, None, fused.a))
+            block.if_jump = self._emit(Instr(_BR_UNLESS_FUSED[fused.op], None, fused.a))
         else:
             block.if_jump = self._emit(Instr("br_unless", None, (cond,)))
         self.opened(IF)
@@ -473,8 +483,13 @@ class Translator:
         if block.if_jump is not None:
             block.if_jump.target = pc
         self.last = None
-        self._resync(block.height)
-        self._resync(top)
+        locs = self.locs
+        del locs[block.height:]
+        if len(locs) < top:  # the results in their own slots
+            L = self.L
+            locs.extend(range(L + len(locs), L + top))
+            if top > self.max_h:
+                self.max_h = top
         self.dead = False  # (the enclosing block was reachable, or this one was skipped)
         self.closed(block.kind)
 
@@ -487,13 +502,25 @@ class Translator:
         self.dead = True
 
     def _br_if(self, imm: int, name: str) -> None:
-        cond = self.locs.pop()
-        fused = self._fusable(cond)
+        """(``_fusable`` and ``_branch`` inline: a tenth of a real program's instructions.)"""
+        locs = self.locs
+        cond = locs.pop()
         block = self.ctrls[-1 - imm]
-        if fused is not None:
-            self._branch("br_if." + fused.op, block, len(self.locs), fused.a)
+        copies = self._copies(block, len(locs)) if block.nlabels else ()
+        last = self.last
+        code = self.code
+        if last is not None and last.d == cond and last.op in _COMPARES and code[-1] is last:
+            code.pop()
+            ins = Instr(_BR_IF_FUSED[last.op], None, last.a, None, -1, copies)
         else:
-            self._branch("br_if", block, len(self.locs), (cond,))
+            a = (cond,)
+            ins = Instr("br_if", None, OPERANDS.setdefault(a, a), None, -1, copies)
+        if block.kind is LOOP or block.kind is FUNC:
+            ins.target = block.start
+        else:
+            block.fixups.append(ins)
+        code.append(ins)
+        self.last = None
 
     def _br_table(self, imm: Tuple[Tuple[int, ...], int], name: str) -> None:
         labels, default = imm
@@ -508,6 +535,9 @@ class Translator:
         self._emit(Instr("br_table", None, (index,), arms))
         self.dead = True
 
+
+_BR_IF_FUSED = {op: "br_if." + op for op in _COMPARES}
+_BR_UNLESS_FUSED = {op: "br_unless." + op for op in _COMPARES}
 
 _BLOCK_OPENERS = tuple(BY_NAME[name].code for name in ("block", "loop", "if"))
 _ELSE_BYTE = BY_NAME["else"].code
@@ -533,7 +563,7 @@ def _skip(source: bytes, pos: int, end: int) -> int:
 
 
 _SPECIAL_METHODS: Dict[str, Callable[..., None]] = {
-    "local.set": Translator._local_set, "local.tee": Translator._local_tee, "drop": Translator._drop,
+    "local.set": Translator._assign, "local.tee": Translator._assign, "drop": Translator._drop,
     "nop": Translator._nop, "i64.const": Translator._i64_const, "f32.const": Translator._f32_const,
     "f64.const": Translator._f64_const, "v128.const": Translator._v128_const,
     "ref.null": Translator._ref_null, "ref.func": Translator._ref_func,
