@@ -185,13 +185,15 @@ def check_body(ctx: Context, code: bytes, locals_: Sequence[int], results: Seque
 
 def _walk(ctx: Context, code: Any, L: Sequence[int], results: Sequence[int]) -> bool:
     """``code``: the instructions as a list of ints, which the LEB128 readers index
-    as they index bytes."""
+    as they index bytes. The operand types are ``vals`` and, on top, ``top`` (a
+    local: 3.11 does not specialise ``vals[-1]``); the rarer instructions push
+    ``top`` back onto ``vals`` for their checks and take it off again."""
     steps = ctx.steps
     funcs = ctx.funcs
-    memory = ctx.memory
     i32 = I32
     end = len(code)
-    vals: List[int] = [MARK]
+    vals: List[int] = []
+    top = MARK
     # a frame: (kind, base: where its MARK is, label types, [MARK, *results], [MARK, *params])
     ctrls: List[Tuple[int, int, List[int], List[int], List[int]]] = [
         (_F_BLOCK, 0, list(results), [MARK, *results], [MARK])
@@ -199,184 +201,209 @@ def _walk(ctx: Context, code: Any, L: Sequence[int], results: Sequence[int]) -> 
     pos = 0
     while True:
         kind, a, b, c = steps[code[pos]]
-        pos += 1
         if kind <= 8:  # one u32 index
-            i = code[pos]
+            i = code[pos + 1]
             if i < 0x80:
-                pos += 1
-            elif code[pos + 1] < 0x80:
-                i = i - 0x80 | code[pos + 1] << 7
                 pos += 2
+            elif code[pos + 2] < 0x80:
+                i = i - 0x80 | code[pos + 2] << 7
+                pos += 3
             else:
-                i, pos = read_u32(code, pos, end)
+                i, pos = read_u32(code, pos + 1, end)
             if kind == 1:  # local.get
-                vals.append(L[i])
+                vals.append(top)
+                top = L[i]
             elif kind <= 3:  # local.tee, local.set
-                if vals[-1] != L[i]:
+                if top != L[i]:
                     return False
                 if kind == 3:
-                    vals.pop()
+                    top = vals.pop()
             elif kind == 4:  # br_if
                 labels = ctrls[-1 - i][2]
-                if vals[-1] != i32:
+                if top != i32:
                     return False
-                vals.pop()
                 if labels and vals[-len(labels) :] != labels:
                     return False
+                top = vals.pop()
             elif kind == 5:  # call
                 params, results = funcs[i]
+                vals.append(top)
                 if params:
                     if vals[-len(params) :] != params:
                         return False
                     del vals[-len(params) :]
                 vals += results
+                top = vals.pop()
             elif kind == 6:  # br
+                vals.append(top)
                 if not _away(code, pos, vals, ctrls, ctrls[-1 - i][2]):
                     return False
+                top = vals.pop()
             elif kind == 7:  # global.get
-                vals.append(ctx.globals_get[i])
+                vals.append(top)
+                top = ctx.globals_get[i]
             else:  # global.set
                 t = ctx.globals_set[i]
-                if t is None or vals[-1] != t:
+                if t is None or top != t:
                     return False
-                vals.pop()
-        elif kind == 9:  # i32.const, i64.const
-            if code[pos] < 0x80:
-                pos += 1
-            elif code[pos + 1] < 0x80:
-                pos += 2
-            else:
-                q = pos + 2
-                while code[q] >= 0x80:
-                    q += 1
-                pos = q + 1 if q - pos < c else b(code, pos, end)[1]
-            vals.append(a)
-        elif kind == 10:  # binary
-            if vals[-1] != b or vals[-2] != a:
-                return False
-            vals.pop()
-            vals[-1] = c
-        elif kind == 11:  # end
-            _, base, _, rmark, pmark = frame = ctrls.pop()
-            if vals[base:] != rmark or (frame[0] == _F_IF and pmark != rmark):
-                return False
-            del vals[base]
-            if not ctrls:
-                return pos == end
-        elif kind == 12 or kind == 14:  # load, store
-            if code[pos] > a:
-                return False
-            pos += 1
-            if code[pos] < 0x80:
-                pos += 1
-            else:
-                q = pos + 1
-                while code[q] >= 0x80:
-                    q += 1
-                pos = q + 1 if q - pos < 4 else read_u32(code, pos, end)[1]
-            if kind == 12:
-                if vals[-1] != i32:
-                    return False
-                vals[-1] = b
-            else:
-                if vals[-1] != b or vals[-2] != i32:
-                    return False
-                del vals[-2:]
-        elif kind == 13:  # block, loop, if
-            sig = ctx.block_sigs.get(code[pos])
-            if sig is None:
-                return False
-            pos += 1
-            if a == _F_IF:
-                if vals[-1] != i32:
-                    return False
-                vals.pop()
-            params, results, rmark, pmark = sig
-            base = len(vals) - len(params)
-            if params:
-                if vals[base:] != params:
-                    return False
-                vals.insert(base, MARK)
-            else:
-                vals.append(MARK)
-            ctrls.append((a, base, params if a == _F_LOOP else results, rmark, pmark))
-        elif kind == 15:  # unary
-            if vals[-1] != a:
-                return False
-            vals[-1] = b
-        elif kind == 16:  # else
-            kind, base, labels, rmark, pmark = ctrls.pop()
-            if kind != _F_IF or vals[base:] != rmark:
-                return False
-            vals[base:] = pmark
-            ctrls.append((_F_BLOCK, base, labels, rmark, pmark))
-        elif kind == 17:  # return
-            if not _away(code, pos, vals, ctrls, ctrls[0][2]):
-                return False
-        elif kind == 18:  # unreachable
-            if not _away(code, pos, vals, ctrls, []):
-                return False
-        elif kind == 19:  # br_table
-            labels, pos = _br_table(code, pos, end, ctrls)
-            if labels is None or vals[-1] != i32:
-                return False
-            vals.pop()
-            if not _away(code, pos, vals, ctrls, labels):
-                return False
-        elif kind == 20:  # drop
-            if vals[-1] == MARK:
-                return False
-            vals.pop()
-        elif kind == 21:  # select
-            t = vals[-2]
-            if vals[-1] != i32 or vals[-3] != t or t not in _NUM_OR_VEC:
-                return False
-            del vals[-2:]
-        elif kind == 22:  # call_indirect
-            i, pos = read_u32(code, pos, end)
-            table, pos = read_u32(code, pos, end)
-            params, results = ctx.types[i]
-            if not ctx.funcref_tables[table] or vals[-1] != i32:
-                return False
-            vals.pop()
-            if params:
-                if vals[-len(params) :] != params:
-                    return False
-                del vals[-len(params) :]
-            vals += results
-        elif kind == 23:  # f32.const, f64.const
-            pos += b
-            if pos > end:
-                return False
-            vals.append(a)
-        elif kind == 24:  # nop
-            pass
-        elif kind == 25:  # memory.size, memory.grow
-            if code[pos]:
-                return False
-            pos += 1
-            if a:
-                if vals[-1] != i32:
-                    return False
-                vals.pop()
-            vals.append(b)
-        elif kind == 26:  # 0xFC prefix
-            step = _FC_STEPS.get(code[pos])
-            if step is None:
-                return False
-            params, result, zeros = step
-            pos += 1
-            if zeros:
-                if not memory or code[pos : pos + zeros] != _ZEROS[zeros]:
-                    return False
-                pos += zeros
-            if vals[-len(params) :] != params:
-                return False
-            del vals[-len(params) :]
-            if result is not None:
-                vals.append(result)
+                top = vals.pop()
         else:
-            return False
+            pos += 1
+            if kind == 9:  # i32.const, i64.const
+                if code[pos] < 0x80:
+                    pos += 1
+                elif code[pos + 1] < 0x80:
+                    pos += 2
+                else:
+                    q = pos + 2
+                    while code[q] >= 0x80:
+                        q += 1
+                    pos = q + 1 if q - pos < c else b(code, pos, end)[1]
+                vals.append(top)
+                top = a
+            elif kind == 10:  # binary
+                if top != b or vals.pop() != a:
+                    return False
+                top = c
+            elif kind == 11:  # end
+                vals.append(top)
+                _, base, _, rmark, pmark = frame = ctrls.pop()
+                if vals[base:] != rmark or (frame[0] == _F_IF and pmark != rmark):
+                    return False
+                del vals[base]
+                if not ctrls:
+                    return pos == end
+                top = vals.pop()
+            elif kind == 12 or kind == 14:  # load, store
+                if code[pos] > a:
+                    return False
+                pos += 1
+                if code[pos] < 0x80:
+                    pos += 1
+                else:
+                    q = pos + 1
+                    while code[q] >= 0x80:
+                        q += 1
+                    pos = q + 1 if q - pos < 4 else read_u32(code, pos, end)[1]
+                if kind == 12:
+                    if top != i32:
+                        return False
+                    top = b
+                else:
+                    if top != b or vals.pop() != i32:
+                        return False
+                    top = vals.pop()
+            elif kind == 13:  # block, loop, if
+                sig = ctx.block_sigs.get(code[pos])
+                if sig is None:
+                    return False
+                pos += 1
+                if a == _F_IF:
+                    if top != i32:
+                        return False
+                    top = vals.pop()
+                vals.append(top)
+                params, results, rmark, pmark = sig
+                base = len(vals) - len(params)
+                if params:
+                    if vals[base:] != params:
+                        return False
+                    vals.insert(base, MARK)
+                    top = vals.pop()
+                else:
+                    top = MARK
+                ctrls.append((a, base, params if a == _F_LOOP else results, rmark, pmark))
+            elif kind == 15:  # unary
+                if top != a:
+                    return False
+                top = b
+            elif kind == 20:  # drop
+                if top == MARK:
+                    return False
+                top = vals.pop()
+            else:
+                vals.append(top)
+                pos = _rare(ctx, kind, a, b, code, pos, end, vals, ctrls)
+                if pos < 0:
+                    return False
+                top = vals.pop()
+
+
+def _rare(ctx: Context, kind: int, a: Any, b: Any, code: Any, pos: int, end: int, vals: List[int],
+          ctrls: List[Any]) -> int:
+    """The rarer instructions, on ``vals`` holding the whole stack: the position after
+    the instruction, or -1 for "let the exact validator decide"."""
+    i32 = I32
+    if kind == 16:  # else
+        kind, base, labels, rmark, pmark = ctrls.pop()
+        if kind != _F_IF or vals[base:] != rmark:
+            return -1
+        vals[base:] = pmark
+        ctrls.append((_F_BLOCK, base, labels, rmark, pmark))
+    elif kind == 17:  # return
+        if not _away(code, pos, vals, ctrls, ctrls[0][2]):
+            return -1
+    elif kind == 18:  # unreachable
+        if not _away(code, pos, vals, ctrls, []):
+            return -1
+    elif kind == 19:  # br_table
+        labels, pos = _br_table(code, pos, end, ctrls)
+        if labels is None or vals[-1] != i32:
+            return -1
+        vals.pop()
+        if not _away(code, pos, vals, ctrls, labels):
+            return -1
+    elif kind == 21:  # select
+        t = vals[-2]
+        if vals[-1] != i32 or vals[-3] != t or t not in _NUM_OR_VEC:
+            return -1
+        del vals[-2:]
+    elif kind == 22:  # call_indirect
+        i, pos = read_u32(code, pos, end)
+        table, pos = read_u32(code, pos, end)
+        params, results = ctx.types[i]
+        if not ctx.funcref_tables[table] or vals[-1] != i32:
+            return -1
+        vals.pop()
+        if params:
+            if vals[-len(params) :] != params:
+                return -1
+            del vals[-len(params) :]
+        vals += results
+    elif kind == 23:  # f32.const, f64.const
+        pos += b
+        if pos > end:
+            return -1
+        vals.append(a)
+    elif kind == 24:  # nop
+        pass
+    elif kind == 25:  # memory.size, memory.grow
+        if code[pos]:
+            return -1
+        pos += 1
+        if a:
+            if vals[-1] != i32:
+                return -1
+            vals.pop()
+        vals.append(b)
+    elif kind == 26:  # 0xFC prefix
+        step = _FC_STEPS.get(code[pos])
+        if step is None:
+            return -1
+        params, result, zeros = step
+        pos += 1
+        if zeros:
+            if not ctx.memory or code[pos : pos + zeros] != _ZEROS[zeros]:
+                return -1
+            pos += zeros
+        if vals[-len(params) :] != params:
+            return -1
+        del vals[-len(params) :]
+        if result is not None:
+            vals.append(result)
+    else:
+        return -1
+    return pos
 
 
 def _away(code: Any, pos: int, vals: List[int], ctrls: List[Any], labels: List[int]) -> bool:
