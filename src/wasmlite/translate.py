@@ -147,6 +147,7 @@ class Translator:
         const_regs = self.const_regs
         steps, readers, info, special, memargs = _STEPS, READERS, _INFO, _SPECIAL, MEMARGS
         imm: Any
+        srcs: Tuple[int, ...]
         while ctrls:
             b = source[pos]
             step = steps[b]
