@@ -463,6 +463,7 @@ def test_fast_path_takes_common_code(instrs: List[Instr], results: List[int]) ->
         ([("block", -64), ("i32.const", 0), "end"], {}),  # value left at end
         ([("block", I32_BLOCK), ("i64.const", 0), "end", "drop"], {}),
         ([("i32.const", 0), ("if", I32_BLOCK), ("i32.const", 1), "end", "drop"], {}),  # if without else
+        ([("i32.const", 0), ("i32.const", 1), ("if", 0), "drop", "end"], {}),  # ... taking a parameter
         ([("i64.const", 0), ("if", -64), "end"], {}),  # i64 condition
         ([("i32.const", 0), ("if", I32_BLOCK), ("i64.const", 1), "else", ("i32.const", 2), "end", "drop"], {}),
         (["else"], {}),  # else without if: malformed

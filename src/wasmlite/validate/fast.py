@@ -266,11 +266,15 @@ def _walk(ctx: Context, code: Any, L: Sequence[int], results: Sequence[int]) -> 
                     return False
                 top = c
             elif kind == 11:  # end
-                vals.append(top)
                 _, base, _, rmark, pmark = frame = ctrls.pop()
-                if vals[base:] != rmark or (frame[0] == _F_IF and pmark != rmark):
-                    return False
-                del vals[base]
+                if top == MARK and len(vals) == base and len(rmark) == 1:  # no results, none left
+                    if frame[0] == _F_IF and len(pmark) != 1:
+                        return False
+                else:
+                    vals.append(top)
+                    if vals[base:] != rmark or (frame[0] == _F_IF and pmark != rmark):
+                        return False
+                    del vals[base]
                 if not ctrls:
                     return pos == end
                 top = vals.pop()
