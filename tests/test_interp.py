@@ -409,3 +409,24 @@ def test_tier_0_handlers_bind_operands_as_defaults(fuse_at: int, monkeypatch: py
         assert h.__closure__ is None, h.__code__.co_freevars
         linked = [h.__defaults__[i] for i in interp._slots(h)]
         assert (linked or h is interp._unreachable) and not any(isinstance(v, int) for v in linked)
+
+
+def test_a_handler_made_during_a_call_is_linked_as_a_new_function() -> None:
+    """Handlers made while code runs (a lazy run's, its copy stubs) get their linked
+    successors in a new function: PyPy's JIT may run a function made in the same
+    trace with the defaults it was made with, after they were changed. Load-time
+    handlers (cycles among them) are linked in place."""
+    def target(regs: list) -> None:
+        return None
+
+    stand_in = interp._LazyRun(None, None, 0, 1, -1)  # type: ignore[arg-type]
+    resolved = {7: target, 8: stand_in}
+    made = interp._br_if(0, 8, 7)
+    before = made.__defaults__  # type: ignore[attr-defined]
+    refs: dict = {}
+    linked = interp._link(made, resolved.__getitem__, refs, fresh=True)
+    assert linked is not made and made.__defaults__ == before  # type: ignore[attr-defined]
+    assert linked([0]) is target and linked([1]) is stand_in
+    assert refs == {stand_in: [linked]}
+    in_place = interp._link(made, resolved.__getitem__, {})
+    assert in_place is made and made([0]) is target

@@ -58,6 +58,7 @@ from __future__ import annotations
 import os
 import weakref
 from time import process_time
+from types import FunctionType
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from .. import syntax
@@ -909,25 +910,36 @@ def _slots(h: Any) -> Tuple[int, ...]:
 
 
 def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
-          refs: Dict[Handler, List[Any]]) -> None:
+          refs: Dict[Handler, List[Any]], fresh: bool = False) -> Handler:
     """Replace the instruction indices a handler holds by what ``resolve`` says, and
-    note in ``refs`` each handler that now holds a lazy run's stand-in."""
+    note in ``refs`` each handler that now holds a lazy run's stand-in; the linked
+    handler. ``fresh``: ``h`` was just made, during a call, and nothing refers to it
+    yet: the linked handler is a new function made with the linked defaults, and
+    ``h`` stays as it was. PyPy's JIT may run a function made in the same trace
+    with the defaults it was made with even after they were changed (reproduced
+    with PyPy 7.3.11: a stale instruction index returned, "'int' object is not
+    callable"); at load time nothing runs between making and linking."""
     slots = _slots(h)
     if not slots:
-        return
+        return h
     values = list(h.__defaults__ or ())  # type: ignore[attr-defined]
+    held: List[Any] = []
     for i in slots:
         v = values[i]
         if isinstance(v, tuple):
             v = values[i] = tuple(map(resolve, v))
-            for x in v:
-                if type(x) is _LazyRun:
-                    refs.setdefault(x, []).append(h)
+            held.extend(x for x in v if type(x) is _LazyRun)
         elif isinstance(v, int):
             v = values[i] = resolve(v)
             if type(v) is _LazyRun:
-                refs.setdefault(v, []).append(h)
-    h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
+                held.append(v)
+    if fresh:
+        h = FunctionType(h.__code__, h.__globals__, h.__name__, tuple(values), h.__closure__)  # type: ignore[attr-defined]
+    else:
+        h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
+    for x in held:
+        refs.setdefault(x, []).append(h)
+    return h
 
 
 def _relink(h: Handler, new: Dict[Any, Any]) -> None:
@@ -1010,9 +1022,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
     def link_stubs() -> None:
         """Link the copy stubs ``via_stub`` made since the last call (a run's branches')."""
         first = len(code)
-        code.extend(stubs[first - n:])
-        for s in code[first:]:
-            _link(s, resolve, refs)  # type: ignore[arg-type]
+        code.extend([_link(s, resolve, refs, fresh=True) for s in stubs[first - n:]])
 
     def single(i: int, j: int, nxt: int) -> Handler:
         """The run ``code[i:j]`` as a chain of single-op closures (see ``_LazyRun``)."""
@@ -1020,7 +1030,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         start = process_time()
         h = _handler(ir.code[j - 1], nxt, inst, consts, via_stub)
         link_stubs()
-        _link(h, resolve, refs)
+        h = _link(h, resolve, refs, fresh=True)
         for k in range(j - 2, i - 1, -1):  # straight-line ops: each is given its successor
             h = _handler(ir.code[k], h, inst, consts, via_stub)
         load_seconds += process_time() - start
@@ -1035,7 +1045,7 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
         h = _straight_run(ir.code[i:j], nxt, consts, inst, via_stub, ir.nlocals)
         load_seconds += process_time() - start
         link_stubs()
-        _link(h, resolve, refs)
+        h = _link(h, resolve, refs, fresh=True)
         code[i] = h
         for x in refs.pop(stand_in, ()):
             _relink(x, {stand_in: h})
