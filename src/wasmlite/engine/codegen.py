@@ -62,6 +62,7 @@ check at all.
 
 from __future__ import annotations
 
+import bisect
 import re
 import struct
 import sys
@@ -281,6 +282,7 @@ _ATOM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z|[0-9]+\Z")  # a name or an integer
 
 class _Gen:
     const_prefix = "K"  # names of the constants that are no literal
+    scales = True  # whether registers may be kept as view indexes (not in an inlined body)
 
     def __init__(self, ir: IRFunction, module: syntax.Module, metered: bool = False) -> None:
         self.ir = ir
@@ -305,10 +307,23 @@ class _Gen:
         nparams = len(ir.type.params)
         self.spans = intervals.analyse(ir.code, ir.consts, self.writes,
                                        [nparams + k for k, t in enumerate(ir.local_types) if t in _INTEGERS])
+        # addresses held as view indexes (see ``_scaled_webs``): writes by ``id`` of the
+        # instruction -> k, reads by ``(id(reader), position)``, registers by their 0 on entry
+        self.scaled_defs: Dict[int, int] = {}
+        self.scaled_uses: Dict[Tuple[int, int], int] = {}
+        self.scaled_entry: Dict[int, int] = {}
+        if accesses and self.scales:
+            nparams = len(ir.type.params)
+            self.scaled_defs, self.scaled_uses, self.scaled_entry, scaled = _scaled_webs(
+                ir, {nparams + i for i, t in enumerate(ir.local_types) if t == syntax.I32},
+                self.writes, self.spans)
+            for r, k in scaled:
+                self.scaled[f"(i{r} << {k})"] = (k, f"i{r}", False)
         self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
         self.counts = any(ins.op in ("call", "call_indirect") for ins in ir.code)  # see ``_assemble``
         self.nimported = len(module.imports_of(syntax.EXTERN_FUNC))  # imports are called as hosts
         self.sets_depth = False  # whether a call of an import sets ``_depth`` (see ``call_import``)
+
 
     def function_types(self) -> List[syntax.FuncType]:
         """The type of each function of the module (what a call returns)."""
@@ -361,6 +376,48 @@ class _Gen:
             return name
         return str(value)
 
+    def scaled_def(self, ins: Instr) -> str:
+        """The index (``x >> k``) of what ``ins`` (a write ``_scaled_webs`` admits)
+        writes to its register: ``(x + c) mod 2**32 >> k`` is ``(i + (c >> k)) mod
+        2**(32 - k)`` for ``x = i << k`` and ``c`` a multiple of ``2**k``; the
+        intervals of the operands spare the mask where they show the sum's wrap."""
+        op, a = ins.op, ins.a
+        k = self.scaled_defs[id(ins)]
+        mask = (1 << (32 - k)) - 1
+        if op == "copy":  # of an index, or of an aligned constant
+            s = a[0]
+            return f"i{s}" if s >= 0 else str(self.ir.consts[-1 - s] % intervals.M >> k)
+        ops, bits, consts, _, spans = self.facts(a, ins)
+        M = intervals.M
+        index = [(id(ins), p) in self.scaled_uses for p in range(len(a))]
+        if op == "i32.add" and all(index):
+            s0, s1 = spans
+            if s0 is not None and s1 is not None and s0[1] + s1[1] < M:
+                return f"(i{a[0]} + i{a[1]})"
+            return f"((i{a[0]} + i{a[1]}) & {mask})"
+        if op in ("i32.add", "i32.sub"):
+            p = 0 if index[0] else 1
+            c: int = consts[1 - p]  # type: ignore[assignment]
+            c = -c % M if op == "i32.sub" else c % M
+            x, span = f"i{a[p]}", spans[p]
+            if not c:
+                return x
+            if span is not None and span[1] + c < M:
+                return f"({x} + {c >> k})"
+            if span is not None and span[0] + c >= M:
+                return f"({x} - {(M - c) >> k})"
+            return f"(({x} + {c >> k}) & {mask})"
+        p = 1 if consts[1] is not None else 0  # (mul or shl by a constant)
+        y, b = ops[1 - p], bits[1 - p]
+        width = 32 if b is None else b
+        if op == "i32.mul":
+            m = consts[p] % M >> k  # type: ignore[operator]
+            expr, width = f"({y} * {m})", width + m.bit_length()
+        else:
+            shift = (consts[1] & 31) - k  # type: ignore[operator]
+            expr, width = (f"({y} << {shift})" if shift else y), width + shift
+        return expr if width <= 32 - k else f"({expr} & {mask})"
+
     def results(self, regs: List[str]) -> str:
         if not regs:
             return "return"
@@ -377,7 +434,8 @@ class _Gen:
         cmp = ins.op.partition(".")[2]
         if cmp:
             return self.template(cmp).render_cond(*self.operands(ins.a))
-        return self.operands(ins.a)[0]
+        x = self.operands(ins.a)[0]
+        return f"i{ins.a[0]}" if (id(ins), 0) in self.scaled_uses else x  # (nonzero alike)
 
     def cond(self, ins: Instr, taken: bool = True) -> str:
         """The Python condition under which ``ins`` (a br_if/br_unless form) branches
@@ -410,13 +468,15 @@ class _Gen:
                 bound = pending[2]
                 zeros.append(max(pending[3], fact[2]) if fact else pending[3])
             else:
-                exprs.append(self.reg(x))
+                scale = self.scaled_uses.get((id(reader), k))  # an index (see ``_scaled_webs``)
+                exprs.append(self.reg(x) if scale is None else f"(i{x} << {scale})")
                 if (id(reader), k) in self.unmasked_reads:
                     bound = ranges.CONGRUENT
                 else:
                     bound = None if const is None or const < 0 else const.bit_length()  # < 0: a signed i64
                 zeros.append(_const_zeros(const) if const is not None else
-                             max(self.register_zeros.get((id(reader), k), 0), fact[2] if fact else 0))
+                             max(self.register_zeros.get((id(reader), k), 0), fact[2] if fact else 0,
+                                 self.scaled_uses.get((id(reader), k), 0)))
             if bound == ranges.CONGRUENT:
                 fact = None
             elif fact is not None:
@@ -445,6 +505,9 @@ class _Gen:
         unmasked where the consumer masks anyway."""
         op = ins.op
         r = self.reg
+        if id(ins) in self.scaled_defs:
+            out.append(f"i{ins.d} = {self.scaled_def(ins)}")
+            return
         if op in NUMERIC or op in LOADS:
             d = ins.dst
             splice = d >= self.L and nxt is not None and _reads_once(nxt, d)
@@ -725,7 +788,8 @@ class _Structured(_Gen):
         self.nested: Set[int] = set()  # branches that nest the rest of their code (``decide``)
         self.loops: List[_PyLoop] = []
         self.uses_br = False
-        self.unwrapped: Dict[int, str] = {}  # branches testing a value stored unwrapped (``closing_step``)
+        # branches testing a value stored unwrapped (``closing_step``): -> (register, its 2**32)
+        self.unwrapped: Dict[int, Tuple[str, int]] = {}
         self.decide(root, [])
 
     def decide(self, region: Region, ancestors: List[Region]) -> None:
@@ -1072,8 +1136,8 @@ class _Structured(_Gen):
             return loop.labels[target]
         return loop.stubs.setdefault((target, copies), loop.labels[loop.exit] + 1 + len(loop.stubs))
 
-    def closing_step(self, pc: int, nxt: Optional[Instr]) -> Optional[Tuple[str, int]]:
-        """``(x, c)`` when instruction ``pc`` is ``x = x + c`` and ``nxt`` a ``br_if x``
+    def closing_step(self, pc: int, nxt: Optional[Instr]) -> Optional[Tuple[str, int, int]]:
+        """``(x, c, 2**32)`` (a scaled register's: its index, ``c >> k`` and ``2**(32 - k)``) when instruction ``pc`` is ``x = x + c`` and ``nxt`` a ``br_if x``
         (a countdown's or a negative offset's loop test), ``x``'s interval showing
         that the sum wraps only to 0: then it is stored unwrapped (``2**32`` instead
         of 0), the branch tests for that and its other path puts the 0 back."""
@@ -1088,7 +1152,8 @@ class _Structured(_Gen):
         fact = self.spans.get((id(ins), k))
         if not isinstance(c, int) or fact is None or c <= 0 or fact[1] + c != intervals.M or fact[0] + c >= intervals.M:
             return None
-        return self.reg(d), c
+        k = self.scaled_defs.get(id(ins), 0)
+        return (f"i{d}" if k else self.reg(d)), c >> k, intervals.M >> k
 
     def instr(self, pc: int, ind: int, nxt: Optional[Instr]) -> None:
         ins = self.ir.code[pc]
@@ -1098,7 +1163,7 @@ class _Structured(_Gen):
             step = self.closing_step(pc, nxt)
             if step is not None:
                 out.append(f"{step[0]} = {step[0]} + {step[1]}")
-                self.unwrapped[pc + 1] = step[0]
+                self.unwrapped[pc + 1] = (step[0], step[2])
             else:
                 self.straight(ins, out, nxt)
             for line in out:
@@ -1126,8 +1191,8 @@ class _Structured(_Gen):
                 return
             self.table_tree(index, arms, lambda k, i: self.branch(arms[k][0], arms[k][1], i), ind)
         elif pc in self.unwrapped:  # (see ``closing_step``)
-            x = self.unwrapped.pop(pc)
-            self.emit(ind, f"if {x} != {intervals.M}:")
+            x, top = self.unwrapped.pop(pc)
+            self.emit(ind, f"if {x} != {top}:")
             self.branch(ins.target, ins.copies, ind + 1)
             self.emit(ind, f"{x} = 0")
         else:
@@ -1153,6 +1218,8 @@ class _Inline(_Gen):
     only inside it); a param the callee never writes is the caller's argument
     operand itself, and a result register is the caller's destination unless an
     argument living there is read after the result is first written."""
+
+    scales = False
 
     def __init__(self, ir: IRFunction, caller: _Gen, args: List[str], d: Optional[int]) -> None:
         super().__init__(ir, caller.module, caller.metered)
@@ -1283,6 +1350,292 @@ def _register_zeros(code: List[Instr], consts: List[Any]) -> Dict[Tuple[int, int
     return known
 
 
+_SCALING = frozenset(("i32.add", "i32.sub", "i32.mul", "i32.shl"))
+_CALLS = frozenset(("call", "call_indirect"))
+
+
+def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int],
+                 spans: Dict[Tuple[int, int], Any]
+                 ) -> Tuple[Dict[int, int], Dict[Tuple[int, int], int], Dict[int, int], Set[Tuple[int, int]]]:
+    """Addresses kept as view indexes: a value ``x`` of an i32 local in ``cand``
+    held as ``x >> k`` in local ``i<r>`` instead (C's pointers stepped through
+    arrays of 4- or 8-byte items: nbody's bodies, matmul's rows, whose accesses
+    shifted every address back, ``Vd[(l20 + 104) >> 3]``, now ``Vd[i20 + 13]``).
+
+    The unit is a web: the writes of a register that reach a common read, with those
+    reads (found by reaching definitions over the blocks; a register reused for
+    another purpose, a counter after a pointer, is another web). Webs joined by a
+    copy or a step (``y = x + c``) form a group sharing one ``k``, and a group is
+    kept as indexes when every write makes a multiple of ``2**k`` from them (a
+    constant, the 0 on entry, a copy, ``x +/- c``, ``x + y``, ``y * c`` or ``y << s``
+    by a constant with ``k`` low zero bits: ``_Gen.scaled_def``) and every read is
+    the base of an aligned access through the view of ``2**k``-byte items (directly,
+    or as ``x + c`` right before it, with an interval showing whether that wraps),
+    a truth test or such a write; any other read (it would need the shift back)
+    or a branch's copy leaves the group as it is.
+
+    Returns the writes (``id`` of the instruction -> k), the reads (``(id(reader),
+    position)`` -> k), the registers whose 0 on entry is an index (-> k) and the
+    ``(register, k)`` pairs in use."""
+    code, consts, M, L = ir.code, ir.consts, intervals.M, ir.nlocals
+    n = len(code)
+    none: Tuple[Dict[int, int], Dict[Tuple[int, int], int], Dict[int, int], Set[Tuple[int, int]]] = \
+        ({}, {}, {}, set())
+
+    def const(x: int) -> Optional[int]:
+        v = consts[-1 - x] if x < 0 else None
+        return v % M if isinstance(v, int) and not isinstance(v, bool) else None
+
+    # First, cheaply, the registers that may be indexes at all: bases of view accesses
+    # in loops (directly or through ``x + c`` right before) and those copied or stepped
+    # to or from them; some written otherwise than by a copy of another.
+    depth = [0] * (n + 1)  # (the loops around each instruction: only accesses there count)
+    for pc, ins in enumerate(code):
+        if ins.op[:2] == "br":
+            for t in _branch_targets(ins):
+                if 0 <= t <= pc:
+                    depth[t] += 1
+                    depth[pc + 1] -= 1
+    bases: Set[int] = set()
+    kept: Set[int] = set()  # registers with a write that keeps an index
+    links: Dict[int, List[int]] = {}
+    loops = 0
+    for pc, ins in enumerate(code):
+        op, a, d = ins.op, ins.a, ins.d
+        loops += depth[pc]
+        if op in VIEW_ACCESSES:
+            if a[0] in cand and loops:
+                bases.add(a[0])
+        elif op == "copy" or op in _SCALING:
+            if d in cand:
+                linked = [x for x in a if x in cand]
+                if op == "copy" and const(a[0]) is not None or op in ("i32.mul", "i32.shl") and a[1] < 0 \
+                        or linked and op != "copy":
+                    kept.add(d)
+                for x in linked:
+                    links.setdefault(d, []).append(x)
+                    links.setdefault(x, []).append(d)
+            elif d is not None and d >= L and op != "copy" and loops and pc + 1 < n \
+                    and code[pc + 1].a[:1] == (d,) and code[pc + 1].op in VIEW_ACCESSES:
+                bases.update(x for x in a if x in cand)
+    todo = list(bases)
+    cand = set(todo)
+    while todo:
+        for x in links.get(todo.pop(), ()):
+            if x not in cand:
+                cand.add(x)
+                todo.append(x)
+    if cand.isdisjoint(kept):
+        return none
+
+    # definitions: the 0 on entry of each candidate, then every write of one
+    regs = sorted(cand)
+    site: Dict[Tuple[int, int], int] = {}  # (pc, slot) -> definition; slot -1: ins.d, else copies' order
+    owner: List[int] = list(regs)  # definition -> register
+    entry = {r: k for k, r in enumerate(regs)}
+    branches = [ins.op[:2] == "br" for ins in code]
+    for pc, ins in enumerate(code):
+        if branches[pc]:
+            arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
+            for arm, (_, copies) in enumerate(arms):
+                for j, (d, _) in enumerate(copies):
+                    if d in cand:
+                        site[(pc, 1000 * arm + j)] = len(owner)
+                        owner.append(d)
+        elif ins.d is not None:
+            for j in range(writes(ins) if ins.op in _CALLS else 1):
+                if ins.d + j in cand:
+                    site[(pc, j - 1 if j else -1)] = len(owner)
+                    owner.append(ins.d + j)
+    if len(owner) == len(regs):
+        return none
+    regmask: Dict[int, int] = {}
+    for e, r in enumerate(owner):
+        regmask[r] = regmask.get(r, 0) | 1 << e
+
+    # blocks, what their code writes (gen, kill) and their edges (successor, gen and
+    # kill of the branch's copies); reaching definitions to a fixed point
+    leaders = {0}
+    for pc, ins in enumerate(code):
+        if branches[pc] or ins.op == "unreachable":
+            leaders.add(pc + 1)
+            leaders.update(t for t in _branch_targets(ins) if 0 <= t < n)
+    starts = sorted(x for x in leaders if x < n)
+    block_at = {pc: b for b, pc in enumerate(starts)}
+    ends = starts[1:] + [n]
+    writing = sorted(((pc, slot, e) for (pc, slot), e in site.items() if not branches[pc]))
+    written: Dict[int, List[int]] = {}  # pc -> the definitions it makes, in order
+    gens, kills = [0] * len(starts), [0] * len(starts)
+    for pc, _, e in writing:
+        written.setdefault(pc, []).append(e)
+        b = bisect.bisect_right(starts, pc) - 1
+        mask = regmask[owner[e]]
+        kills[b] |= mask
+        gens[b] = gens[b] & ~mask | 1 << e
+    edges: List[List[Tuple[int, int, int]]] = []
+    for b, lo in enumerate(starts):
+        last = code[ends[b] - 1]
+        out: List[Tuple[int, int, int]] = []
+        if branches[ends[b] - 1]:
+            arms = last.imm if last.op == "br_table" else [(last.target, last.copies)]
+            for arm, (t, copies) in enumerate(arms):
+                gen = kill = 0
+                for j, (d, _) in enumerate(copies):
+                    e = site.get((ends[b] - 1, 1000 * arm + j))
+                    if e is not None:
+                        kill |= regmask[d]
+                        gen = gen & ~regmask[d] | 1 << e
+                if 0 <= t < n:
+                    out.append((block_at[t], gen, kill))
+            if last.op != "br" and last.op != "br_table" and ends[b] < n:
+                out.append((b + 1, 0, 0))
+        elif last.op != "unreachable" and ends[b] < n:
+            out.append((b + 1, 0, 0))
+        edges.append(out)
+    reach_in = [0] * len(starts)
+    reach_in[0] = (1 << len(regs)) - 1
+    work = list(range(len(starts) - 1, -1, -1))
+    queued = set(work)
+    while work:
+        b = work.pop()
+        queued.discard(b)
+        out_b = reach_in[b] & ~kills[b] | gens[b]
+        for succ, gen, kill in edges[b]:
+            new = reach_in[succ] | (out_b & ~kill | gen)
+            if new != reach_in[succ]:
+                reach_in[succ] = new
+                if succ not in queued:
+                    queued.add(succ)
+                    work.append(succ)
+
+    # groups: definitions joined through the reads they reach, copies and steps
+    parent = list(range(len(owner)))
+
+    def find(e: int) -> int:
+        while parent[e] != e:
+            parent[e] = parent[parent[e]]
+            e = parent[e]
+        return e
+
+    def join(e: int, f: int) -> None:
+        parent[find(e)] = find(f)
+
+    bad: Set[int] = set()  # definitions (of groups) that cannot be indexes
+    limit: Dict[int, int] = {}  # definition -> the low zero bits its write is known to have
+    wants: Dict[int, Set[int]] = {}  # definition -> the k of the views its web is a base for
+    use: Dict[Tuple[int, int], int] = {}  # (pc, position) -> a definition of the read's web
+
+    def read(pc: int, p: int, r: int, reach: int) -> int:
+        """The web of register ``r`` read at ``(pc, p)``: every definition reaching it joined."""
+        m = reach & regmask[r]
+        if not m:  # (unreachable code) a web of its own, never an index
+            parent.append(len(parent))
+            owner.append(r)
+            bad.add(len(parent) - 1)
+            return len(parent) - 1
+        first = (m & -m).bit_length() - 1
+        m &= m - 1
+        while m:
+            e = (m & -m).bit_length() - 1
+            join(e, first)
+            m &= m - 1
+        return first
+
+    # the instructions reading or writing a candidate, by block
+    touching: List[List[int]] = [[] for _ in starts]
+    b = 0
+    for pc, ins in enumerate(code):
+        if b + 1 < len(starts) and pc == starts[b + 1]:
+            b += 1
+        if pc in written or not cand.isdisjoint(ins.a) or branches[pc] and (ins.copies or ins.op == "br_table"):
+            touching[b].append(pc)
+    for b, pcs in enumerate(touching):
+        reach = reach_in[b]
+        for pc in pcs:
+            ins = code[pc]
+            op, a, d = ins.op, ins.a, ins.d
+            webs = {p: read(pc, p, x, reach) for p, x in enumerate(a) if x in cand}
+            for p, e in webs.items():
+                use[(pc, p)] = e
+            good: Set[int] = set()  # operand positions whose read an index serves
+            step: Optional[Tuple[int, int]] = None  # (position, c) of ``x + c`` on a candidate
+            if op == "i32.add":
+                step = next(((p, c) for p in (0, 1) if p in webs for c in [const(a[1 - p])] if c is not None), None)
+            elif op == "i32.sub" and 0 in webs and const(a[1]) is not None:
+                step = (0, -const(a[1]) % M)  # type: ignore[operator]
+            e = site.get((pc, -1))
+            if e is not None and not branches[pc]:
+                c1 = const(a[1]) if len(a) > 1 else None
+                if op == "copy" and 0 in webs or step is not None:
+                    p = 0 if op == "copy" else step[0]  # type: ignore[index]
+                    join(e, webs[p])
+                    good.add(p)
+                    if step is not None:
+                        limit[e] = _const_zeros(step[1])
+                elif op == "copy" and const(a[0]) is not None:
+                    limit[e] = _const_zeros(const(a[0]))  # type: ignore[arg-type]
+                elif op == "i32.add" and 0 in webs and 1 in webs:
+                    join(e, webs[0])
+                    join(e, webs[1])
+                    good.update((0, 1))
+                elif op == "i32.mul" and (c1 is not None or const(a[0]) is not None):
+                    limit[e] = _const_zeros(c1 if c1 is not None else const(a[0]))  # type: ignore[arg-type]
+                elif op == "i32.shl" and c1 is not None:
+                    limit[e] = c1 & 31
+                else:
+                    bad.add(e)
+            if op in VIEW_ACCESSES and 0 in webs:
+                size = struct.calcsize(VIEW_ACCESSES[op])
+                if not ins.imm[1] % size:
+                    wants.setdefault(webs[0], set()).add(size.bit_length() - 1)
+                    good.add(0)
+            elif step is not None and d is not None and d >= L and pc + 1 < n:
+                # a sum the next access takes as its base (spliced): indexes by ``i<r> + (c >> k)``
+                nxt = code[pc + 1]
+                span = spans.get((id(ins), step[0]))
+                if nxt.op in VIEW_ACCESSES and nxt.a[0] == d and _reads_once(nxt, d) and span is not None \
+                        and (span[1] + step[1] < M or span[0] + step[1] >= M):
+                    size = struct.calcsize(VIEW_ACCESSES[nxt.op])
+                    if not (nxt.imm[1] | step[1]) % size:
+                        wants.setdefault(webs[step[0]], set()).add(size.bit_length() - 1)
+                        good.add(step[0])
+            elif op == "br_if" or op == "br_unless":
+                good.add(0)  # (a truth test: the index is as good)
+            for p, w in webs.items():
+                if p not in good:
+                    bad.add(w)
+            if branches[pc]:
+                arms = ins.imm if op == "br_table" else [(ins.target, ins.copies)]
+                for arm, (_, copies) in enumerate(arms):
+                    for j, (cd, cs) in enumerate(copies):
+                        if cs in cand:
+                            bad.add(read(pc, -1, cs, reach))
+                        e = site.get((pc, 1000 * arm + j))
+                        if e is not None:
+                            bad.add(e)
+            else:
+                for e in written.get(pc, ()):
+                    reach = reach & ~regmask[owner[e]] | 1 << e
+
+    # one k per group, from its accesses; every write a multiple of 2**k
+    groups: Dict[int, Tuple[Set[int], int, bool]] = {}
+    for e in range(len(parent)):
+        g = find(e)
+        ks, low, spoilt = groups.get(g, (set(), 32, False))
+        groups[g] = (ks | wants.get(e, set()), min(low, limit.get(e, 32)), spoilt or e in bad)
+    scale: Dict[int, int] = {}
+    for g, (ks, low, spoilt) in groups.items():
+        if len(ks) == 1 and not spoilt and min(ks) <= low:
+            scale[g] = min(ks)
+    if not scale:
+        return {}, {}, {}, set()
+    defs = {id(code[pc]): scale[find(e)] for (pc, slot), e in site.items() if slot == -1 and find(e) in scale}
+    uses = {(id(code[pc]), p): scale[find(e)] for (pc, p), e in use.items() if find(e) in scale}
+    starting = {r: scale[find(entry[r])] for r in regs if find(entry[r]) in scale}
+    pairs = {(owner[e], scale[find(e)]) for e in range(len(owner)) if find(e) in scale}
+    return defs, uses, starting, pairs
+
+
 def _reads_once(nxt: Instr, d: int) -> bool:
     """Whether ``nxt`` may take temporary ``d`` as an expression: it reads it once,
     and it is a load, store, numeric instruction or conditional branch that
@@ -1368,6 +1721,7 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
     nparams = len(ir.type.params)
     params = ", ".join([f"l{i}" for i in range(nparams)] + ["depth"])
     head = [f"        l{nparams + i} = {ZERO.get(t, '0')}" for i, t in enumerate(ir.local_types)]
+    head += [f"        i{r} = 0" for r in g.scaled_entry]
     if isinstance(g, _Structured) and g.uses_br:
         head.append("        br = 0")
     # Only code that reads or writes memory (it binds one) can raise the errors of an

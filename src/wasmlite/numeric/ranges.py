@@ -260,7 +260,7 @@ def _div_rem_s(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # typ
     return f"({pos} if {first} < {top >> 1} else {neg})", CONGRUENT if congruent_ok else n
 
 
-SCALES = ("i32.shl", "i32.add")
+SCALES = ("i32.shl", "i32.add", "i32.sub")
 """The operations ``scaled`` recognises."""
 
 
@@ -279,14 +279,27 @@ def scaled(name: str, ops: Sequence[str], consts: Sequence[Optional[int]], expr:
             return k, ops[0], False
         wrapped_forms = (f"(({ops[0]} << {k}) & 0xFFFFFFFF)", SCALAR[name].render(ops[0], ops[1]))
         return (k, ops[0], True) if k and expr in wrapped_forms else None
-    wrapped = expr == SCALAR[name].render(ops[0], ops[1])
-    if not wrapped and expr != f"({ops[0]} + {ops[1]})":
-        return None
-    for x, y in ((0, 1), (1, 0)):
-        form, c = known.get(ops[x]), consts[y]
-        if form is not None and c is not None and c >= 0 and not c & ((1 << form[0]) - 1) \
-                and (wrapped or not form[2]):
-            return form[0], f"({form[1]} + {c >> form[0]})", wrapped
+    wrapped = name == "i32.add" and expr == SCALAR[name].render(ops[0], ops[1])
+    if wrapped or expr == f"({ops[0]} + {ops[1]})":
+        for x, y in ((0, 1), (1, 0)):
+            form, c = known.get(ops[x]), consts[y]
+            if form is not None and c is not None and c >= 0 and not c & ((1 << form[0]) - 1) \
+                    and (wrapped or not form[2]):
+                return form[0], f"({form[1]} + {c >> form[0]})", wrapped
+    # a sum known not to wrap, or to wrap always (``_known_wrap``), by a constant
+    # multiple of ``2**k`` (a difference: its negation)
+    top = 1 << 32
+    steps = ((0, consts[1]), (1, consts[0])) if name == "i32.add" else \
+        ((0, None if consts[1] is None else -consts[1] % top),)
+    for x, c in steps:
+        form = known.get(ops[x])
+        if form is None or c is None or form[2] or c % (1 << form[0]):
+            continue
+        k = form[0]
+        if expr == f"({ops[x]} + {c})":
+            return k, f"({form[1]} + {c >> k})", False
+        if expr == f"({ops[x]} - {top - c})":
+            return k, f"({form[1]} - {(top - c) >> k})", False
     return None
 
 
