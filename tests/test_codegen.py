@@ -1564,6 +1564,8 @@ def test_inlined_call_at_the_depth_limit(monkeypatch: pytest.MonkeyPatch) -> Non
     to_tier1(inst)
     assert "deeper = depth + 1" in inst.exports["mixed"].compiled.gen.source
     assert "deeper" not in inst.exports["loop"].compiled.gen.source
+    # (``loop``'s two inlined calls run in a row: one check serves both)
+    assert inst.exports["loop"].compiled.gen.source.count("if deep:") == 1
     for name, args in (("add", [1, 2]), ("loop", [1]), ("mixed", [1])):
         for depth, trapped in ((interp.MAX_CALL_DEPTH - 2, False), (interp.MAX_CALL_DEPTH - 1, True)):
             monkeypatch.setattr(interp, "_depth", depth)
@@ -1594,6 +1596,8 @@ def test_call_indirect_known_callees() -> None:
     out-of-range element, or one of another type, still traps as it should."""
     inst = load(INLINE)
     to_tier1(inst)
+    src = inst.exports["ind"].compiled.gen.source
+    assert "except LookupError:" in src and "len(" not in src  # (two lookups, no bounds check)
     assert outcome_with_frames(inst, "ind", [0, 3, 4]) == [7]
     assert outcome_with_frames(inst, "ind", [1, 0, 4]) == [0]
     assert outcome_with_frames(inst, "ind", [1, 65532, 4]) == ("out of bounds memory access", [1, 20])

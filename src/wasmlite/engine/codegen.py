@@ -320,6 +320,7 @@ class _Gen:
             for r, k in scaled:
                 self.scaled[f"(i{r} << {k})"] = (k, f"i{r}", False)
         self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
+        self.checked = False  # whether the straight run being generated checked ``deep`` (see ``inline``)
         self.counts = any(ins.op in ("call", "call_indirect") for ins in ir.code)  # see ``_assemble``
         self.nimported = len(module.imports_of(syntax.EXTERN_FUNC))  # imports are called as hosts
         self.sets_depth = False  # whether a call of an import sets ``_depth`` (see ``call_import``)
@@ -610,10 +611,11 @@ class _Gen:
             self.bind("indirect", "indirect", None)
             i = r(ins.a[-1])
             args = ", ".join(r(x) for x in ins.a[:-1])
-            # An element called before is in ``known`` (see ``indirect``): one lookup,
-            # no checks, no frame in between. Anything else takes the slow path.
-            out += [f"e = {table}.elements",
-                    f"c = {known}.get(e[{i}]) if {i} < len(e) else None"]
+            # An element called before is in ``known`` (see ``indirect``): two lookups,
+            # no checks, no frame in between (and no cost for the ``try`` in 3.11).
+            # Anything else, an index past the table included, takes the slow path
+            # (called outside the ``except``: a trap raised in it gets no context).
+            out += ["try:", f"    c = {known}[{table}.elements[{i}]]", "except LookupError:", "    c = None"]
             self.call(f"c({args}{', ' if args else ''}deeper) if c is not None "
                       f"else indirect({table}, {ft}, {known}, {i}, ({args}{',' if args else ''}), deeper)",
                       ins.d, len(self.module.types[type_index].results), out)
@@ -723,8 +725,11 @@ class _Gen:
         would run them: the callee's depth check first (``deep``, see ``_assemble``;
         a trap there shows no frame of the callee), then, tagged with
         ``INLINED_TAG`` so that a trap shows the callee's frame too, its fuel and
-        its code."""
-        out.append("if deep: raise Trap(EXHAUSTED)")
+        its code. One check serves a straight run (``deep`` cannot change): the rest
+        of its inlined calls run only if the first passed (``checked``)."""
+        if not self.checked:
+            out.append("if deep: raise Trap(EXHAUSTED)")
+            self.checked = True
         sub = _Inline(body, self, [self.reg(x) for x in ins.a], ins.d)
         tag = f"  {INLINED_TAG}{body.func_index}"
         out.extend(line + tag for line in sub.statements())
@@ -845,6 +850,7 @@ class _Structured(_Gen):
                 self.region(item, ind)
                 continue
             lo, hi = item
+            self.checked = False
             for pc in range(lo, hi):
                 if pc not in self.nested:
                     self.instr(pc, ind, self.ir.code[pc + 1] if pc + 1 < hi else None)
@@ -1685,6 +1691,7 @@ class _Dispatch(_Gen):
         self.lines.extend("    " * ind + line for line in out)
 
     def block(self, lo: int, hi: int, ind: int) -> None:
+        self.checked = False
         pad = "    " * ind
         out: List[str] = list(interp.FUEL_CHECK) if lo in self.heads else []
         code = self.ir.code
