@@ -93,6 +93,27 @@ def test_wrapping_writes_keep_the_address() -> None:
     assert "i1 = " in src
 
 
+# sort's shape: ``a[i]`` as ``(i << 2) + a``, then stepped down and up through
+# addresses whose wrap no interval decides (``i`` is a parameter).
+SHIFTED = """(module (memory 1)
+  (func (export "f") (param i32 i32) (result i32) (local i32 i32)
+    (i32.store (i32.const 8) (i32.const 5))
+    (local.set 2 (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 16)))
+    (loop
+      (local.set 3 (i32.add (local.get 3) (i32.load (local.get 2))))
+      (i32.store offset=4 (local.get 2) (local.get 3))
+      (local.set 2 (i32.sub (local.get 2) (i32.const 4)))
+      (br_if 0 (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
+    (i32.add (local.get 3) (i32.load (i32.add (local.get 2) (i32.const 8))))))"""
+
+
+def test_shifted_indexes_and_steps_that_may_wrap() -> None:
+    # (2**30 - 1) << 2 wraps: + 16 is 12; stepping down from 4 wraps to 2**32 - 4
+    src = outcomes(SHIFTED, [[0, 1], [1, 3], [(1 << 30) - 1, 3], [(1 << 30) - 2, 2], [100, 5], [16383, 2]])
+    assert "i2 = ((l0 + 4) & 1073741823)" in src and "i2 = ((i2 - 1) & 1073741823)" in src
+    assert ">> 2" not in src
+
+
 # One local, two purposes: a pointer first, a counter (read by a compare) after.
 REUSED = """(module (memory 1)
   (func (export "f") (param i32) (result i32) (local i32 i32)
@@ -146,6 +167,7 @@ POINTER_CODE = [  # {p}, {q}: the two pointers; {c}: a step, {o}: an offset, {k}
     "(local.set {q} (i32.add (local.get 1) (local.get 2)))",
     "(local.set {p} (i32.shl (local.get 0) (i32.const {s})))",
     "(local.set {p} (i32.mul (local.get 3) (i32.const {m})))",
+    "(local.set {p} (i32.add (i32.shl (local.get 0) (i32.const {s})) (i32.const {c})))",
     "(local.set {q} (local.get {p}))",
     "(local.set 4 (i64.add (local.get 4) (i64.extend_i32_u (local.get {p}))))",  # (the address itself)
     "(local.set {p} (block (result i32) (drop (br_if 0 (local.get {q}) (local.get 3))) (i32.const {k})))",

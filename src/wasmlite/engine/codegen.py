@@ -316,7 +316,7 @@ class _Gen:
             nparams = len(ir.type.params)
             self.scaled_defs, self.scaled_uses, self.scaled_entry, scaled = _scaled_webs(
                 ir, {nparams + i for i, t in enumerate(ir.local_types) if t == syntax.I32},
-                self.writes, self.spans)
+                self.writes)
             for r, k in scaled:
                 self.scaled[f"(i{r} << {k})"] = (k, f"i{r}", False)
         self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
@@ -396,19 +396,20 @@ class _Gen:
             if s0 is not None and s1 is not None and s0[1] + s1[1] < M:
                 return f"(i{a[0]} + i{a[1]})"
             return f"((i{a[0]} + i{a[1]}) & {mask})"
-        if op in ("i32.add", "i32.sub"):
+        if op in ("i32.add", "i32.sub") and any(index):
             p = 0 if index[0] else 1
             c: int = consts[1 - p]  # type: ignore[assignment]
-            c = -c % M if op == "i32.sub" else c % M
-            x, span = f"i{a[p]}", spans[p]
-            if not c:
-                return x
-            if span is not None and span[1] + c < M:
-                return f"({x} + {c >> k})"
-            if span is not None and span[0] + c >= M:
-                return f"({x} - {(M - c) >> k})"
-            return f"(({x} + {c >> k}) & {mask})"
-        p = 1 if consts[1] is not None else 0  # (mul or shl by a constant)
+            return _index_sum(f"i{a[p]}", -c % M if op == "i32.sub" else c % M, k, spans[p])
+        p = 1 if consts[1] is not None else 0  # (by a constant: mul, shl, or add to a shift)
+        if op == "i32.add":  # ``(y << s) + c``: the shift's form (``self.scaled``) when spliced
+            c, form = consts[p] % M, self.scaled.get(ops[1 - p])  # type: ignore[operator]
+            if form is None or form[0] < k:
+                return f"((({ops[1 - p]} + {c}) & 0xFFFFFFFF) >> {k})"
+            y = form[1] if form[0] == k else f"({form[1]} << {form[0] - k})"
+            b = bits[1 - p]
+            if form[2] or b is None or b > 32:  # (the shift wrapped, or went unmasked: congruent)
+                return f"(({y} + {c >> k}) & {mask})" if c else f"({y} & {mask})"
+            return _index_sum(y, c, k, spans[1 - p])
         y, b = ops[1 - p], bits[1 - p]
         width = 32 if b is None else b
         if op == "i32.mul":
@@ -418,6 +419,22 @@ class _Gen:
             shift = (consts[1] & 31) - k  # type: ignore[operator]
             expr, width = (f"({y} << {shift})" if shift else y), width + shift
         return expr if width <= 32 - k else f"({expr} & {mask})"
+
+    def scaled_step(self, ins: Instr, consts: List[Optional[int]], spans: List[Any]) -> Optional[str]:
+        """``x +/- c`` on an index (``x = i << k``, ``c`` a multiple of ``2**k``) as
+        ``(j << k)``, ``j`` the index of the sum, which an access takes as it is
+        (``self.scaled``): ``Vd[i20 + 13]`` for ``f64.load (i32.add x 104)``."""
+        for p in (0, 1) if ins.op == "i32.add" else (0,):
+            k = self.scaled_uses.get((id(ins), p))
+            c = consts[1 - p]
+            if k is not None and c is not None:
+                c = -c % intervals.M if ins.op == "i32.sub" else c % intervals.M
+                if c % (1 << k):
+                    return None
+                j = _index_sum(f"i{ins.a[p]}", c, k, spans[p])
+                self.scaled[f"({j} << {k})"] = (k, j, False)
+                return f"({j} << {k})"
+        return None
 
     def results(self, regs: List[str]) -> str:
         if not regs:
@@ -522,7 +539,9 @@ class _Gen:
                 bound = ranges.CONGRUENT if unmask else None
                 self.helpers_of(expr)
             elif op in NUMERIC:
-                cheaper = ranges.render(op, ops, bits, consts, congruent_ok, self.bind_twice, spans)
+                step = self.scaled_step(ins, consts, spans) if op in _STEPS and self.scaled_uses else None
+                cheaper = (step, 32) if step else ranges.render(op, ops, bits, consts, congruent_ok,
+                                                                self.bind_twice, spans)
                 if cheaper is not None:
                     expr, bound = cheaper
                 elif op in ROUNDED and ROUND_BY_VIEW:
@@ -1356,12 +1375,12 @@ def _register_zeros(code: List[Instr], consts: List[Any]) -> Dict[Tuple[int, int
     return known
 
 
-_SCALING = frozenset(("i32.add", "i32.sub", "i32.mul", "i32.shl"))
+_STEPS = frozenset(("i32.add", "i32.sub"))
+_SCALING = _STEPS | {"i32.mul", "i32.shl"}
 _CALLS = frozenset(("call", "call_indirect"))
 
 
-def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int],
-                 spans: Dict[Tuple[int, int], Any]
+def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
                  ) -> Tuple[Dict[int, int], Dict[Tuple[int, int], int], Dict[int, int], Set[Tuple[int, int]]]:
     """Addresses kept as view indexes: a value ``x`` of an i32 local in ``cand``
     held as ``x >> k`` in local ``i<r>`` instead (C's pointers stepped through
@@ -1373,10 +1392,10 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int],
     another purpose, a counter after a pointer, is another web). Webs joined by a
     copy or a step (``y = x + c``) form a group sharing one ``k``, and a group is
     kept as indexes when every write makes a multiple of ``2**k`` from them (a
-    constant, the 0 on entry, a copy, ``x +/- c``, ``x + y``, ``y * c`` or ``y << s``
-    by a constant with ``k`` low zero bits: ``_Gen.scaled_def``) and every read is
+    constant, the 0 on entry, a copy, ``x +/- c``, ``x + y``, ``y * c``, ``y << s`` or
+    ``(y << s) + c`` by constants with ``k`` low zero bits: ``_Gen.scaled_def``) and every read is
     the base of an aligned access through the view of ``2**k``-byte items (directly,
-    or as ``x + c`` right before it, with an interval showing whether that wraps),
+    or as ``x + c`` right before it),
     a truth test or such a write; any other read (it would need the shift back)
     or a branch's copy leaves the group as it is.
 
@@ -1391,6 +1410,16 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int],
     def const(x: int) -> Optional[int]:
         v = consts[-1 - x] if x < 0 else None
         return v % M if isinstance(v, int) and not isinstance(v, bool) else None
+
+    def shifted(pc: int) -> Optional[Tuple[int, int]]:
+        """``(c, s)`` when instruction ``pc`` adds constant ``c`` to the temporary the one
+        before it shifted left by constant ``s``."""
+        ins, before = code[pc], code[pc - 1] if pc else None
+        if ins.op != "i32.add" or before is None or before.op != "i32.shl" or before.d not in ins.a \
+                or before.d < L or before.a[1] >= 0:
+            return None
+        c = const(ins.a[1 - ins.a.index(before.d)])
+        return None if c is None else (c, const(before.a[1]) & 31)  # type: ignore[operator]
 
     # First, cheaply, the registers that may be indexes at all: bases of view accesses
     # in loops (directly or through ``x + c`` right before) and those copied or stepped
@@ -1416,7 +1445,7 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int],
             if d in cand:
                 linked = [x for x in a if x in cand]
                 if op == "copy" and const(a[0]) is not None or op in ("i32.mul", "i32.shl") and a[1] < 0 \
-                        or linked and op != "copy":
+                        or linked and op != "copy" or shifted(pc) is not None:
                     kept.add(d)
                 for x in linked:
                     links.setdefault(d, []).append(x)
@@ -1588,6 +1617,9 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int],
                     limit[e] = _const_zeros(c1 if c1 is not None else const(a[0]))  # type: ignore[arg-type]
                 elif op == "i32.shl" and c1 is not None:
                     limit[e] = c1 & 31
+                elif pc not in block_at and shifted(pc) is not None:  # (y << s) + c
+                    c, shift = shifted(pc)  # type: ignore[misc]
+                    limit[e] = min(_const_zeros(c), shift)
                 else:
                     bad.add(e)
             if op in VIEW_ACCESSES and 0 in webs:
@@ -1598,9 +1630,7 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int],
             elif step is not None and d is not None and d >= L and pc + 1 < n:
                 # a sum the next access takes as its base (spliced): indexes by ``i<r> + (c >> k)``
                 nxt = code[pc + 1]
-                span = spans.get((id(ins), step[0]))
-                if nxt.op in VIEW_ACCESSES and nxt.a[0] == d and _reads_once(nxt, d) and span is not None \
-                        and (span[1] + step[1] < M or span[0] + step[1] >= M):
+                if nxt.op in VIEW_ACCESSES and nxt.a[0] == d and _reads_once(nxt, d):
                     size = struct.calcsize(VIEW_ACCESSES[nxt.op])
                     if not (nxt.imm[1] | step[1]) % size:
                         wants.setdefault(webs[step[0]], set()).add(size.bit_length() - 1)
@@ -1640,6 +1670,22 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int],
     starting = {r: scale[find(entry[r])] for r in regs if find(entry[r]) in scale}
     pairs = {(owner[e], scale[find(e)]) for e in range(len(owner)) if find(e) in scale}
     return defs, uses, starting, pairs
+
+
+def _index_sum(x: str, c: int, k: int, span: Optional[Tuple[int, int]]) -> str:
+    """The index of ``(v + c) mod 2**32`` in a view of ``2**k``-byte items, for ``v = x << k``
+    (``x`` an index, ``c`` a multiple of ``2**k``): ``(x + (c >> k)) mod 2**(32 - k)``,
+    unmasked where ``v``'s interval ``span`` shows that the sum never wraps, or always."""
+    M = intervals.M
+    if not c:
+        return x
+    if span is not None and span[1] + c < M:
+        return f"({x} + {c >> k})"
+    if span is not None and span[0] + c >= M:
+        return f"({x} - {(M - c) >> k})"
+    if c >= M >> 1:  # (a step down: the difference stays a small int, the mask wraps it)
+        return f"(({x} - {(M - c) >> k}) & {(1 << (32 - k)) - 1})"
+    return f"(({x} + {c >> k}) & {(1 << (32 - k)) - 1})"
 
 
 def _reads_once(nxt: Instr, d: int) -> bool:
