@@ -1421,26 +1421,43 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
         c = const(ins.a[1 - ins.a.index(before.d)])
         return None if c is None else (c, const(before.a[1]) & 31)  # type: ignore[operator]
 
-    # First, cheaply, the registers that may be indexes at all: bases of view accesses
-    # in loops (directly or through ``x + c`` right before) and those copied or stepped
-    # to or from them; some written otherwise than by a copy of another.
-    depth = [0] * (n + 1)  # (the loops around each instruction: only accesses there count)
-    for pc, ins in enumerate(code):
-        if ins.op[:2] == "br":
-            for t in _branch_targets(ins):
-                if 0 <= t <= pc:
-                    depth[t] += 1
-                    depth[pc + 1] -= 1
-    bases: Set[int] = set()
+    # First, in one pass, cheaply, the registers that may be indexes at all: bases
+    # of view accesses in loops (directly or through ``x + c`` right before) and
+    # those copied or stepped to or from them; some written otherwise than by a copy.
+    branches: Set[int] = set()
+    leaders = {0}
+    backs: List[Tuple[int, int]] = []  # loops: (head, back edge)
+    reads: Dict[int, List[int]] = {}  # candidate -> where it is read
+    writes_at: Dict[int, List[Tuple[int, int]]] = {}  # candidate -> (pc, slot) writing it
+    based: List[Tuple[int, int]] = []  # (pc, register) of the accesses' bases
     kept: Set[int] = set()  # registers with a write that keeps an index
     links: Dict[int, List[int]] = {}
-    loops = 0
     for pc, ins in enumerate(code):
         op, a, d = ins.op, ins.a, ins.d
-        loops += depth[pc]
+        if not cand.isdisjoint(a):
+            for x in a:
+                if x in cand:
+                    reads.setdefault(x, []).append(pc)
+        if op[:2] == "br" or op == "unreachable":
+            leaders.add(pc + 1)
+            if op != "unreachable":
+                branches.add(pc)
+                for t in _branch_targets(ins):
+                    if 0 <= t < n:
+                        leaders.add(t)
+                        if t <= pc:
+                            backs.append((t, pc))
+            continue
+        if d is not None:
+            if op in _CALLS:
+                for j in range(writes(ins)):
+                    if d + j in cand:
+                        writes_at.setdefault(d + j, []).append((pc, j - 1 if j else -1))
+            elif d in cand:
+                writes_at.setdefault(d, []).append((pc, -1))
         if op in VIEW_ACCESSES:
-            if a[0] in cand and loops:
-                bases.add(a[0])
+            if a[0] in cand:
+                based.append((pc, a[0]))
         elif op == "copy" or op in _SCALING:
             if d in cand:
                 linked = [x for x in a if x in cand]
@@ -1450,10 +1467,10 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
                 for x in linked:
                     links.setdefault(d, []).append(x)
                     links.setdefault(x, []).append(d)
-            elif d is not None and d >= L and op != "copy" and loops and pc + 1 < n \
+            elif d is not None and d >= L and op != "copy" and pc + 1 < n \
                     and code[pc + 1].a[:1] == (d,) and code[pc + 1].op in VIEW_ACCESSES:
-                bases.update(x for x in a if x in cand)
-    todo = list(bases)
+                based.extend((pc, x) for x in a if x in cand)
+    todo = list({r for pc, r in based if any(h <= pc <= e for h, e in backs)})
     cand = set(todo)
     while todo:
         for x in links.get(todo.pop(), ()):
@@ -1468,20 +1485,22 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
     site: Dict[Tuple[int, int], int] = {}  # (pc, slot) -> definition; slot -1: ins.d, else copies' order
     owner: List[int] = list(regs)  # definition -> register
     entry = {r: k for k, r in enumerate(regs)}
-    branches = [ins.op[:2] == "br" for ins in code]
-    for pc, ins in enumerate(code):
-        if branches[pc]:
-            arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
-            for arm, (_, copies) in enumerate(arms):
-                for j, (d, _) in enumerate(copies):
-                    if d in cand:
-                        site[(pc, 1000 * arm + j)] = len(owner)
-                        owner.append(d)
-        elif ins.d is not None:
-            for j in range(writes(ins) if ins.op in _CALLS else 1):
-                if ins.d + j in cand:
-                    site[(pc, j - 1 if j else -1)] = len(owner)
-                    owner.append(ins.d + j)
+    touched = {pc for r in regs for pc in reads.get(r, ())}  # (the instructions the walk below visits)
+    for r in regs:
+        for at in writes_at.get(r, ()):
+            site[at] = len(owner)
+            owner.append(r)
+            touched.add(at[0])
+    for pc in branches:
+        ins = code[pc]
+        arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
+        for arm, (_, copies) in enumerate(arms):
+            for j, (d, s) in enumerate(copies):
+                if d in cand:
+                    site[(pc, 1000 * arm + j)] = len(owner)
+                    owner.append(d)
+                if d in cand or s in cand:
+                    touched.add(pc)
     if len(owner) == len(regs):
         return none
     regmask: Dict[int, int] = {}
@@ -1490,15 +1509,10 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
 
     # blocks, what their code writes (gen, kill) and their edges (successor, gen and
     # kill of the branch's copies); reaching definitions to a fixed point
-    leaders = {0}
-    for pc, ins in enumerate(code):
-        if branches[pc] or ins.op == "unreachable":
-            leaders.add(pc + 1)
-            leaders.update(t for t in _branch_targets(ins) if 0 <= t < n)
     starts = sorted(x for x in leaders if x < n)
     block_at = {pc: b for b, pc in enumerate(starts)}
     ends = starts[1:] + [n]
-    writing = sorted(((pc, slot, e) for (pc, slot), e in site.items() if not branches[pc]))
+    writing = sorted(((pc, slot, e) for (pc, slot), e in site.items() if pc not in branches))
     written: Dict[int, List[int]] = {}  # pc -> the definitions it makes, in order
     gens, kills = [0] * len(starts), [0] * len(starts)
     for pc, _, e in writing:
@@ -1511,7 +1525,7 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
     for b, lo in enumerate(starts):
         last = code[ends[b] - 1]
         out: List[Tuple[int, int, int]] = []
-        if branches[ends[b] - 1]:
+        if ends[b] - 1 in branches:
             arms = last.imm if last.op == "br_table" else [(last.target, last.copies)]
             for arm, (t, copies) in enumerate(arms):
                 gen = kill = 0
@@ -1578,12 +1592,8 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
 
     # the instructions reading or writing a candidate, by block
     touching: List[List[int]] = [[] for _ in starts]
-    b = 0
-    for pc, ins in enumerate(code):
-        if b + 1 < len(starts) and pc == starts[b + 1]:
-            b += 1
-        if pc in written or not cand.isdisjoint(ins.a) or branches[pc] and (ins.copies or ins.op == "br_table"):
-            touching[b].append(pc)
+    for pc in sorted(touched):
+        touching[bisect.bisect_right(starts, pc) - 1].append(pc)
     for b, pcs in enumerate(touching):
         reach = reach_in[b]
         for pc in pcs:
@@ -1599,7 +1609,7 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
             elif op == "i32.sub" and 0 in webs and const(a[1]) is not None:
                 step = (0, -const(a[1]) % M)  # type: ignore[operator]
             e = site.get((pc, -1))
-            if e is not None and not branches[pc]:
+            if e is not None and pc not in branches:
                 c1 = const(a[1]) if len(a) > 1 else None
                 if op == "copy" and 0 in webs or step is not None:
                     p = 0 if op == "copy" else step[0]  # type: ignore[index]
@@ -1640,7 +1650,7 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
             for p, w in webs.items():
                 if p not in good:
                     bad.add(w)
-            if branches[pc]:
+            if pc in branches:
                 arms = ins.imm if op == "br_table" else [(ins.target, ins.copies)]
                 for arm, (_, copies) in enumerate(arms):
                     for j, (cd, cs) in enumerate(copies):
