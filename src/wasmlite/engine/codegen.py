@@ -1530,10 +1530,10 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
             for arm, (t, copies) in enumerate(arms):
                 gen = kill = 0
                 for j, (d, _) in enumerate(copies):
-                    e = site.get((ends[b] - 1, 1000 * arm + j))
-                    if e is not None:
+                    copy_def = site.get((ends[b] - 1, 1000 * arm + j))
+                    if copy_def is not None:
                         kill |= regmask[d]
-                        gen = gen & ~regmask[d] | 1 << e
+                        gen = gen & ~regmask[d] | 1 << copy_def
                 if 0 <= t < n:
                     out.append((block_at[t], gen, kill))
             if last.op != "br" and last.op != "br_table" and ends[b] < n:
@@ -1608,8 +1608,9 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
                 step = next(((p, c) for p in (0, 1) if p in webs for c in [const(a[1 - p])] if c is not None), None)
             elif op == "i32.sub" and 0 in webs and const(a[1]) is not None:
                 step = (0, -const(a[1]) % M)  # type: ignore[operator]
-            e = site.get((pc, -1))
-            if e is not None and pc not in branches:
+            e_def = site.get((pc, -1))
+            if e_def is not None and pc not in branches:
+                e = e_def
                 c1 = const(a[1]) if len(a) > 1 else None
                 if op == "copy" and 0 in webs or step is not None:
                     p = 0 if op == "copy" else step[0]  # type: ignore[index]
@@ -1656,9 +1657,9 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
                     for j, (cd, cs) in enumerate(copies):
                         if cs in cand:
                             bad.add(read(pc, -1, cs, reach))
-                        e = site.get((pc, 1000 * arm + j))
-                        if e is not None:
-                            bad.add(e)
+                        copy_def = site.get((pc, 1000 * arm + j))
+                        if copy_def is not None:
+                            bad.add(copy_def)
             else:
                 for e in written.get(pc, ()):
                     reach = reach & ~regmask[owner[e]] | 1 << e
