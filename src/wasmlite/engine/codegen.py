@@ -1574,15 +1574,20 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
     wants: Dict[int, Set[int]] = {}  # definition -> the k of the views its web is a base for
     use: Dict[Tuple[int, int], int] = {}  # (pc, position) -> a definition of the read's web
 
+    webs_of: Dict[int, int] = {}  # reaching definitions -> one of them (all joined already)
+
     def read(pc: int, p: int, r: int, reach: int) -> int:
         """The web of register ``r`` read at ``(pc, p)``: every definition reaching it joined."""
         m = reach & regmask[r]
+        first = webs_of.get(m)
+        if first is not None:
+            return first
         if not m:  # (unreachable code) a web of its own, never an index
             parent.append(len(parent))
             owner.append(r)
             bad.add(len(parent) - 1)
             return len(parent) - 1
-        first = (m & -m).bit_length() - 1
+        first = webs_of[m] = (m & -m).bit_length() - 1
         m &= m - 1
         while m:
             e = (m & -m).bit_length() - 1
