@@ -212,3 +212,21 @@ def test_random_pointer_loops() -> None:
         src = outcomes(random_pointers(rng), [[0], [3], [9], [(1 << 29) + 6], [15]])
         scaled += bool(re.search(r"\bi[12] = ", src))
     assert scaled >= 30
+
+
+# ``a[i - 4]`` and ``a[i - 2]`` on a shifted counter: sums that always wrap (``+ -16``)
+# and differences index the view without the shift back (``ranges.scaled``).
+BEHIND = """(module (memory 1)
+  (func (export "f") (param i32) (result i32) (local i32 i32)
+    (local.set 1 (i32.const 4))
+    (loop
+      (local.set 2 (i32.add (local.get 2) (i32.load (i32.add (i32.shl (local.get 1) (i32.const 2)) (i32.const -16)))))
+      (local.set 2 (i32.add (local.get 2) (i32.load (i32.sub (i32.shl (local.get 1) (i32.const 2)) (i32.const 8)))))
+      (i32.store (i32.shl (local.get 1) (i32.const 2)) (local.get 0))
+      (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 100))))
+    (local.get 2)))"""
+
+
+def test_shifted_counters_index_behind_them() -> None:
+    src = outcomes(BEHIND, [[0], [7]])
+    assert "VI[(l1 - 4)]" in src and "VI[(l1 - 2)]" in src and ">> 2" not in src
