@@ -401,7 +401,7 @@ def test_tier_0_handlers_bind_operands_as_defaults(fuse_at: int, monkeypatch: py
     run(inst, "fill", 0, 1, 8)
     run(inst, "copy", 16, 0, 8)
     handlers = [h for f in inst.funcs if isinstance(f.compiled, interp.Compiled)
-                for h in f.compiled.code if h is not None and not isinstance(h, interp._LazyRun)]
+                for h in f.compiled.code if h is not None and not isinstance(h, interp._STAND_INS)]
     handlers += [h.real or h.first for f in inst.funcs if isinstance(f.compiled, interp.Compiled)
                  for h in f.compiled.code if isinstance(h, interp._LazyRun) and h.runs]
     assert len(handlers) > 25
@@ -411,22 +411,204 @@ def test_tier_0_handlers_bind_operands_as_defaults(fuse_at: int, monkeypatch: py
         assert (linked or h is interp._unreachable) and not any(isinstance(v, int) for v in linked)
 
 
+def _tier_0_state(inst: ModuleInstance) -> List[Any]:
+    """Everything the loaded tier-0 functions of ``inst`` reach (but dicts: globals)."""
+    import gc
+
+    seen, todo, out = set(), [f.compiled for f in inst.funcs if isinstance(f.compiled, interp.Compiled)], []
+    while todo:
+        o = todo.pop()
+        if id(o) in seen or isinstance(o, (dict, type)) or type(o).__name__ == "module":
+            continue
+        seen.add(id(o))
+        out.append(o)
+        todo.extend(gc.get_referents(o))
+    return out
+
+
+@pytest.mark.parametrize("fuse_at", [1, 3, 10**9])
+def test_tier_0_keeps_no_ir(fuse_at: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loaded tier-0 code holds no ``Instr``: a lazy run keeps its instructions packed
+    until its closure is generated, and the function's IR goes once it is loaded
+    (graphviz's tier 0 kept 54,658 instructions alive, 80 bytes each)."""
+    from wasmlite.ir import Instr
+
+    monkeypatch.setattr(interp, "TIER", "0")
+    monkeypatch.setattr(interp, "FUSE_AT", fuse_at)
+    inst = load(PROGRAMS)
+    test_programs(inst)
+    state = _tier_0_state(inst)
+    assert fuse_at == 1 or any(isinstance(o, interp._LazyRun) for o in state)
+    assert not [o for o in state if isinstance(o, Instr)]
+
+
+SEGMENTS = """(module
+ (func (export "f") (param $n i32) (param $odd i32) (result i32) (local $s i32)
+   (loop $l
+     (if (local.get $odd)
+       (then (local.set $s (i32.add (local.get $s) (i32.mul (local.get $n) (i32.const 3)))))
+       (else (local.set $s (i32.add (local.get $s) (local.get $n)))))
+     (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+   (local.get $s))
+ (func (export "g") (param $i i32) (result i32)
+   (block (block (block
+     (br_table 0 1 0 2 1 0 (local.get $i)))
+     (return (i32.const 10)))
+     (return (i32.const 11)))
+   (i32.const 12)))"""
+
+
+@pytest.mark.parametrize("tier", ["0", "auto"])
+@pytest.mark.parametrize("metered", [False, True])
+def test_code_is_loaded_a_segment_at_a_time(tier: str, metered: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A function's code is loaded from one branch target to the next at its first
+    execution: what never runs stays packed in its stand-in, what runs is linked in
+    wherever the stand-in was (by handlers, a loop header's counting closure, a
+    metered function's fuel closures), so no call goes through it again."""
+    class Plenty:
+        def tick(self) -> int:
+            return 10**9
+
+    from wasmlite.engine import cache
+
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")  # (no tier-1 code from earlier runs)
+    cache.clear_memory()
+    monkeypatch.setattr(interp, "TIER", tier)
+    monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)  # (else auto starts a loop in tier 1)
+    monkeypatch.setattr(interp, "_meter", Plenty())
+    module = parse_module(SEGMENTS)
+    validate_module(module)
+    inst = instantiate(module, [], engine.call, metered)
+    assert run(inst, "f", 4, 1) == [30]
+    c = inst.exports["f"].compiled
+    assert isinstance(c, interp.Compiled)
+    assert [h for h in c.code if isinstance(h, interp._Segment) and h.real is None]  # the else arm
+    assert run(inst, "f", 20, 0) == [210] and run(inst, "f", 20, 1) == [630]
+    assert [run(inst, "g", i)[0] for i in range(7)] == [10, 11, 10, 12, 11, 10, 10]  # arms sharing targets
+
+    def stale(x: Any) -> bool:
+        return isinstance(x, interp._Segment) and x.real is not None
+
+    def reached(h: Any) -> List[Any]:
+        """What ``h`` goes on to: its linked handlers, or the handler a wrapper calls."""
+        if isinstance(h, interp._LazyRun):
+            return [h.first, h.real]
+        if h.__closure__:  # a counting or fuel closure
+            return [h.__closure__[h.__code__.co_freevars.index("h")].cell_contents]
+        return [y for i in interp._slots(h) for y in (h.__defaults__[i] if isinstance(h.__defaults__[i], tuple)
+                                                         else (h.__defaults__[i],))]
+
+    g = inst.exports["g"].compiled  # (auto: in tier 1 from its second call from the host)
+    seen, todo = set(), [c.entry] + ([g.entry] if isinstance(g, interp.Compiled) else [])
+    while todo:
+        h = todo.pop()
+        if h is None or id(h) in seen or isinstance(h, interp._Segment) and h.real is None:
+            continue
+        seen.add(id(h))
+        assert not stale(h)
+        todo.extend(reached(h))
+    assert len(seen) > 3
+
+
+def test_packed_instructions_unpack_as_translated() -> None:
+    """What a stand-in keeps of the IR (``_pack``: four fields an instruction, a
+    branch's target and copies in place of its unused fields) gives the same
+    instructions back."""
+    from wasmlite.translate import translate_function
+
+    fields = lambda code: [(i.op, i.d, i.a, i.imm, i.target, i.copies) for i in code]  # noqa: E731
+    kinds = set()
+    for wat in (PROGRAMS, SEGMENTS):
+        inst = load(wat)
+        for f in inst.funcs:
+            code = translate_function(inst.module, f.index, interp._validator(inst)).code
+            assert fields(interp._unpack(interp._pack(code, interp._branch_targets(code)[2]))) == fields(code)
+            kinds.update((i.op, bool(i.copies)) for i in code if i.is_branch())
+    assert {("br", True), ("br", False), ("br_if", False), ("br_table", False), ("br_if.i32.gt_u", False)} <= kinds
+
+
+def test_run_shapes_share_their_parts() -> None:
+    """The run factories' keys, kept for good, share their equal (op, operand kinds)
+    pairs (graphviz: 10,263 in 1,677 keys, 1,043 distinct)."""
+    def fresh(*ops: str) -> Any:
+        return tuple((op, tuple([False, True])) for op in ops)
+
+    first, second = fresh("i32.add", "i32.xor"), fresh("i32.add", "i32.or")
+    assert interp._run_factory(first) is not interp._run_factory(second)
+    stored = {k: k for k in interp._RUN_FACTORIES}
+    assert stored[first][0] is stored[second][0]
+
+
+def test_handlers_unlinked_from_counting_closures_follow_their_loop_heads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the budget runs out, handlers that went to a loop header's counting
+    closure go to the header itself; one not loaded yet takes note of them, so they
+    go to its code once it loads (not through its stand-in)."""
+    from wasmlite.engine import cache
+
+    monkeypatch.setenv("WASMLITE_CACHE_DIR", "")
+    cache.clear_memory()
+    monkeypatch.setattr(interp, "TIER", "auto")
+    monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)
+    monkeypatch.setattr(interp, "HOT_CALLS", 2)  # (the budget runs out at loop $a's fifth iteration)
+    monkeypatch.setattr(interp, "SIZE_COST", 0)
+    inst = load("""(module
+     (func $ge (param i32 i32) (result i32) (i32.ge_u (local.get 0) (local.get 1)))
+     (func (export "h") (param $n i32) (result i32) (local $s i32)
+      (block $x (loop $a
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br_if $x (call $ge (local.get $s) (local.get $n)))  ;; a handler of its own, linked to $b's counter
+        (br $a)))
+      (loop $b
+        (local.set $s (i32.add (local.get $s) (i32.const 3)))
+        (br_if $b (i32.lt_u (local.get $s) (i32.const 100))))
+      (local.get $s)))""")
+    assert run(inst, "h", 10) == [100]
+    c = inst.exports["h"].compiled
+    assert isinstance(c, interp.Compiled) and c.budget < 0
+    linked = [v for h in c.code if h is not None and not isinstance(h, interp._STAND_INS)
+              for i in interp._slots(h) for v in (h.__defaults__[i],)]
+    assert linked and not [v for v in linked if isinstance(v, interp._STAND_INS) and v.real is not None]
+
+
+def test_a_segment_that_fails_to_load_loads_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading a segment can fail half way (the stack's limit, deep in a recursion):
+    its stand-in stays where it was, so what links to it later (here the else arm,
+    first run after the failure) gets the stand-in, which loads it again, and not a
+    handler left half linked (an instruction index where its successor should be)."""
+    monkeypatch.setattr(interp, "TIER", "0")
+    calls = [0]
+    handler = interp._handler
+
+    def failing_once(packed: Any, k: int, *args: Any) -> Any:
+        if packed[k] == "call":
+            calls[0] += 1
+            if calls[0] == 2:  # the second call of the code after the if
+                raise RecursionError("maximum recursion depth exceeded")
+        return handler(packed, k, *args)
+
+    monkeypatch.setattr(interp, "_handler", failing_once)
+    inst = load("""(module
+     (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+     (func (export "f") (param $p i32) (result i32) (local $x i32)
+      (if (local.get $p) (then (local.set $x (i32.const 7))) (else (local.set $x (i32.const 9))))
+      (call $inc (call $inc (local.get $x)))))""")
+    with pytest.raises(Trap, match="call stack exhausted"):  # (what the engine makes of it)
+        run(inst, "f", 1)
+    assert run(inst, "f", 0) == [11] and run(inst, "f", 1) == [9]
+
+
 def test_a_handler_made_during_a_call_is_linked_as_a_new_function() -> None:
-    """Handlers made while code runs (a lazy run's, its copy stubs) get their linked
-    successors in a new function: PyPy's JIT may run a function made in the same
-    trace with the defaults it was made with, after they were changed. Load-time
-    handlers (cycles among them) are linked in place."""
+    """Handlers are made while code runs (a segment's, a lazy run's, their copy stubs)
+    and get their linked successors in a new function: PyPy's JIT may run a function
+    made in the same trace with the defaults it was made with, after they were changed."""
     def target(regs: list) -> None:
         return None
 
-    stand_in = interp._LazyRun(None, None, 0, 1, -1)  # type: ignore[arg-type]
+    stand_in = interp._Segment(None, 0, ())  # type: ignore[arg-type]
     resolved = {7: target, 8: stand_in}
     made = interp._br_if(0, 8, 7)
     before = made.__defaults__  # type: ignore[attr-defined]
-    refs: dict = {}
-    linked = interp._link(made, resolved.__getitem__, refs, fresh=True)
+    linked = interp._link(made, resolved.__getitem__)
     assert linked is not made and made.__defaults__ == before  # type: ignore[attr-defined]
     assert linked([0]) is target and linked([1]) is stand_in
-    assert refs == {stand_in: [linked]}
-    in_place = interp._link(made, resolved.__getitem__, {})
-    assert in_place is made and made([0]) is target
+    assert stand_in.linked is linked

@@ -20,7 +20,11 @@ generated on the run's ``FUSE_AT``-th execution (a stand-in holds its place unti
 then, running its ops one by one before): most runs of a big program's start-up
 functions never run or run a few times, and each new run shape costs a
 ``compile()`` (QuickJS's first eval runs 2046 of the 8401 runs it loads, ~470 of
-them 16 times or more: ~340 shapes instead of 2499).
+them 16 times or more: ~340 shapes instead of 2499). Before that, the closures
+(and the runs' stand-ins) of a segment, the instructions from one branch target to
+the next, are made at its first execution (``_Segment``): most of a big program's
+code never runs (graphviz's first render leaves 26k of the 55k instructions it
+loads unrun), and what waits keeps its instructions packed (``_pack``), not the IR.
 
 A closure binds its registers, immediates and successors as default arguments,
 not cells: one tuple per closure instead of a cell per name, for the garbage
@@ -57,6 +61,8 @@ from __future__ import annotations
 
 import os
 import weakref
+from itertools import chain
+from operator import attrgetter
 from time import process_time
 from types import FunctionType
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
@@ -130,7 +136,9 @@ _NEVER = 1 << 62
 
 load_seconds = 0.0
 """CPU seconds this process spent translating functions for tier 0 and generating
-their closures (what ``prefill`` may spend at exit)."""
+their closures (what ``prefill`` may spend at exit). What is loaded lazily is only
+timed in ``auto`` mode, the one that fills the cache at exit: a clock reading is a
+system call, and graphviz's tiny render loads 3,222 segments and ~2,600 runs."""
 
 _ZERO: Dict[int, Any] = {
     syntax.I32: 0, syntax.I64: 0, syntax.F32: 0.0, syntax.F64: 0.0, syntax.V128: 0,
@@ -142,15 +150,15 @@ class Compiled:
     """A loaded function: its closures and the frame template.
 
     ``code`` has a closure per IR instruction (None inside a run, which its first
-    instruction's closure executes); ``tail`` is everything after the arguments:
+    instruction's closure executes, and inside a segment not loaded yet, whose
+    stand-in is at its first instruction); ``tail`` is everything after the arguments:
     zeroed locals, temporaries and the reversed constants (see the picture in
     ``ir``); results end up in ``regs[lo:hi]``.
     """
 
-    __slots__ = ("ir", "code", "tail", "lo", "hi", "entry", "budget", "func")
+    __slots__ = ("code", "tail", "lo", "hi", "entry", "budget", "func")
 
     def __init__(self, ir: IRFunction, code: List[Optional[Handler]], tail: List[Any]) -> None:
-        self.ir = ir
         self.code = code
         self.tail = tail
         self.lo = ir.nlocals
@@ -515,6 +523,9 @@ not grow in number, nor does cold start)."""
 
 RunKey = Tuple[Tuple[str, Tuple[int, ...]], ...]
 _RUN_FACTORIES: Dict[RunKey, Callable[..., Handler]] = {}
+_RUN_OPS: Dict[Tuple[str, Tuple[int, ...]], Tuple[str, Tuple[int, ...]]] = {}
+"""The (op, operand kinds) pairs of ``_RUN_FACTORIES``' keys, each kept once: graphviz's
+tier 0 generates 1,677 run shapes of 10,263 ops, 1,043 distinct pairs."""
 
 
 def _branch_tail(op: str, const: Tuple[int, ...]) -> Tuple[List[str], str, Set[str]]:
@@ -582,6 +593,7 @@ def _run_factory(key: RunKey) -> Callable[..., Handler]:
                 params += [f"d{j}"] + p + list(fields.values())
                 body.append((lines + f"        {dest} = {expr}\n", ""))
                 helpers |= t.helpers
+        key = tuple(_RUN_OPS.setdefault(op, op) for op in key)  # kept for good: shared parts
         make = _RUN_FACTORIES[key] = _make(params + ["nxt"], _guarded(body) + end, helpers, access=True)
     return make
 
@@ -685,19 +697,22 @@ _CONDITIONAL = ("br_if", "br_unless")
 _RUN_ENDS = _CONDITIONAL + ("br_table",)
 
 
-def _branch_targets(code: List[Instr]) -> Tuple[Set[int], Set[int]]:
-    """Every instruction index some branch goes to, and the loop heads among them
-    (the instructions a branch goes back to, or stays at): one pass for ``load``."""
+def _branch_targets(code: List[Instr]) -> Tuple[Set[int], Set[int], List[int]]:
+    """Every instruction index some branch goes to, the loop heads among them (the
+    instructions a branch goes back to, or stays at), and the branches' indices: one
+    pass for ``load``."""
     labels: Set[int] = set()
     heads: Set[int] = set()
+    branches: List[int] = []
     for i, ins in enumerate(code):
         op = ins.op
         if op.startswith("br"):  # (is_branch, without a call per instruction)
+            branches.append(i)
             for t in [t for t, _ in ins.imm] if op == "br_table" else (ins.target,):
                 labels.add(t)
                 if 0 <= t <= i:
                     heads.add(t)
-    return labels, heads
+    return labels, heads, branches
 
 
 _ONE = (False,)
@@ -882,11 +897,11 @@ def _call(d: Any, a: Tuple[int, ...], f: Function, nxt: Next) -> Handler:
     return h
 
 
-def _call_indirect(ins: Instr, nres: int, inst: ModuleInstance, nxt: Next) -> Handler:
-    type_index, table_index = ins.imm
-    args = ins.a[:-1]
-    make = _call_factory(True, len(args), nres)
-    return make(inst.tables[table_index], inst.types[type_index], ins.a[-1], ins.d, *args, nxt)
+def _call_indirect(d: Any, a: Tuple[int, ...], imm: Tuple[int, int], inst: ModuleInstance, nxt: Next) -> Handler:
+    type_index, table_index = imm
+    args = a[:-1]
+    make = _call_factory(True, len(args), len(inst.types[type_index].results))
+    return make(inst.tables[table_index], inst.types[type_index], a[-1], d, *args, nxt)
 
 
 # -- loading -----------------------------------------------------------------------------
@@ -909,16 +924,14 @@ def _slots(h: Any) -> Tuple[int, ...]:
     return slots
 
 
-def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
-          refs: Dict[Handler, List[Any]], fresh: bool = False) -> Handler:
-    """Replace the instruction indices a handler holds by what ``resolve`` says, and
-    note in ``refs`` each handler that now holds a lazy run's stand-in; the linked
-    handler. ``fresh``: ``h`` was just made, during a call, and nothing refers to it
-    yet: the linked handler is a new function made with the linked defaults, and
-    ``h`` stays as it was. PyPy's JIT may run a function made in the same trace
-    with the defaults it was made with even after they were changed (reproduced
-    with PyPy 7.3.11: a stale instruction index returned, "'int' object is not
-    callable"); at load time nothing runs between making and linking."""
+def _link(h: Handler, resolve: Callable[[int], Optional[Handler]]) -> Handler:
+    """``h`` with the instruction indices it holds replaced by what ``resolve`` says,
+    as a new function (``h`` stays as it was), noted in each stand-in it now holds
+    (``_linked``). Every handler is made while code runs (a segment, a lazy run, a
+    copy stub at its first execution), and PyPy's JIT may run a function made in
+    the same trace with the defaults it was made with even after they were changed
+    (reproduced with PyPy 7.3.11: a stale instruction index returned, "'int' object
+    is not callable")."""
     slots = _slots(h)
     if not slots:
         return h
@@ -928,53 +941,89 @@ def _link(h: Handler, resolve: Callable[[int], Optional[Handler]],
         v = values[i]
         if isinstance(v, tuple):
             v = values[i] = tuple(map(resolve, v))
-            held.extend(x for x in v if type(x) is _LazyRun)
+            held.extend(x for x in v if type(x) in _STAND_INS)
         elif isinstance(v, int):
             v = values[i] = resolve(v)
-            if type(v) is _LazyRun:
+            if type(v) in _STAND_INS:
                 held.append(v)
-    if fresh:
-        h = FunctionType(h.__code__, h.__globals__, h.__name__, tuple(values), h.__closure__)  # type: ignore[attr-defined]
-    else:
-        h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
+    h = FunctionType(h.__code__, h.__globals__, h.__name__, tuple(values), h.__closure__)  # type: ignore[attr-defined]
     for x in held:
-        refs.setdefault(x, []).append(h)
+        _linked(x, h)
     return h
 
 
+def _linked(stand_in: Any, h: Any) -> None:
+    """Note in ``stand_in`` that ``h`` goes to it: a handler (which holds it in its
+    defaults) or a fuel or counting closure (in its cell ``h``). One is kept as
+    itself, several in a list: most stand-ins have one or two (a dict of lists per
+    function was ~4k lists for graphviz)."""
+    linked = stand_in.linked
+    if linked is None:
+        stand_in.linked = h
+    elif type(linked) is list:
+        linked.append(h)
+    else:
+        stand_in.linked = [linked, h]
+
+
 def _relink(h: Handler, new: Dict[Any, Any]) -> None:
-    """Send a linked handler to ``new[x]`` wherever it went to ``x``."""
+    """Send a linked handler to ``new[x]`` wherever it went to ``x``, noting it in the
+    stand-ins it now goes to (a loop header not loaded yet when the budget ran out)."""
     slots = _slots(h)
     if not slots:
         return
     values = list(h.__defaults__ or ())  # type: ignore[attr-defined]
     for i in slots:
         v = values[i]
+        for x in v if isinstance(v, tuple) else (v,):
+            if x in new and type(new[x]) in _STAND_INS:
+                _linked(new[x], h)
         values[i] = tuple(new.get(x, x) for x in v) if isinstance(v, tuple) else new.get(v, v)
     h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
 
 
+def _swap(h: Handler, old: Any, new: Any) -> None:
+    """Send a linked handler to ``new`` wherever it went to ``old``: in C loops, as a
+    ``br_table``'s targets may be hundreds, each a stand-in swapped in its turn
+    (QuickJS's interpreter loop; a generator over them made this quadratic)."""
+    values = list(h.__defaults__ or ())  # type: ignore[attr-defined]
+    for i in _slots(h):
+        v = values[i]
+        if v is old:
+            values[i] = new
+        elif type(v) is tuple and old in v:
+            targets = list(v)
+            k = targets.index(old)
+            while True:
+                targets[k] = new
+                if old not in targets:
+                    break
+                k = targets.index(old, k)
+            values[i] = tuple(targets)
+    h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
+
+
 class _LazyRun:
-    """A stand-in for the run ``code[i:j]``: its first ``FUSE_AT - 1`` executions go
-    op by op through closures of the shared single-op factories (``single`` makes
-    them, on the first), the next one generates the run's own closure (``materialize``
-    also puts it wherever the stand-in was linked) and runs it; a reference the
-    patching missed keeps working through the stand-in. An object, not a closure:
-    QuickJS's first eval loads 8401 runs, and a closure's ten cells were ten more
-    objects for each collection of the garbage collector to walk."""
+    """A stand-in for the run of instructions ``code`` (``_pack``ed) at index ``i``:
+    its first ``FUSE_AT - 1`` executions go op by op through closures of the shared
+    single-op factories (``_Loader.single`` makes them, on the first), the next one
+    generates the run's own closure (``_Loader.materialize`` also puts it wherever
+    the stand-in was linked) and runs it; a reference the patching missed keeps
+    working through the stand-in. An object, not a closure: QuickJS's first eval
+    loads 8401 runs, and a closure's ten cells were ten more objects for each
+    collection of the garbage collector to walk."""
 
-    __slots__ = ("materialize", "single", "i", "j", "end", "real", "first", "runs")
+    __slots__ = ("loader", "i", "code", "end", "real", "first", "runs", "linked")
 
-    def __init__(self, materialize: Callable[["_LazyRun", int, int, int], Handler],
-                 single: Callable[[int, int, int], Handler], i: int, j: int, end: int) -> None:
-        self.materialize = materialize
-        self.single = single
+    def __init__(self, loader: "_Loader", i: int, code: Tuple[Any, ...], end: int) -> None:
+        self.loader = loader
         self.i = i
-        self.j = j
+        self.code: Optional[Tuple[Any, ...]] = code
         self.end = end
         self.real: Optional[Handler] = None
         self.first: Optional[Handler] = None
         self.runs = 0
+        self.linked: Any = None  # what goes to it (see ``_linked``)
 
     def __call__(self, regs: list) -> Any:
         real = self.real
@@ -983,10 +1032,62 @@ class _LazyRun:
             if self.runs < FUSE_AT:
                 first = self.first
                 if first is None:
-                    first = self.first = self.single(self.i, self.j, self.end)
+                    first = self.first = self.loader.single(self.code, self.end)  # type: ignore[arg-type]
                 return first(regs)
-            real = self.real = self.materialize(self, self.i, self.j, self.end)
+            real = self.real = self.loader.materialize(self, _unpack(self.code), self.end)  # type: ignore[arg-type]
+            self.code = self.first = None
         return real(regs)
+
+
+class _Segment:
+    """A stand-in for the instructions ``code`` (``_pack``ed) from index ``i`` to the
+    next branch target, loaded (``_Loader.realize``) at its first execution: most of
+    a big program's code never runs, and a stand-in with its packed instructions is
+    a fraction of a closure per instruction (graphviz's tier 0 loaded ~30k)."""
+
+    __slots__ = ("loader", "i", "code", "real", "linked")
+
+    def __init__(self, loader: "_Loader", i: int, code: Tuple[Any, ...]) -> None:
+        self.loader = loader
+        self.i = i
+        self.code: Optional[Tuple[Any, ...]] = code
+        self.real: Optional[Handler] = None
+        self.linked: Any = None  # what goes to it (see ``_linked``)
+
+    def __call__(self, regs: list) -> Any:
+        real = self.real
+        if real is None:
+            real = self.real = self.loader.realize(self)
+            self.code = None
+        return real(regs)
+
+
+_STAND_INS = (_LazyRun, _Segment)
+
+
+def _pack(instrs: List[Instr], branches: List[int]) -> Tuple[Any, ...]:
+    """Instructions as one flat tuple of four fields each: what a stand-in keeps of its
+    IR until it is loaded, while the function's IR goes once it is loaded (graphviz's
+    tier 0 kept 54,658 ``Instr`` objects alive, 80 bytes each and the IR's lists;
+    four tuple slots are 32 bytes). A branch's ``d`` and ``imm`` are None (but
+    ``br_table``'s, whose arms are its ``imm``), so its ``target`` and ``copies`` take
+    their places; ``branches`` are the branches' indices."""
+    packed = list(chain.from_iterable(map(_FIELDS, instrs)))
+    for i in branches:
+        ins = instrs[i]
+        if ins.op != "br_table":
+            packed[4 * i + 1] = ins.target
+            packed[4 * i + 3] = ins.copies
+    return tuple(packed)
+
+
+_FIELDS = attrgetter("op", "d", "a", "imm")
+
+
+def _unpack(packed: Tuple[Any, ...]) -> List[Instr]:
+    """The instructions ``_pack`` packed."""
+    return [Instr(op, None, a, None, d, imm) if op[:2] == "br" and op != "br_table" else Instr(op, d, a, imm)
+            for op, d, a, imm in zip(packed[::4], packed[1::4], packed[2::4], packed[3::4])]
 
 
 FUSE_AT = 16
@@ -1001,87 +1102,182 @@ execution saves 8%, at the 16th 14%, never 17%."""
 
 
 def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
-    """Turn translated code into closures bound to ``inst``."""
-    consts = [inst.funcs[c.index] if isinstance(c, RefFunc) else c for c in ir.consts]
-    code: List[Optional[Handler]] = []
-    stubs: List[Handler] = []
+    """Turn translated code into stand-ins that load it into closures bound to ``inst``
+    a segment at a time (the instructions from one branch target to the next), at
+    the segment's first execution."""
     n = len(ir.code)
+    labels, heads, branches = _branch_targets(ir.code)
+    ld = _Loader(inst, [inst.funcs[c.index] if isinstance(c, RefFunc) else c for c in ir.consts], ir.nlocals, n,
+                 heads)
+    code, jumps = ld.code, ld.jumps
+    for i in branches:
+        ins = ir.code[i]
+        if ins.op == "br" and not ins.copies:
+            jumps[i] = ld.via_stub(ins.target, ())
+    starts = sorted({t for t in labels if 0 < t < n} | {0})
+    packed = _pack(ir.code, branches)
+    for s, e in zip(starts, starts[1:] + [n]):
+        if s < e:
+            code[s] = _Segment(ld, s, packed[4 * s:4 * e])
+    headers = ld.headers
+    first: Optional[Handler] = None  # a metered function's entry, before tier-up counting
+    if ld.metered:
+        headers.update((t, ld.charged(code[t])) for t in heads)
+        first = headers.get(0) or (code[0] if n else None)
+    if TIER == "auto":
+        for t in heads:
+            h = headers.get(t) or code[t]
+            assert h is not None
+            headers[t] = ld.counted[h] = ld.counting(h)
+    tail = [_ZERO[t] for t in ir.local_types]
+    tail.extend([None] * ir.ntemps)
+    tail.extend(reversed(ld.consts))
+    c = ld.c = Compiled(ir, code, tail)
+    if ld.metered:  # the call's unit, then the first instruction (a loop head's too)
+        c.entry = ld.charged(first)
+    return c
 
-    def via_stub(target: int, copies: Tuple[Tuple[int, int], ...]) -> Any:
+
+class _Loader:
+    """What loading a function's segments and runs, later, needs: one object per
+    function (not a closure and a cell per helper and name: ~10 closures and ~18
+    cells per graphviz function)."""
+
+    __slots__ = ("inst", "consts", "nlocals", "n", "code", "stubs", "jumps", "heads", "headers", "counted",
+                 "metered", "c")
+
+    def __init__(self, inst: ModuleInstance, consts: List[Any], nlocals: int, n: int, heads: Set[int]) -> None:
+        self.inst = inst
+        self.consts = consts
+        self.nlocals = nlocals
+        self.n = n
+        self.code: List[Optional[Handler]] = [None] * n
+        self.stubs: List[Handler] = []
+        self.jumps: Dict[int, int] = {}  # a plain jump -> its target
+        self.heads = heads
+        self.headers: Dict[int, Handler] = {}  # a loop head -> its fuel or counting closure
+        self.counted: Dict[Handler, Handler] = {}  # loop header (charged if metered) -> its counting closure
+        self.metered = inst.metered
+        self.c: Any = None
+
+    def via_stub(self, target: int, copies: Tuple[Tuple[int, int], ...]) -> Any:
         """``target`` (the end of the code meaning -1, return), or a stub after the code
         that runs ``copies`` first when there are any."""
+        n = self.n
         if target >= n:
             target = -1
         if not copies:
             return target
-        stubs.append(_jump(target, copies))
-        return n + len(stubs) - 1
+        self.stubs.append(_jump(target, copies))
+        return n + len(self.stubs) - 1
 
-    refs: Dict[Handler, List[Any]] = {}  # a lazy run's stand-in -> the handlers linked to it
-
-    def link_stubs() -> None:
+    def link_stubs(self) -> None:
         """Link the copy stubs ``via_stub`` made since the last call (a run's branches')."""
-        first = len(code)
-        code.extend([_link(s, resolve, refs, fresh=True) for s in stubs[first - n:]])
+        code = self.code
+        code.extend([_link(s, self.resolve) for s in self.stubs[len(code) - self.n:]])
 
-    def single(i: int, j: int, nxt: int) -> Handler:
-        """The run ``code[i:j]`` as a chain of single-op closures (see ``_LazyRun``)."""
+    def single(self, run: Tuple[Any, ...], nxt: int) -> Handler:
+        """The run (``_pack``ed) as a chain of single-op closures (see ``_LazyRun``)."""
         global load_seconds
-        start = process_time()
-        h = _handler(ir.code[j - 1], nxt, inst, consts, via_stub)
-        link_stubs()
-        h = _link(h, resolve, refs, fresh=True)
-        for k in range(j - 2, i - 1, -1):  # straight-line ops: each is given its successor
-            h = _handler(ir.code[k], h, inst, consts, via_stub)
-        load_seconds += process_time() - start
+        start = process_time() if TIER == "auto" else 0.0  # (see load_seconds)
+        inst, consts, via_stub = self.inst, self.consts, self.via_stub
+        h = _handler(run, len(run) - 4, nxt, inst, consts, via_stub)
+        self.link_stubs()
+        h = _link(h, self.resolve)
+        for k in range(len(run) - 8, -1, -4):  # straight-line ops: each is given its successor
+            h = _handler(run, k, h, inst, consts, via_stub)
+        if TIER == "auto":
+            load_seconds += process_time() - start
         return h
 
-    def materialize(stand_in: _LazyRun, i: int, j: int, nxt: int) -> Handler:
-        """Generate the closure of the run ``code[i:j]`` when it has run ``FUSE_AT - 1``
-        times (most runs of a big program never run, or run once: QuickJS's first eval
-        runs a fraction of the runs it loads) and link it in where its stand-in was."""
+    def materialize(self, stand_in: _LazyRun, run: List[Instr], nxt: int) -> Handler:
+        """Generate the closure of the run when it has run ``FUSE_AT - 1`` times (most
+        runs of a big program never run, or run once: QuickJS's first eval runs a
+        fraction of the runs it loads) and link it in where its stand-in was."""
         global load_seconds
-        start = process_time()
-        h = _straight_run(ir.code[i:j], nxt, consts, inst, via_stub, ir.nlocals)
-        load_seconds += process_time() - start
-        link_stubs()
-        h = _link(h, resolve, refs, fresh=True)
-        code[i] = h
-        for x in refs.pop(stand_in, ()):
-            _relink(x, {stand_in: h})
-        if c.entry is stand_in:
-            c.entry = h
-        g = counted.pop(stand_in, None)
-        if g is not None:  # a loop header: its counting closure calls the run
-            counted[h] = g
-            g.__closure__[g.__code__.co_freevars.index("h")].cell_contents = h  # type: ignore[index]
+        start = process_time() if TIER == "auto" else 0.0  # (see load_seconds)
+        h = _straight_run(run, nxt, self.consts, self.inst, self.via_stub, self.nlocals)
+        if TIER == "auto":
+            load_seconds += process_time() - start
+        self.link_stubs()
+        h = _link(h, self.resolve)
+        self.code[stand_in.i] = h
+        self.replace(stand_in, h)
         return h
 
-    jumps: Dict[int, int] = {}
-    labels, heads = _branch_targets(ir.code)
-    i = 0
-    while i < n:
-        ins = ir.code[i]
-        j = i + 1
-        if ins.op in _STRAIGHT:
-            while j < n and j - i < MAX_RUN and ir.code[j].op in _STRAIGHT and j not in labels:
-                j += 1
-            if j < n and ir.code[j].op.startswith(_RUN_ENDS) and j not in labels:
-                j += 1  # the run ends with the branch: one dispatch less per loop iteration
-        nxt = j if j < n else -1
-        if j - i > 1:
-            stand_in = _LazyRun(materialize, single, i, j, nxt)
-            code.append(stand_in)
-            code.extend([None] * (j - i - 1))  # inside a run: never a target
-        else:
-            code.append(_handler(ins, nxt, inst, consts, via_stub))
-            if ins.op == "br" and not ins.copies:
-                jumps[i] = via_stub(ins.target, ())
-        i = j
-    code.extend(stubs)
-    metered = inst.metered
+    def realize(self, segment: _Segment) -> Handler:
+        """Load the segment's instructions at its first execution (a big program's
+        start runs a fraction of the code it loads: graphviz's tiny render ~1/5 of its
+        lazy runs), as closures and lazy runs, and link them in where its stand-in was.
+        The stand-in leaves ``code`` last, once all is linked: what fails on the way
+        (the stack's limit, deep in a recursion) leaves it there, to load again."""
+        global load_seconds
+        start = process_time() if TIER == "auto" else 0.0  # (see load_seconds)
+        code, n, inst, consts, via_stub = self.code, self.n, self.inst, self.consts, self.via_stub
+        packed, s = segment.code, segment.i
+        ops = packed[::4]  # type: ignore[index]
+        e = s + len(ops)
+        units = []
+        h: Any
+        i = s
+        while i < e:
+            j = i + 1
+            if ops[i - s] in _STRAIGHT:
+                while j < e and j - i < MAX_RUN and ops[j - s] in _STRAIGHT:
+                    j += 1
+                if j < e and ops[j - s].startswith(_RUN_ENDS):
+                    j += 1  # the run ends with the branch: one dispatch less per loop iteration
+            nxt = j if j < n else -1
+            if j - i > 1:
+                h = _LazyRun(self, i, packed[4 * (i - s):4 * (j - s)], nxt)  # type: ignore[index]
+            else:
+                h = _handler(packed, 4 * (i - s), nxt, inst, consts, via_stub)  # type: ignore[arg-type]
+            units.append((i, h))
+            i = j
+        self.link_stubs()
+        resolve = self.resolve
+        for i, h in reversed(units):  # each linked to its successor's linked copy (no branch goes inside)
+            if i > s:
+                code[i] = _link(h, resolve)
+        h = code[s] = _link(units[0][1], resolve)
+        self.replace(segment, h)
+        if TIER == "auto":
+            load_seconds += process_time() - start
+        return h  # type: ignore[return-value]
 
-    def charged(h: Optional[Handler]) -> Handler:
+    def replace(self, stand_in: Any, h: Any) -> None:
+        """Send whatever went to ``stand_in`` to ``h`` (which may be a stand-in itself)."""
+        linked = stand_in.linked
+        if linked is not None:
+            stand_in.linked = None
+            for x in linked if type(linked) is list else (linked,):
+                if x.__closure__:  # a loop header's (or metered entry's) fuel or counting closure
+                    x.__closure__[x.__code__.co_freevars.index("h")].cell_contents = h
+                else:
+                    _swap(x, stand_in, h)
+                if type(h) in _STAND_INS:
+                    _linked(h, x)
+        if self.c.entry is stand_in:
+            self.c.entry = h
+        g = self.counted.pop(stand_in, None)
+        if g is not None:
+            self.counted[h] = g
+
+    def resolve(self, i: int) -> Optional[Handler]:
+        """The closure at index ``i`` (None for -1, the end); a plain jump's target for
+        the jump, so a loop's back edge costs no dispatch of its own (metered code
+        never jumps past a loop head: its fuel must be spent)."""
+        jumps = self.jumps
+        if i in jumps:
+            seen = 0
+            while i in jumps and seen < len(jumps) and not (self.metered and i in self.heads):
+                i = jumps[i]  # bounded: `loop br 0 end` jumps to itself
+                seen += 1
+        if i < 0:
+            return None
+        return self.headers.get(i) or self.code[i]
+
+    def charged(self, h: Optional[Handler]) -> Handler:
         """``h`` spending a unit of fuel first (``FUEL_CHECK``)."""
         def g(regs: list) -> Any:
             global _fuel
@@ -1090,58 +1286,30 @@ def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
                 _tick()
             return h(regs) if h is not None else None
 
+        if type(h) in _STAND_INS:
+            _linked(h, g)
         return g
 
-    def counting(h: Handler) -> Handler:
+    def counting(self, h: Handler) -> Handler:
         """``h`` (a loop header) spending a unit of the function's budget per run,
         until the budget runs out: then every counting closure is unlinked, so a
         call that loops on for long runs on without counting (once: the closures of
         runs generated later link to the headers themselves)."""
+        ld = self
+
         def g(regs: list) -> Any:
+            c = ld.c
             c.budget -= 1
-            if c.budget < 0 and headers:
-                headers.clear()
-                originals = {w: o for o, w in counted.items()}
-                for x in code:
+            if c.budget < 0 and ld.headers:
+                ld.headers.clear()
+                originals = {w: o for o, w in ld.counted.items()}
+                for x in ld.code:
                     _relink(x, originals)  # type: ignore[arg-type]
             return h(regs)
 
+        if type(h) in _STAND_INS:
+            _linked(h, g)
         return g
-
-    counted: Dict[Handler, Handler] = {}  # loop header (charged if metered) -> its counting closure
-    headers: Dict[int, Handler] = {}
-    first: Optional[Handler] = None  # a metered function's entry, before tier-up counting
-    if metered:
-        headers = {t: charged(code[t]) for t in heads}
-        first = headers.get(0) or (code[0] if ir.code else None)
-    if TIER == "auto":
-        for t in heads:
-            h = headers.get(t) or code[t]
-            assert h is not None
-            headers[t] = counted[h] = counting(h)
-
-    def resolve(i: int) -> Optional[Handler]:
-        """The closure at index ``i`` (None for -1, the end); a plain jump's target for
-        the jump, so a loop's back edge costs no dispatch of its own (metered code
-        never jumps past a loop head: its fuel must be spent)."""
-        seen = 0
-        while i in jumps and seen < len(jumps) and not (metered and i in heads):
-            i = jumps[i]  # bounded: `loop br 0 end` jumps to itself
-            seen += 1
-        if i < 0:
-            return None
-        return headers.get(i) or code[i]
-
-    for h in code:
-        if h is not None:
-            _link(h, resolve, refs)
-    tail = [_ZERO[t] for t in ir.local_types]
-    tail.extend([None] * ir.ntemps)
-    tail.extend(reversed(consts))
-    c = Compiled(ir, code, tail)
-    if metered:  # the call's unit, then the first instruction (a loop head's too)
-        c.entry = charged(first)
-    return c
 
 
 def loop_heads(code: List[Instr]) -> Set[int]:
@@ -1149,33 +1317,36 @@ def loop_heads(code: List[Instr]) -> Set[int]:
     return _branch_targets(code)[1]
 
 
-def _handler(ins: Instr, nxt: Next, inst: ModuleInstance, consts: List[Any],
+def _handler(packed: Tuple[Any, ...], k: int, nxt: Next, inst: ModuleInstance, consts: List[Any],
              via_stub: Callable[[int, Tuple[Tuple[int, int], ...]], int]) -> Handler:
-    op = ins.op
+    """The closure of the instruction ``_pack`` packed at ``packed[k:k + 4]`` (a
+    branch's target and copies in the places of ``d`` and ``imm``): made from the
+    fields, no ``Instr`` made again but for the memory factories."""
+    op, d, a, imm = packed[k:k + 4]
     if op in NUMERIC:
-        const, args = _operand_args(ins.a, consts)
-        return _cached("op:", op, const)(ins.d, *args, *_field_args(NUMERIC[op], ins.imm), nxt)
+        const, args = _operand_args(a, consts)
+        return _cached("op:", op, const)(d, *args, *_field_args(NUMERIC[op], imm), nxt)
     if op == "copy":
-        return _copy(ins.dst, ins.a[0], nxt)
+        return _copy(d, a[0], nxt)
     if op == "br":
-        return _jump(via_stub(ins.target, ()), ins.copies)
+        return _jump(via_stub(d, ()), imm)
     if op.startswith("br_if") or op.startswith("br_unless"):
-        target = via_stub(ins.target, ins.copies)
+        target = via_stub(d, imm)
         if "." not in op:
-            return (_br_if if op == "br_if" else _br_unless)(ins.a[0], target, nxt)
-        const, args = _operand_args(ins.a, consts)
+            return (_br_if if op == "br_if" else _br_unless)(a[0], target, nxt)
+        const, args = _operand_args(a, consts)
         return _cached("branch:", op, const)(*args, target, nxt)
     if op == "br_table":
-        return _br_table(ins.a[0], tuple(via_stub(t, c) for t, c in ins.imm))
+        return _br_table(a[0], tuple(via_stub(t, c) for t, c in imm))
     if op == "call":
-        return _call(ins.d, ins.a, inst.funcs[ins.imm], nxt)
+        return _call(d, a, inst.funcs[imm], nxt)
     if op == "call_indirect":
-        return _call_indirect(ins, len(inst.types[ins.imm[0]].results), inst, nxt)
+        return _call_indirect(d, a, imm, inst, nxt)
     if op == "select":
-        return _select(ins.dst, ins.a[0], ins.a[1], ins.a[2], nxt)
+        return _select(d, a[0], a[1], a[2], nxt)
     if op == "unreachable":
         return _unreachable
     factory = _MEMORY_FACTORIES.get(op)
     if factory is None:
         raise NotImplementedError(f"no tier-0 handler for {op}")
-    return factory(ins, nxt, inst)
+    return factory(Instr(op, d, a, imm), nxt, inst)
