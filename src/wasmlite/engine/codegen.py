@@ -244,7 +244,7 @@ class _PyLoop:
     segments starts at -> the segment's number, which ``var`` selects."""
 
     __slots__ = ("exit", "head", "code", "crossed", "labels", "var", "stubs", "fall", "selected",
-                 "current", "signals", "copied", "leaf")
+                 "current", "running", "signals", "copied", "leaf", "cases")
 
     def __init__(self, exit: int, head: Optional[int], code: int) -> None:
         self.exit = exit
@@ -258,12 +258,14 @@ class _PyLoop:
         self.stubs: Dict[Tuple[int, Tuple[Tuple[int, int], ...]], int] = {}
         self.fall = -1  # the branch ending segment 0: it sets ``var`` and falls into the tree
         self.selected: Set[int] = set()  # the leaves that branch may select
-        self.current = -1  # the segment whose code is being generated: ``var``'s value there
+        self.current = -1  # ``var``'s value where code is being generated
+        self.running = -1  # the segment whose code that is
         # switch loops whose variable a branch leaving through this loop changed: it
         # signals the branch on the way out, without ``br``
         self.signals: List[_PyLoop] = []
         self.copied = -1  # the segment a branch to it runs in place, by ``leaf(segment, ind)``
-        self.leaf: Callable[[int, int], None] = lambda k, ind: None
+        self.leaf: Callable[[int, int, int], None] = lambda k, ind, value: None
+        self.cases: Set[int] = set()  # the segments ``fall``'s tree runs at its leaves
 
 
 def _branch_targets(ins: Instr) -> List[int]:
@@ -783,12 +785,16 @@ class _Gen:
         tree(0, len(keys), ind)
 
     def table_tree(self, index: str, arms: List[Tuple[int, Any]], emit_arm: Callable[[int, int], None],
-                   ind: int) -> None:
-        """A binary search over ``index`` for arm ``arms[k]``: runs of equal arms share a leaf.
-        ``emit_arm(k, ind)`` writes the leaf for the arm at position ``k``."""
+                   ind: int, span: Optional[intervals.Fact] = None) -> None:
+        """A binary search over ``index`` for arm ``arms[k]``: runs of equal arms share a leaf,
+        runs outside the index's known ``span`` get none. ``emit_arm(k, ind)`` writes the
+        leaf for the arm at position ``k``."""
         *cases, default = arms
         runs = [k for k in range(len(cases)) if not k or cases[k] != cases[k - 1]]
         runs.append(len(cases))  # the default, for index >= len(cases)
+        if span is not None:
+            ends = runs[1:] + [intervals.M]
+            runs = [k for k, end in zip(runs, ends) if k <= span[1] and end > span[0]]
         self.bisect(index, runs, lambda i, ind: emit_arm(runs[i], ind), ind)
 
 
@@ -803,7 +809,7 @@ class _Structured(_Gen):
     """The structured scheme (see the module docstring)."""
 
     def __init__(self, ir: IRFunction, module: syntax.Module, root: Region, skip: Set[int],
-                 metered: bool = False, nest: bool = True, flat_from: int = MAX_LOOPS) -> None:
+                 metered: bool = False, nest: bool = True, flat_from: int = MAX_LOOPS, cases: bool = True) -> None:
         super().__init__(ir, module, metered)
         self.root = root
         self.skip = skip
@@ -812,6 +818,8 @@ class _Structured(_Gen):
         self.nested: Set[int] = set()  # branches that nest the rest of their code (``decide``)
         self.loops: List[_PyLoop] = []
         self.uses_br = False
+        self.cases = cases
+        self.cased = False  # whether a ``br_table``'s tree runs cases (see ``switch``)
         # branches testing a value stored unwrapped (``closing_step``): -> (register, its 2**32)
         self.unwrapped: Dict[int, Tuple[str, int]] = {}
         self.decide(root, [])
@@ -1027,11 +1035,30 @@ class _Structured(_Gen):
         if len(ahead) > 1 and all(isinstance(item, tuple) for item in kept[common][1]) \
                 and sum(hi - lo for lo, hi in kept[common][1]) <= COPY_SEGMENT:
             loop.copied = common
+        # A C switch's cases, segments only one run of equal arms of a ``br_table``
+        # closing segment 0 enters (no other branch to them, nothing running into
+        # them), are the leaves of its tree on the index: one descent per dispatch,
+        # no variable set and tested, and each case's code still written once.
+        if self.cases and loop.fall >= 0 and self.ir.code[loop.fall].op == "br_table":
+            entered = [0] * (numbered + 1)
+            for pc in range(chain[0].start, exit):
+                ins = self.ir.code[pc]
+                if ins.is_branch():
+                    arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
+                    for k, (t, copies) in enumerate(arms):
+                        if t not in loop.labels:
+                            continue
+                        if pc != loop.fall or copies:
+                            entered[loop.labels[t]] += 2  # (no case)
+                        elif not k or arms[k - 1] != arms[k]:
+                            entered[loop.labels[t]] += 1
+            loop.cases = {k for k in range(1, numbered) if entered[k] == 1 and self.jumps(kept[k - 1][1])}
 
-        def leaf(k: int, ind: int) -> None:
-            loop.current = k
+        def leaf(k: int, ind: int, value: int) -> None:
+            """Segment ``k``'s code, where ``var`` holds ``value``."""
+            loop.current, loop.running = value, k
             if k == numbered:
-                self.bisect(var, [numbered, *loop.stubs.values()], exit_or_stub, ind)
+                self.bisect(var, stub_keys, exit_or_stub, ind)
                 return
             if k in charged:
                 for line in interp.FUEL_CHECK:
@@ -1039,13 +1066,18 @@ class _Structured(_Gen):
             self.items(kept[k][1], ind)
             if self.jumps(kept[k][1]):
                 return
+            if k and k + 1 == loop.copied and ind + 2 * COPY_SEGMENT < MAX_INDENT:
+                leaf(k + 1, ind, value)  # (it ends in a jump)
+                return
             self.emit(ind, f"{var} = {k + 1}")
             if k or k + 1 in ahead:  # (segment 0 falls into the tree, which holds the rest)
                 self.emit(ind, "continue")
 
         loop.leaf = leaf
+        stub_keys = [numbered]  # (and the stubs, once segment 0 has made them)
 
         def exit_or_stub(i: int, ind: int) -> None:
+            loop.current = stub_keys[i]
             if not i:
                 self.emit(ind, "break")
                 return
@@ -1055,17 +1087,19 @@ class _Structured(_Gen):
         if ind + 3 + (len(kept) + 1).bit_length() > MAX_INDENT:
             raise _Fallback
         self.emit(ind + 1, f"if not {var}:")
-        leaf(0, ind + 2)
+        leaf(0, ind + 2, 0)
         if len(ahead) > 1:
             self.emit(ind + 1, f"elif {var} == {common}:")
-            leaf(common, ind + 2)
-        keys = [k for k in range(len(kept) + 1) if k not in ahead or k in loop.selected]
+            leaf(common, ind + 2, common)
+        keys = [k for k in range(len(kept) + 1)
+                if (k not in ahead or k in loop.selected) and k not in loop.cases]
+        stub_keys += loop.stubs.values()
 
         def tree_leaf(i: int, ind: int) -> None:
             if keys[i] in ahead:
                 self.emit(ind, "continue")
             else:
-                leaf(keys[i], ind)
+                leaf(keys[i], ind, keys[i])
 
         self.bisect(var, keys, tree_leaf, ind + 1)
         self.close_loop(loop, ind)
@@ -1113,13 +1147,14 @@ class _Structured(_Gen):
             self.emit(ind, line)
         for depth, loop in enumerate(reversed(self.loops)):
             if (not depth and loop.copied >= 0 and target != loop.exit and loop.labels.get(target) == loop.copied
-                    and loop.current != loop.copied and ind + 2 * COPY_SEGMENT < MAX_INDENT):
-                current, loop.current = loop.current, loop.copied
-                loop.leaf(loop.copied, ind)  # (it ends in a jump)
-                loop.current = current
+                    and loop.running != loop.copied and ind + 2 * COPY_SEGMENT < MAX_INDENT):
+                current, running = loop.current, loop.running
+                loop.leaf(loop.copied, ind, current)  # (it ends in a jump)
+                loop.current, loop.running = current, running
                 return
             if target in loop.labels and target != loop.exit:  # a switch segment
-                self.emit(ind, f"{loop.var} = {loop.labels[target]}")
+                if loop.labels[target] != loop.current:
+                    self.emit(ind, f"{loop.var} = {loop.labels[target]}")
                 if fall and not depth and loop.labels[target]:
                     loop.selected.add(loop.labels[target])
                     return  # on into the tree
@@ -1204,6 +1239,18 @@ class _Structured(_Gen):
             index = self.reg(ins.a[0])
             arms = [(t, c) for t, c in ins.imm]
             loop = self.loops[-1] if self.loops else None
+            if loop is not None and loop.cases and self.falls(pc):
+                def arm(k: int, ind: int) -> None:
+                    t, copies = arms[k]
+                    if not copies and loop.labels.get(t) in loop.cases:
+                        loop.leaf(loop.labels[t], ind, loop.current)
+                        loop.current = loop.running = 0
+                    else:
+                        self.branch(t, copies, ind, fall=True)
+
+                self.cased = True
+                self.table_tree(index, arms, arm, ind, self.spans.get((id(ins), 0)))
+                return
             if (loop is not None and loop.var and 1 < len(arms) <= MAX_TABLE
                     and 2 * sum(not c and t in loop.labels for t, c in arms) >= len(arms)):
                 # straight to the switch segment: one tuple index, no tree of its own
@@ -1852,15 +1899,19 @@ def generate(ir: IRFunction, root: Region, skip: Set[int], module: syntax.Module
     ``metered`` code spends fuel as ``interp.FUEL_CHECK`` says; calls of the callees
     ``inliner`` picks are inlined."""
     inliner = inliner or Inliner(module)
-    # Nesting may go too deep: then loops; loops may: then switches share loops.
+    # Nesting may go too deep: then loops; loops may: then switches share loops. Cases
+    # run at a br_table's leaves (deeper) go back into their switch's tree first.
     for nest, flat_from in ((True, MAX_LOOPS), (False, MAX_LOOPS), (True, FLAT_FROM)) if structured else ():
-        try:
-            s = _Structured(ir, module, root, skip, metered, nest=nest, flat_from=flat_from)
-            s.plan_inlining(inliner)
-            s.run()
-            return _assemble(s, "structured")
-        except _Fallback:
-            pass
+        for cases in (True, False):
+            s: Optional[_Structured] = None
+            try:
+                s = _Structured(ir, module, root, skip, metered, nest=nest, flat_from=flat_from, cases=cases)
+                s.plan_inlining(inliner)
+                s.run()
+                return _assemble(s, "structured")
+            except _Fallback:
+                if s is None or not s.cased:
+                    break
     d = _Dispatch(ir, module, metered)
     d.plan_inlining(inliner)
     d.run()
