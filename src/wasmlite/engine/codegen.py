@@ -1057,7 +1057,8 @@ class _Structured(_Gen):
         def leaf(k: int, ind: int, value: int) -> None:
             """Segment ``k``'s code, where ``var`` holds ``value``."""
             loop.current, loop.running = value, k
-            if k == numbered:
+            if k == numbered:  # (last in the tree: every stub is made by then)
+                stub_keys[1:] = loop.stubs.values()
                 self.bisect(var, stub_keys, exit_or_stub, ind)
                 return
             if k in charged:
@@ -1074,7 +1075,7 @@ class _Structured(_Gen):
                 self.emit(ind, "continue")
 
         loop.leaf = leaf
-        stub_keys = [numbered]  # (and the stubs, once segment 0 has made them)
+        stub_keys = [numbered]  # (and the stubs' numbers)
 
         def exit_or_stub(i: int, ind: int) -> None:
             loop.current = stub_keys[i]
@@ -1093,7 +1094,6 @@ class _Structured(_Gen):
             leaf(common, ind + 2, common)
         keys = [k for k in range(len(kept) + 1)
                 if (k not in ahead or k in loop.selected) and k not in loop.cases]
-        stub_keys += loop.stubs.values()
 
         def tree_leaf(i: int, ind: int) -> None:
             if keys[i] in ahead:
