@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import struct
 from typing import Any, List
 
@@ -534,6 +535,162 @@ def test_switch_state_machine(n: int) -> None:
     assert t is not None and t.gen is not None and t.gen.scheme == "structured"
     steps = [0, 1, 7, 100, 1000]
     assert both_tiers(wat, "f", [[s] for s in steps]) == [[expect_state_machine(n, s)] for s in steps]
+
+
+INTERPRETER = """(module (func (export "f") (param i32 i32) (result i32) (local i32 i32)
+  ;; an interpreter's loop: the opcode is the first argument, then a step of an LCG
+  (block $out (loop $top
+    (br_if $out (i32.eqz (local.get 1)))
+    (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
+    (block $latch (block $c5 (block $c4 (block $c3 (block $c2 (block $c1 (block $c0
+      (br_table $c0 $c1 $c2 $c2 $c2 $c3 $c4 $c5 $latch $c5 (i32.and (local.get 0) (i32.const 7))))
+      (local.set 2 (i32.add (local.get 2) (i32.const 1))) (br $latch))
+      (local.set 2 (i32.mul (local.get 2) (i32.const 3))) (br $top))
+      (local.set 2 (i32.xor (local.get 2) (local.get 0))) (br $latch))
+      (local.set 2 (i32.rotl (local.get 2) (i32.const 5))) (br $top))
+      (local.set 2 (i32.sub (local.get 2) (i32.const 7))))  ;; falls into $c5's code
+      (local.set 2 (i32.add (local.get 2) (local.get 1))) (br $latch))
+    (local.set 0 (i32.add (i32.mul (local.get 0) (i32.const 1103515245)) (i32.const 12345)))
+    (br $top)))
+  (local.get 2)))"""
+
+
+def expect_interpreter(op: int, steps: int) -> int:
+    acc = 0
+    while steps:
+        steps -= 1
+        case = (0, 1, 2, 2, 2, 3, 4, 5)[op & 7]
+        if case == 0:
+            acc += 1
+        elif case == 1:
+            acc *= 3
+        elif case == 2:
+            acc ^= op
+        elif case == 3:
+            acc = acc << 5 | (acc & M32) >> 27
+        if case in (4, 5):
+            acc = (acc - 7 if case == 4 else acc) + steps
+        acc &= M32
+        if case != 1 and case != 3:
+            op = (op * 1103515245 + 12345) & M32
+    return acc
+
+
+def test_switch_cases_at_the_leaves_of_the_index_tree() -> None:
+    """The cases a C switch's ``br_table`` alone enters (once, a run of equal arms
+    counting once) run at the leaves of a tree on its index: no tuple lookup, no
+    segment variable set and tested on the way, nothing set for the next opcode
+    (``continue`` with the variable still 0); the index's known interval (0..7)
+    leaves no leaf for the arms it cannot take. A case another case runs into
+    still goes through the variable. Agrees with tier 0 and with Python."""
+    cache.clear_memory()
+    t = codegen.tier1(load(INTERPRETER).exports["f"])
+    assert t is not None and t.gen is not None and t.gen.scheme == "structured"
+    src = t.gen.source
+    assert "if t0 < 7:" in src and "s0 = (" not in src and "t0 < 8" not in src and "t0 < 9" not in src
+    assert re.search(r"l2 = \(\(l2 \* \(3\)\) & 0xFFFFFFFF\)\n *continue\n", src)  # on to the next opcode
+    assert src.count("s0 = 6") == 2  # the case $c4 runs into: from $c4 and from arm 7
+    args = [[op, steps] for op in (0, 1, 4, 6, 7, 8, 15, 2**31, M32) for steps in (0, 1, 2, 50)]
+    assert both_tiers(INTERPRETER, "f", args) == [[expect_interpreter(*a)] for a in args]
+
+
+WRAPPED_INDEX = """(module (func (export "f") (param i32) (result i32) (local i32)
+  ;; the index's interval wraps: (x & 15) - 9 is in 2**32 - 9 .. 2**32 + 6
+  (loop $top
+    (block $latch (block $c3 (block $c2 (block $c1 (block $c0
+      (br_table $c2 $c1 $c0 $c3 (i32.add (i32.and (local.get 0) (i32.const 15)) (i32.const -9))))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1))) (br $latch))
+      (local.set 1 (i32.add (local.get 1) (i32.const 10))) (br $latch))
+      (local.set 1 (i32.add (local.get 1) (i32.const 100))) (br $latch))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1000))))
+    (local.set 0 (i32.shr_u (local.get 0) (i32.const 4)))
+    (br_if $top (local.get 0)))
+  (local.get 1)))"""
+
+
+def test_index_tree_ignores_a_wrapping_interval() -> None:
+    """An index whose interval wraps (micropython's ``x - 9`` on a byte) keeps every arm
+    in the tree: taken as ``2**32 - 9 .. 2**32 + 6``, only the default had a leaf."""
+    args = [[x] for x in (0, 8, 9, 10, 11, 12, 15, 0x9A, 0xBA9F, M32)]
+
+    def expect(x: int) -> int:
+        acc = 0
+        while True:
+            acc += {9: 100, 10: 10, 11: 1}.get(x & 15, 1000)
+            x >>= 4
+            if not x:
+                return acc
+
+    assert both_tiers(WRAPPED_INDEX, "f", args) == [[expect(x)] for (x,) in args]
+
+
+def interpreter_switch(rng: random.Random, n: int) -> str:
+    """A loop over an ``n``-block switch whose ``br_table`` (on the full first argument,
+    then on an LCG's values) has random arms: runs of equal arms, arms repeated apart,
+    arms to the loop's head, to the latch and out; cases branch to the latch, to the
+    head, out, to other cases (also from an inner loop) or run into the next case."""
+    labels = n + 2  # $c0 .. $c{n-1}, $latch, $top, $out
+    targets = [rng.choice([rng.randrange(n), rng.randrange(n), n, n + 1, n + 2]) for _ in range(rng.randrange(1, 3 * n))]
+    for _ in range(n):
+        k = rng.randrange(len(targets))
+        targets[k:k] = [targets[k]] * rng.randrange(1, 5)
+    s = f"""(module (func (export "f") (param i32 i32) (result i32) (local i32 i32)
+      (block $out (loop $top
+        (br_if $out (i32.eqz (local.get 1)))
+        (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
+        (block $latch {"(block " * n}(br_table {" ".join(map(str, targets))} {rng.randrange(labels + 1)} (local.get 0))"""
+    for k in range(n):
+        depth = n - 1 - k  # blocks still open around the code after case k's block
+        s += f""")
+        (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 3)) (i32.const {k})))"""
+        r = rng.random()
+        if r < 0.15 and k + 1 < n:  # on to another case, from an inner loop
+            s += f"""
+        (local.set 3 (i32.const 3))
+        (loop $spin (local.set 3 (i32.sub (local.get 3) (i32.const 1)))
+          (br_if {depth - rng.randrange(1, depth + 1) + 1} (i32.eqz (local.get 3))) (br $spin))"""
+        elif r < 0.3 and k + 1 < n:  # to a later case
+            s += f" (br_if {rng.randrange(depth)} (i32.and (local.get 2) (i32.const 1)))"
+        s += f" (br {rng.choice([depth, depth + 1, depth + 2])})" if rng.random() < 0.8 else ""
+    return s + """)
+        (local.set 0 (i32.add (i32.mul (local.get 0) (i32.const 1103515245)) (i32.const 12345)))
+        (local.set 0 (i32.rem_u (local.get 0) (i32.const 1000)))
+        (br $top)))
+      (local.get 2)))"""
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_switches_with_cases_at_the_leaves(seed: int) -> None:
+    """Random interpreter switches agree with tier 0 for the first index 0, 1, n - 1,
+    n, the table's length and past it, 2**31 and 2**32 - 1 (the arms past ``n`` go
+    to the default), over a few steps."""
+    rng = random.Random(seed)
+    n = rng.choice([4, 5, 8, 13, 40])
+    wat = interpreter_switch(rng, n)
+    cache.clear_memory()
+    t = codegen.tier1(load(wat).exports["f"])
+    assert t is not None and t.gen is not None and t.gen.scheme == "structured"
+    first = [0, 1, n - 1, n, 3 * n, 8 * n, 2**31 - 1, 2**31, M32 - 1, M32]
+    both_tiers(wat, "f", [[op, steps] for op in first for steps in (1, 2, 30)])
+
+
+def test_cases_too_deep_go_back_into_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the cases at the leaves of the index tree nest too deep for CPython (here:
+    any tree written with cases in it), the function is made again with them in the
+    segment tree (a tuple lookup), still structured, before any other layout."""
+    table_tree = codegen._Gen.table_tree
+
+    def too_deep(self: Any, *args: Any, **kwargs: Any) -> None:
+        table_tree(self, *args, **kwargs)
+        if getattr(self, "cased", False):
+            raise codegen._Fallback
+
+    monkeypatch.setattr(codegen._Gen, "table_tree", too_deep)
+    wat = state_machine(40)
+    t = codegen.tier1(load(wat).exports["f"])
+    assert t is not None and t.gen is not None and t.gen.scheme == "structured" and "s0 = (" in t.gen.source
+    steps = [0, 1, 7, 100]
+    assert both_tiers(wat, "f", [[s] for s in steps]) == [[expect_state_machine(40, s)] for s in steps]
 
 
 # -- the same results as tier 0 over a set of modules ---------------------------------------

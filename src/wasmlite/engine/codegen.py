@@ -787,12 +787,14 @@ class _Gen:
     def table_tree(self, index: str, arms: List[Tuple[int, Any]], emit_arm: Callable[[int, int], None],
                    ind: int, span: Optional[intervals.Fact] = None) -> None:
         """A binary search over ``index`` for arm ``arms[k]``: runs of equal arms share a leaf,
-        runs outside the index's known ``span`` get none. ``emit_arm(k, ind)`` writes the
-        leaf for the arm at position ``k``."""
+        runs outside the index's known ``span`` get none (an interval that wraps, ``lo < 0``
+        or ``hi >= 2**32``, tells nothing). ``emit_arm(k, ind)`` writes the leaf for the arm
+        at position ``k``."""
         *cases, default = arms
         runs = [k for k in range(len(cases)) if not k or cases[k] != cases[k - 1]]
-        runs.append(len(cases))  # the default, for index >= len(cases)
-        if span is not None:
+        if not cases or cases[-1] != default:
+            runs.append(len(cases))  # the default, for index >= len(cases)
+        if span is not None and 0 <= span[0] and span[1] < intervals.M:
             ends = runs[1:] + [intervals.M]
             runs = [k for k, end in zip(runs, ends) if k <= span[1] and end > span[0]]
         self.bisect(index, runs, lambda i, ind: emit_arm(runs[i], ind), ind)
