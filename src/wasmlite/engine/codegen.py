@@ -790,14 +790,17 @@ class _Gen:
         runs outside the index's known ``span`` get none (an interval that wraps, ``lo < 0``
         or ``hi >= 2**32``, tells nothing). ``emit_arm(k, ind)`` writes the leaf for the arm
         at position ``k``."""
-        *cases, default = arms
-        runs = [k for k in range(len(cases)) if not k or cases[k] != cases[k - 1]]
-        if not cases or cases[-1] != default:
-            runs.append(len(cases))  # the default, for index >= len(cases)
+        runs = _runs(arms)
         if span is not None and 0 <= span[0] and span[1] < intervals.M:
             ends = runs[1:] + [intervals.M]
             runs = [k for k, end in zip(runs, ends) if k <= span[1] and end > span[0]]
         self.bisect(index, runs, lambda i, ind: emit_arm(runs[i], ind), ind)
+
+
+def _runs(arms: List[Any]) -> List[int]:
+    """Where the runs of equal arms of a ``br_table`` start: the default's (the last
+    arm, for every index from its position on) unless it continues the run before."""
+    return [k for k in range(len(arms)) if not k or arms[k] != arms[k - 1]]
 
 
 def _loop_first(items: List[Any], pc: int) -> bool:
@@ -1040,7 +1043,9 @@ class _Structured(_Gen):
         # A C switch's cases, segments only one run of equal arms of a ``br_table``
         # closing segment 0 enters (no other branch to them, nothing running into
         # them), are the leaves of its tree on the index: one descent per dispatch,
-        # no variable set and tested, and each case's code still written once.
+        # no variable set and tested, and each case's code still written once. Unless
+        # most runs go to cases, the tuple lookup stays (a run to another segment
+        # pays for two descents).
         if self.cases and loop.fall >= 0 and self.ir.code[loop.fall].op == "br_table":
             entered = [0] * (numbered + 1)
             for pc in range(chain[0].start, exit):
@@ -1054,7 +1059,11 @@ class _Structured(_Gen):
                             entered[loop.labels[t]] += 2  # (no case)
                         elif not k or arms[k - 1] != arms[k]:
                             entered[loop.labels[t]] += 1
-            loop.cases = {k for k in range(1, numbered) if entered[k] == 1 and self.jumps(kept[k - 1][1])}
+            cases = {k for k in range(1, numbered) if entered[k] == 1 and self.jumps(kept[k - 1][1])}
+            arms = self.ir.code[loop.fall].imm
+            runs = _runs(arms)
+            if 2 * sum(not arms[k][1] and loop.labels.get(arms[k][0]) in cases for k in runs) >= len(runs):
+                loop.cases = cases
 
         def leaf(k: int, ind: int, value: int) -> None:
             """Segment ``k``'s code, where ``var`` holds ``value``."""
