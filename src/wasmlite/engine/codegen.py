@@ -37,7 +37,10 @@ Control flow, two schemes:
   its Python loop: the next opcode is ``s = 0; continue``. The ``br_table``
   closing segment 0 picks the case through a constant tuple (an arm the tuple
   cannot name, with copies or leaving the switch, gets a stub leaf of its own)
-  and falls into the tree: one descent per dispatch. A function nesting more
+  and falls into the tree: one descent per dispatch. When most of its runs of
+  equal arms go to cases nothing else enters, it is a tree on the index instead,
+  with those cases' code at its leaves (the variable stays 0: the next opcode is
+  ``continue``). A function nesting more
   loops than CPython allows lays out, from ``FLAT_FROM`` Python loops deep, every
   wasm loop and looping block it meets among a switch's code in that switch: the
   loops share one ``while True:``, a back edge selects its loop's first segment.
@@ -1254,8 +1257,9 @@ class _Structured(_Gen):
                 def arm(k: int, ind: int) -> None:
                     t, copies = arms[k]
                     if not copies and loop.labels.get(t) in loop.cases:
-                        loop.leaf(loop.labels[t], ind, loop.current)
-                        loop.current = loop.running = 0
+                        current, running = loop.current, loop.running
+                        loop.leaf(loop.labels[t], ind, current)  # (the variable is left as it is)
+                        loop.current, loop.running = current, running
                     else:
                         self.branch(t, copies, ind, fall=True)
 
