@@ -1572,6 +1572,34 @@ def test_unmasked_temporaries_reach_only_masking_readers() -> None:
     assert "t0 = (l0 * l1)\n" in inst.funcs[0].compiled.gen.source
 
 
+BYTE_MASKS = """(module
+ (memory 1)
+ (data (i32.const 0) "\\80\\ff\\01\\7f")
+ (func (export "m0") (param i32) (result i32)
+   ;; a byte read unsigned already fits a mask of 8 bits or more: no mask
+   (i32.add (i32.and (i32.load8_u (local.get 0)) (i32.const 255))
+            (i32.and (i32.load16_u (local.get 0)) (i32.const 0x1FFFF))))
+ (func (export "m1") (param i32) (result i32)
+   ;; narrower masks, and a byte read signed, keep theirs
+   (i32.add (i32.and (i32.load8_u (local.get 0)) (i32.const 127))
+            (i32.and (i32.load8_s (local.get 0)) (i32.const 255))))
+)"""
+
+
+def test_masks_a_value_fits_are_dropped() -> None:
+    """``x & (2**k - 1)`` is ``x`` when ``x`` is known below ``2**k`` (a byte read
+    unsigned, as C's ``(u8)*p``); a mask narrower than the value, or over a
+    sign-extended byte, stays."""
+    both_tiers(BYTE_MASKS, "m0", [[a] for a in (0, 1, 2, 3, 65534)])
+    both_tiers(BYTE_MASKS, "m1", [[a] for a in (0, 1, 2, 3, 65535)])
+    cache.clear_memory()
+    inst = load(BYTE_MASKS)
+    to_tier1(inst)
+    m0, m1 = (f.compiled.gen.source for f in inst.funcs)
+    assert "255" not in m0 and "0x1FFFF" not in m0 and "131071" not in m0
+    assert "127" in m1 and "255" in m1
+
+
 SELECTS = """(module
  (memory 1)
  (func (export "s0") (param i32 i32) (result i32)

@@ -204,6 +204,10 @@ def _shr_s(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: i
 
 def _bitwise(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     op = name[4:]
+    if op == "and":  # a mask of low bits the other operand already fits in: no-op
+        for x, c in ((0, consts[1]), (1, consts[0])):
+            if c is not None and not c & (c + 1) and bits[x] <= c.bit_length():
+                return ops[x], bits[x]
     expr = f"({ops[0]} {_PY_BITWISE[op]} {ops[1]})"
     if CONGRUENT not in bits:
         return expr, (min(bits) if op == "and" else max(bits))
