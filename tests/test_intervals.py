@@ -51,7 +51,10 @@ def test_negative_offset_counting_to_zero() -> None:
     src = run_both(CRC_LIKE, [[0], [1], [0xFFFFFFFF]])
     assert "(l1 - 4294967232)" in src and "(l1 - 4294967231)" in src
     assert "if l1 < 4294967232" not in src and "if l1 < 4294967231" not in src
-    # the last step wraps to 0, the loop's test: stored unwrapped, 0 put back on the way out
+    # the last step wraps to 0, the loop's test: a range up to 2**32, 0 put back on the way out
+    assert "for l1 in range(l1, 4294967296, 2):" in src and "l1 = 0\n" in src
+    # four rounds (fewer than ``RANGE_TRIPS``): stored unwrapped, the test against 2**32
+    src = run_both(CRC_LIKE.replace("-64", "-8"), [[0], [1], [0xFFFFFFFF]])
     assert "l1 = l1 + 2\n" in src and "if l1 != 4294967296:" in src and "l1 = 0\n" in src
 
 
@@ -125,7 +128,9 @@ def test_nested_pointers_are_known_aligned() -> None:
     src = run_both(NESTED, [[0], [3]])
     if VIEW_ACCESSES:  # (CPython: tier 1 reads aligned words through views)
         assert "U_i32_load(" not in src and "P_i32_store(" not in src  # no alignment check left
-    assert "l3 = (l3 + 1)" in src and "l1 = (l1 + 64)" in src
+    # both counters stepped without a wrap compare: as ``range`` loops (see ``counted``)
+    assert "for l3 in range(l3, 8):" in src and "for l1 in range(l1, 4096, 64):" in src
+    assert "l1 = l1 + 64" in src  # (on exhaustion: what the step leaves, past the bound)
 
 
 # The induction variable arrives by a branch's copies (a loop parameter) and by a
@@ -535,3 +540,91 @@ def test_narrowing_never_loosens_a_guess(monkeypatch: Any) -> None:
     assert pairs
     for a, b in pairs:
         assert all(r in b and intervals.within(b[r], f) for r, f in a.items())
+
+
+def _counted_loop(rng: random.Random) -> str:
+    """A loop in clang's shape, ``x = x + c`` then a ``br_if`` to its head on ``x``
+    (``ne``, ``lt_u``, ``gt_u`` with the bound first, the value itself, or ``lt_s``)
+    from a start near the bound or an edge, reached exactly or not; the body reads
+    ``x`` and sometimes leaves early, continues early, writes ``x`` on a side path or
+    runs an inner loop; an outer loop may enter it again; ``x``'s value after the
+    loop is part of the result (what a ``range`` loop puts back on exhaustion)."""
+    edges = [0, 1, 2, 7, 100, 0x7FFFFFF0, 0x80000000, 0xFFFFFF00, 0xFFFFFFF0, 0xFFFFFFFC, 0xFFFFFFFF]
+    step = rng.choice([1, 1, 2, 3, 4, 8, 64, 0x40000000])
+    trips = rng.choice([1, 2, 7, 8, 9, 16, 40])
+    cond = rng.choice(["ne", "ne", "lt_u", "gt_u", "nz", "lt_s"])
+    if cond == "nz":
+        start = -step * trips % (1 << 32) if rng.random() < 0.8 else rng.choice(edges)
+        bound = 0
+    else:
+        start = rng.choice(edges) if rng.random() < 0.3 else rng.choice([0, 5, 0x7FFFFF00, 0xFFFFF000])
+        bound = (start + step * trips + rng.choice([0, 0, 0, 1, -1])) & 0xFFFFFFFF
+    x = "(local.tee 1 (i32.add (local.get 1) (i32.const {})))".format(step)
+    test = {"ne": f"(i32.ne {x} (i32.const {bound}))", "lt_u": f"(i32.lt_u {x} (i32.const {bound}))",
+            "gt_u": f"(i32.gt_u (i32.const {bound}) {x})", "nz": x,
+            "lt_s": f"(i32.lt_s {x} (i32.const {bound}))"}[cond]
+    extra = ""
+    if rng.random() < 0.25:  # leaves early
+        extra += f"(br_if $out (i32.eq (local.get 1) (i32.const {(start + step * rng.randrange(4)) & 0xFFFFFFFF})))"
+    if rng.random() < 0.15:  # continues early (the step skipped once)
+        extra += "(br_if $l (i32.eq (local.get 3) (i32.const 2)))"
+    if rng.random() < 0.15:  # a side write of the counter
+        extra += f"(if (i32.eq (local.get 3) (i32.const 3)) (then (local.set 1 (i32.const {rng.choice(edges)}))))"
+    if rng.random() < 0.25:  # an inner counted loop reading the outer counter
+        extra += """(local.set 4 (i32.const 0))
+          (loop (local.set 2 (i32.add (local.get 2) (i32.xor (local.get 4) (local.get 1))))
+                (br_if 0 (i32.ne (local.tee 4 (i32.add (local.get 4) (i32.const 1))) (i32.const 9))))"""
+    loop = f"""(block $out (loop $l
+        (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 31)) (local.get 1)))
+        (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+        (br_if $out (i32.gt_u (local.get 3) (i32.const 100)))
+        {extra}
+        (br_if $l {test})))"""
+    if rng.random() < 0.3:  # entered again with what the last round left, or afresh
+        fresh = rng.choice(["", f"(local.set 1 (i32.const {start}))"])
+        loop = f"""(loop {loop} (local.set 2 (i32.add (local.get 2) (local.get 1))) {fresh}
+          (br_if 0 (i32.lt_u (local.tee 5 (i32.add (local.get 5) (i32.const 1))) (i32.const 3))))"""
+    return f"""(module
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32 i32 i32)
+    (local.set 1 (i32.add (i32.const {start}) (i32.and (local.get 0) (i32.const {rng.choice([0, 0, 1, 3, 255])}))))
+    {loop}
+    (i32.xor (i32.mul (local.get 2) (i32.const 7)) (i32.add (local.get 1) (i32.shl (local.get 3) (i32.const 20))))))"""
+
+
+def test_random_counted_loops_agree_with_tier0() -> None:
+    """Loops tier 1 runs as ``for`` over a ``range`` (``_Structured.counted``) and loops
+    it must not (a bound overshot, a side write, an early continue, a signed test):
+    the results, the counter's value after the loop included, are tier 0's."""
+    rng = random.Random(7)
+    ranged = 0
+    for _ in range(300):
+        src = run_both(_counted_loop(rng), [[0], [1], [2], [3], [255], [0xFFFFFFFF]])
+        ranged += " in range(" in src
+    assert ranged >= 50
+
+
+# ``for (i = 0; i != 40; i += 4)``: a range; the same with a write of ``i`` in the
+# body, a continue from the body, a bound it may step over, or 4 rounds: a while.
+COUNTED = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32)
+    (block (loop $l
+      (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 3)) (local.get 1)))
+      BODY
+      (br_if $l (i32.ne (local.tee 1 (i32.add (local.get 1) (i32.const 4))) (i32.const END)))))
+    (i32.add (local.get 2) (local.get 1))))"""
+
+
+@pytest.mark.parametrize("body, end, ranged", [
+    ("", 40, True),
+    ("(if (i32.eq (local.get 2) (local.get 0)) (then (local.set 0 (i32.const -1)) (local.set 1 (i32.const 8))))",
+     40, False),
+    ("(if (i32.eq (local.get 2) (local.get 0)) (then (local.set 0 (i32.const -1)) (br $l)))", 40, False),
+    ("(br_if 1 (i32.gt_u (local.get 1) (i32.const 60)))", 42, False),  # 42 is no multiple of 4: passed
+    ("", 16, False),  # 4 rounds: fewer than RANGE_TRIPS
+])
+def test_counted_loop_shapes(body: str, end: int, ranged: bool) -> None:
+    src = run_both(COUNTED.replace("BODY", body).replace("END", str(end)), [[0], [1], [5], [1000]])
+    assert ("for l1 in range(l1, 40, 4):" in src) == ranged
+    assert ("while True:" in src) != ranged
+    if ranged:
+        assert "l1 = 40\n" in src  # the counter's value after the loop
