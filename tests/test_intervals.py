@@ -49,13 +49,20 @@ CRC_LIKE = """(module (memory 1)
 
 def test_negative_offset_counting_to_zero() -> None:
     src = run_both(CRC_LIKE, [[0], [1], [0xFFFFFFFF]])
-    assert "(l1 - 4294967232)" in src and "(l1 - 4294967231)" in src
-    assert "if l1 < 4294967232" not in src and "if l1 < 4294967231" not in src
-    # the last step wraps to 0, the loop's test: a range up to 2**32, 0 put back on the way out
-    assert "for l1 in range(l1, 4294967296, 2):" in src and "l1 = 0\n" in src
+    # the last step wraps to 0, the loop's test: a range up to 0 over the counter
+    # biased by -2**32, whose sums (always past the wrap) are small; 0 put back after
+    assert "for l1 in range(l1 - 4294967296, 0, 2):" in src and "l1 = 0\n" in src
+    assert "(l1 + 64)" in src and "(l1 + 65)" in src
     # four rounds (fewer than ``RANGE_TRIPS``): stored unwrapped, the test against 2**32
     src = run_both(CRC_LIKE.replace("-64", "-8"), [[0], [1], [0xFFFFFFFF]])
+    assert "(l1 - 4294967232)" in src and "(l1 - 4294967231)" in src
+    assert "if l1 < 4294967232" not in src and "if l1 < 4294967231" not in src
     assert "l1 = l1 + 2\n" in src and "if l1 != 4294967296:" in src and "l1 = 0\n" in src
+    # a read of the counter itself: a range, not biased
+    src = run_both(CRC_LIKE.replace("(i32.add (local.get 2) (i32.eqz (local.get 1)))",
+                                    "(i32.add (local.get 2) (i32.eqz (local.get 1)))").replace(
+        "(local.get 0))))", "(local.get 1))))"), [[0], [1], [0xFFFFFFFF]])
+    assert "for l1 in range(l1, 4294967296, 2):" in src
 
 
 # ``i`` from 0xFFFFFFF0 by 4 until 8: it wraps through 0, so ``i + 16`` may or may not wrap.
@@ -542,7 +549,7 @@ def test_narrowing_never_loosens_a_guess(monkeypatch: Any) -> None:
         assert all(r in b and intervals.within(b[r], f) for r, f in a.items())
 
 
-def _counted_loop(rng: random.Random) -> str:
+def _counted_loop(rng: random.Random, cond: str = "") -> str:
     """A loop in clang's shape, ``x = x + c`` then a ``br_if`` to its head on ``x``
     (``ne``, ``lt_u``, ``gt_u`` with the bound first, the value itself, or ``lt_s``)
     from a start near the bound or an edge, reached exactly or not; the body reads
@@ -552,9 +559,11 @@ def _counted_loop(rng: random.Random) -> str:
     edges = [0, 1, 2, 7, 100, 0x7FFFFFF0, 0x80000000, 0xFFFFFF00, 0xFFFFFFF0, 0xFFFFFFFC, 0xFFFFFFFF]
     step = rng.choice([1, 1, 2, 3, 4, 8, 64, 0x40000000])
     trips = rng.choice([1, 2, 7, 8, 9, 16, 40])
-    cond = rng.choice(["ne", "ne", "lt_u", "gt_u", "nz", "lt_s"])
+    cond = cond or rng.choice(["ne", "ne", "lt_u", "gt_u", "nz", "lt_s"])
+    exact = False  # whether the loop ends by itself, without the guard on ``l3``
     if cond == "nz":
-        start = -step * trips % (1 << 32) if rng.random() < 0.8 else rng.choice(edges)
+        exact = rng.random() < 0.8
+        start = -step * trips % (1 << 32) if exact else rng.choice(edges)
         bound = 0
     else:
         start = rng.choice(edges) if rng.random() < 0.3 else rng.choice([0, 5, 0x7FFFFF00, 0xFFFFF000])
@@ -569,38 +578,46 @@ def _counted_loop(rng: random.Random) -> str:
     if rng.random() < 0.15:  # continues early (the step skipped once)
         extra += "(br_if $l (i32.eq (local.get 3) (i32.const 2)))"
     if rng.random() < 0.15:  # a side write of the counter
+        exact = False
         extra += f"(if (i32.eq (local.get 3) (i32.const 3)) (then (local.set 1 (i32.const {rng.choice(edges)}))))"
     if rng.random() < 0.25:  # an inner counted loop reading the outer counter
         extra += """(local.set 4 (i32.const 0))
           (loop (local.set 2 (i32.add (local.get 2) (i32.xor (local.get 4) (local.get 1))))
                 (br_if 0 (i32.ne (local.tee 4 (i32.add (local.get 4) (i32.const 1))) (i32.const 9))))"""
+    outer = rng.random() < 0.3
+    exact = exact and not outer  # (entered again at 0, it would count round 2**32)
+    k = rng.choice([step * trips, step * trips + 3, 16786432, 5, 0x80000000]) & 0xFFFFFFFF
+    use = rng.choice(["(local.get 1)", f"(i32.add (local.get 1) (i32.const {k}))",  # (a sum may be biased)
+                      f"(i32.add (i32.const {k}) (local.get 1))"])
     loop = f"""(block $out (loop $l
-        (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 31)) (local.get 1)))
+        (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 31)) {use}))
         (local.set 3 (i32.add (local.get 3) (i32.const 1)))
-        (br_if $out (i32.gt_u (local.get 3) (i32.const 100)))
+        {"" if exact and rng.random() < 0.7 else "(br_if $out (i32.gt_u (local.get 3) (i32.const 100)))"}
         {extra}
         (br_if $l {test})))"""
-    if rng.random() < 0.3:  # entered again with what the last round left, or afresh
+    if outer:  # entered again with what the last round left, or afresh
         fresh = rng.choice(["", f"(local.set 1 (i32.const {start}))"])
         loop = f"""(loop {loop} (local.set 2 (i32.add (local.get 2) (local.get 1))) {fresh}
           (br_if 0 (i32.lt_u (local.tee 5 (i32.add (local.get 5) (i32.const 1))) (i32.const 3))))"""
     return f"""(module
   (func (export "f") (param i32) (result i32) (local i32 i32 i32 i32 i32)
-    (local.set 1 (i32.add (i32.const {start}) (i32.and (local.get 0) (i32.const {rng.choice([0, 0, 1, 3, 255])}))))
+    (local.set 1 (i32.add (i32.const {start}) (i32.and (local.get 0) (i32.const {0 if exact else rng.choice([0, 0, 1, 3, 255])}))))
     {loop}
     (i32.xor (i32.mul (local.get 2) (i32.const 7)) (i32.add (local.get 1) (i32.shl (local.get 3) (i32.const 20))))))"""
 
 
 def test_random_counted_loops_agree_with_tier0() -> None:
-    """Loops tier 1 runs as ``for`` over a ``range`` (``_Structured.counted``) and loops
-    it must not (a bound overshot, a side write, an early continue, a signed test):
-    the results, the counter's value after the loop included, are tier 0's."""
+    """Loops tier 1 runs as ``for`` over a ``range`` (``_Structured.counted``), with the
+    counter biased by ``-2**32`` (``biased_sums``) or not, and loops it must not (a
+    bound overshot, a side write, an early continue or exit, a signed test): the
+    results, the counter's value after the loop included, are tier 0's."""
     rng = random.Random(7)
-    ranged = 0
-    for _ in range(300):
-        src = run_both(_counted_loop(rng), [[0], [1], [2], [3], [255], [0xFFFFFFFF]])
+    ranged = biased = 0
+    for k in range(400):
+        src = run_both(_counted_loop(rng, "nz" if k % 4 == 0 else ""), [[0], [1], [2], [3], [255], [0xFFFFFFFF]])
         ranged += " in range(" in src
-    assert ranged >= 50
+        biased += " - 4294967296, 0" in src
+    assert ranged >= 50 and biased >= 3
 
 
 # ``for (i = 0; i != 40; i += 4)``: a range; the same with a write of ``i`` in the
@@ -628,3 +645,27 @@ def test_counted_loop_shapes(body: str, end: int, ranged: bool) -> None:
     assert ("while True:" in src) != ranged
     if ranged:
         assert "l1 = 40\n" in src  # the counter's value after the loop
+
+
+# Counting -64 up to 0 by 2, the counter read in sums that always wrap, and BODY.
+BIASED = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+    (local.set 1 (i32.const -64))
+    (block (loop
+      (local.set 2 (i32.xor (i32.mul (local.get 2) (i32.const 31)) (i32.add (local.get 1) (i32.const 64))))
+      (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+      BODY
+      (br_if 0 (local.tee 1 (i32.add (local.get 1) (i32.const 2))))))
+    (i32.add (i32.mul (local.get 2) (i32.const 3)) (local.get 1))))"""
+
+
+@pytest.mark.parametrize("body, biased", [
+    ("", True),
+    ("(br_if 1 (i32.eq (local.get 3) (local.get 0)))", False),  # an exit: the counter seen after it
+    ("(local.set 2 (i32.add (local.get 2) (i32.add (local.get 1) (i32.const 8))))", False),  # may not wrap
+    ("(local.set 2 (i32.add (local.get 2) (i32.xor (local.get 1) (i32.const 64))))", False),  # no sum
+])
+def test_biased_counter_only_where_every_read_is_a_wrapping_sum(body: str, biased: bool) -> None:
+    src = run_both(BIASED.replace("BODY", body), [[0], [1], [5], [31], [32], [1000]])
+    assert ("for l1 in range(l1 - 4294967296, 0, 2):" in src) == biased
+    assert "for l1 in range(l1" in src

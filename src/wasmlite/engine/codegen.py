@@ -324,6 +324,7 @@ class _Gen:
                 self.writes)
             for r, k in scaled:
                 self.scaled[f"(i{r} << {k})"] = (k, f"i{r}", False)
+        self.biased: Dict[int, Tuple[str, int]] = {}  # sums over a biased counter (``_Structured.biased``)
         self.inlined: Dict[int, IRFunction] = {}  # callees whose calls are emitted in place
         self.checked = False  # whether the straight run being generated checked ``deep`` (see ``inline``)
         self.counts = any(ins.op in ("call", "call_indirect") for ins in ir.code)  # see ``_assemble``
@@ -545,8 +546,8 @@ class _Gen:
                 self.helpers_of(expr)
             elif op in NUMERIC:
                 step = self.scaled_step(ins, consts, spans) if op in _STEPS and self.scaled_uses else None
-                cheaper = (step, 32) if step else ranges.render(op, ops, bits, consts, congruent_ok,
-                                                                self.bind_twice, spans)
+                cheaper = (step, 32) if step else self.biased.get(id(ins)) or ranges.render(
+                    op, ops, bits, consts, congruent_ok, self.bind_twice, spans)
                 if cheaper is not None:
                     expr, bound = cheaper
                 elif op in ROUNDED and ROUND_BY_VIEW:
@@ -986,7 +987,42 @@ class _Structured(_Gen):
                     or ins.is_branch() and r.start in _branch_targets(ins) \
                     or ins.op == "br_table" and any(t == d for _, arm in ins.imm for t, _ in arm):
                 return None
+        if closing is not None and id(step) not in self.scaled_defs and self.biased_sums(r, pc, d):
+            header = f"for {x} in range({x} - {intervals.M}, 0{_step(c)}):"
         return header, after
+
+    def biased_sums(self, r: Region, pc: int, d: int) -> bool:
+        """Whether counted loop ``r`` (stepping ``d`` up to 2**32 at ``pc``) may run its
+        counter biased, ``x - 2**32`` (small negative ints, as C's negative offset
+        counting up to 0): when ``d``'s only reads before ``pc`` are sums with a
+        constant that always wrap (``x + c - 2**32``: crc's ``M0[l2 - 4278180863]``,
+        two-digit ints, becomes ``M0[l2 + 16786433]``), and nothing leaves the loop but
+        its exhaustion or a return (which would see the bias). Records the sums'
+        expressions in ``biased`` (see ``straight``)."""
+        code = self.ir.code
+        sums: Dict[int, Tuple[str, int]] = {}
+        x = self.reg(d)
+        for q in range(r.start, pc):
+            ins = code[q]
+            if ins.is_branch():
+                targets = _branch_targets(ins)
+                if any(0 <= t < len(code) and not r.start < t < r.end for t in targets) or ins.copies \
+                        or ins.op == "br_table" and any(arm for _, arm in ins.imm):
+                    return False
+            if d not in ins.a and not any(v == d for _, v in ins.copies):
+                continue
+            if ins.op != "i32.add" or ins.a.count(d) != 1 or id(ins) in self.scaled_defs:
+                return False
+            k = ins.a.index(d)
+            y = ins.a[1 - k]
+            c = self.ir.consts[-1 - y] if y < 0 else None
+            fact = self.spans.get((id(ins), k))
+            if not isinstance(c, int) or fact is None or (id(ins), k) in self.scaled_uses \
+                    or fact[0] + c < intervals.M or fact[1] + c >= 2 * intervals.M:
+                return False
+            sums[id(ins)] = f"({x} + {c})", (fact[1] + c - intervals.M).bit_length()
+        self.biased.update(sums)
+        return bool(sums)
 
     def close_loop(self, loop: _PyLoop, ind: int) -> None:
         """After the loop: forward a multi-level branch that left through it."""
