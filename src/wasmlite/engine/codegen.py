@@ -970,10 +970,11 @@ class _Structured(_Gen):
                 return None
             j = test.a.index(d)
             e = test.a[1 - j]
-            end = self.ir.consts[-1 - e] if e < 0 else None
+            bound = self.ir.consts[-1 - e] if e < 0 else None
             below = cmp == ("i32.lt_u", "i32.gt_u")[j]  # ``x < end``
-            if not isinstance(end, int) or not (below or cmp == "i32.ne"):
+            if not isinstance(bound, int) or not (below or cmp == "i32.ne"):
                 return None
+            end = bound
             if (fact[1] >= end or fact[1] + c >= intervals.M) if below else fact[1] + c > end:
                 return None
             x = self.reg(d)
@@ -1232,7 +1233,7 @@ class _Structured(_Gen):
                 return
         if r.kind == "loop":
             counted = self.counted(r)
-            loop = self.open_loop(r.end, r.start, ind, counted and counted[0])
+            loop = self.open_loop(r.end, r.start, ind, counted[0] if counted else "")
             if r.start in self.heads and not _loop_first(r.items, r.start):
                 for line in interp.FUEL_CHECK:  # once per arrival: in the innermost loop there
                     self.emit(ind + 1, line)
