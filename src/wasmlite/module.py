@@ -34,13 +34,12 @@ _VALIDATOR_SOURCES = ("wasmlite.opcodes", "wasmlite.syntax", "wasmlite.decode.re
                       "wasmlite.validate.fast", "wasmlite.validate.module", "wasmlite.module")
 
 
-def _validated_marker(source: Union[bytes, bytearray, memoryview]) -> Optional[str]:
-    """The disk-cache file saying that ``source`` is valid (validated by these
-    sources), or None when the disk cache is disabled."""
+def _validated_marker(digest: str) -> Optional[str]:
+    """The disk-cache file saying that the binary hashed to ``digest`` is valid
+    (validated by these sources), or None when the disk cache is disabled."""
     d = cachedir.directory()
     if d is None:
         return None
-    digest = cachedir.sha256(source).hexdigest()
     return os.path.join(d, "validated", digest[:2], f"{digest}-{cachedir.source_stamp(_VALIDATOR_SOURCES)}")
 
 
@@ -60,7 +59,10 @@ class Module:
 
     def __init__(self, source: Source) -> None:
         self.syntax: syntax.Module = _to_binary_or_syntax(source)
-        marker = None if isinstance(source, str) else _validated_marker(source)
+        marker = None
+        if not isinstance(source, str):  # one hash of the bytes, for this marker and tier 1's cache key
+            self.syntax.digest = cachedir.hasher(source).hexdigest()
+            marker = _validated_marker(self.syntax.digest)
         if marker is not None and os.path.exists(marker):
             self.syntax.validated = True  # these very bytes passed this very validator before
             return

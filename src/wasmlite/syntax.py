@@ -244,7 +244,7 @@ class Module:
 
     __slots__ = (
         "types", "imports", "funcs", "tables", "mems", "globals", "exports",
-        "start", "elems", "datas", "data_count", "codes", "customs", "names", "validated",
+        "start", "elems", "datas", "data_count", "codes", "customs", "names", "validated", "digest",
     )
 
     def __init__(self) -> None:
@@ -263,6 +263,7 @@ class Module:
         self.customs: List[Tuple[str, bytes]] = []  # every custom section but "name"
         self.names = Names()
         self.validated = False  # set once every rule was checked (the translator trusts it)
+        self.digest: Optional[str] = None  # the hash of the binary it was decoded from (``module.Module``)
 
     def imports_of(self, kind: int) -> List[Import]:
         return [imp for imp in self.imports if imp.kind == kind]
@@ -276,7 +277,7 @@ class Module:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Module):
             return NotImplemented
-        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__ if s != "digest")
 
     def __repr__(self) -> str:
         return (

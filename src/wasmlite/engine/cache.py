@@ -20,7 +20,7 @@ import sys
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .. import encode, syntax
-from ..cachedir import create, directory, sha256, source_stamp
+from ..cachedir import create, directory, hasher, source_stamp
 from ..numeric import I64_SIGNED
 
 Entry = Tuple[Any, ...]
@@ -35,9 +35,12 @@ _unwritable: Set[str] = set()
 
 
 def module_hash(module: syntax.Module) -> str:
-    """sha256 over what generated code depends on: types, the type of every function,
-    and the bodies."""
-    h = sha256()
+    """A hash of what generated code depends on: the binary's (``module.digest``) when
+    the module was loaded from one (hashed once, for the validated marker too), else
+    one over the types, the type of every function, and the bodies."""
+    if module.digest is not None:
+        return module.digest
+    h = hasher()
     for t in module.types:
         h.update(encode.func_type(t))
     for imp in module.imports_of(syntax.EXTERN_FUNC):
