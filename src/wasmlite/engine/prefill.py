@@ -30,15 +30,14 @@ from ..validate.code import FuncValidator
 from . import cache, codegen, interp
 from .inline import Inliner
 
-EXIT_SHARE = 3.0
-"""Exit work allowed per second of tier-0 loading (translation and closures) done:
-compiling every function a real program ran took 1.2-1.5x its tier-0 loading
-(QuickJS, qjs_reactor, MicroPython, CPython 3.11) when it was 2.0; since tier-0
-loading got cheaper and big functions tier up later (``interp.SIZE_COST``: fewer of
-them compiled, and cached, during the run), 2.0 left QuickJS's warm start loading
-75 functions in tier 0 instead of 50 (0.28 against 0.23 s CPU); 3.0 caches 156
-entries (main had 154) and loads 48 (0.21 s); 4.0: 183 and 21 (0.12 s), for
-~0.5 s more work at the first process's exit."""
+EXIT_SHARE = 4.0
+"""Exit work allowed per second of tier-0 loading (translation and closures) done.
+QuickJS's first process (compare's cold run: start, then its loop) loads 0.40-0.43
+s in tier 0 and needs 1.3-1.5 s CPU to compile all 217 functions it ran (CPython
+3.11, 2026-12-07 qjsstart); with 3.0 its fill stopped ~20 functions short, all of
+them start-up code, and the next start loaded those in tier 0 (101-104 ms CPU
+against 76-80 with everything cached). Earlier shares: 2.0 while tier-0 loading
+cost more; 3.0 once it got cheaper (``qjsauto``)."""
 
 EXIT_MIN_SECONDS = 0.1
 """Enough for small modules, whose compiles cost more than their tier-0 loading."""
