@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 # The interpreter's built-in BLAKE2b, as random.py takes its sha512 from a built-in
 # module: importing hashlib loads OpenSSL, ~3.7 MB of peak RSS and ~2 ms on every
@@ -23,7 +23,7 @@ except ImportError:
     from hashlib import blake2b as _blake2b  # type: ignore[assignment,unused-ignore]
 
 
-def hasher(data: bytes = b"") -> Any:
+def hasher(data: Union[bytes, bytearray, memoryview] = b"") -> Any:
     """A 256-bit hash object (``update``, ``hexdigest``) fed ``data``."""
     return _blake2b(data, digest_size=32)
 
