@@ -263,6 +263,29 @@ def test_tier_0_runs_op_by_op_then_fused(fuse_at: int, monkeypatch: pytest.Monke
             run(inst, "poke", 65534, 1)
 
 
+@pytest.mark.parametrize("tier, iterations, fused", [("0", 20, True), ("auto", 20, False), ("auto", 70, True)])
+def test_auto_fuses_runs_later(tier: str, iterations: int, fused: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In auto mode a run goes op by op until its ``AUTO_FUSE_AT``-th execution, not
+    ``FUSE_AT``'s: what runs often goes to tier 1 anyway, and the closures of runs
+    executed a few dozen times were ~5% of QuickJS's cold start."""
+    monkeypatch.setattr(interp, "TIER", tier)
+    monkeypatch.setattr(interp, "SMALL_MODULE_BYTES", 0)  # (else auto starts a loop in tier 1)
+    generated: List[int] = []
+    real = interp._Loader.materialize
+    monkeypatch.setattr(interp._Loader, "materialize", lambda *a: (generated.append(1), real(*a))[1])
+    inst = load("""(module
+      (func (export "sum") (param i32) (result i32) (local i32)
+        (loop
+          (local.set 1 (i32.add (local.get 1) (i32.mul (local.get 0) (i32.const 3))))
+          (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+          (br_if 0 (local.get 0)))
+        (local.get 1)))""")
+    assert interp.FUSE_AT < 20 < interp.AUTO_FUSE_AT < 70
+    assert run(inst, "sum", iterations) == [3 * iterations * (iterations + 1) // 2]
+    assert isinstance(inst.exports["sum"].compiled, interp.Compiled)  # (still in tier 0)
+    assert bool(generated) == fused
+
+
 def test_tier_0_run_of_accesses_traps_where_the_failing_one_is(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run whose accesses share one guard (``interp._guarded``): a store, a byte
     store and a load out of bounds each trap, with the stores before done and those

@@ -1005,13 +1005,13 @@ def _swap(h: Handler, old: Any, new: Any) -> None:
 
 class _LazyRun:
     """A stand-in for the run of instructions ``code`` (``_pack``ed) at index ``i``:
-    its first ``FUSE_AT - 1`` executions go op by op through closures of the shared
-    single-op factories (``_Loader.single`` makes them, on the first), the next one
-    generates the run's own closure (``_Loader.materialize`` also puts it wherever
-    the stand-in was linked) and runs it; a reference the patching missed keeps
-    working through the stand-in. An object, not a closure: QuickJS's first eval
-    loads 8401 runs, and a closure's ten cells were ten more objects for each
-    collection of the garbage collector to walk."""
+    its first ``FUSE_AT - 1`` (auto: ``AUTO_FUSE_AT - 1``) executions go op by op
+    through closures of the shared single-op factories (``_Loader.single`` makes them,
+    on the first), the next one generates the run's own closure
+    (``_Loader.materialize`` also puts it wherever the stand-in was linked) and runs
+    it; a reference the patching missed keeps working through the stand-in. An
+    object, not a closure: QuickJS's first eval loads 8401 runs, and a closure's ten
+    cells were ten more objects for each collection of the garbage collector to walk."""
 
     __slots__ = ("loader", "i", "code", "end", "real", "first", "runs", "linked")
 
@@ -1029,7 +1029,7 @@ class _LazyRun:
         real = self.real
         if real is None:
             self.runs += 1
-            if self.runs < FUSE_AT:
+            if self.runs < self.loader.fuse_at:
                 first = self.first
                 if first is None:
                     first = self.first = self.loader.single(self.code, self.end)  # type: ignore[arg-type]
@@ -1100,6 +1100,13 @@ are generated after its 15th iteration, so tier 0's steady state is the same.
 Measured (QuickJS's cold first eval, tier 0, instructions): generating at the 3rd
 execution saves 8%, at the 16th 14%, never 17%."""
 
+AUTO_FUSE_AT = 64
+"""``FUSE_AT`` in ``auto`` mode, where what runs often goes to tier 1 anyway, so the
+closures of runs executed 16-63 times mostly paid a ``compile()`` for little: QuickJS's
+cold start (auto, instructions) 3,994M at 16, 3,924M at 32, 3,809M at 64, 3,670M never
+fused; a loop's runs are still generated after its 63rd iteration (a call cannot leave
+tier 0 while it runs)."""
+
 
 def load(ir: IRFunction, inst: ModuleInstance) -> Compiled:
     """Turn translated code into stand-ins that load it into closures bound to ``inst``
@@ -1144,7 +1151,7 @@ class _Loader:
     cells per graphviz function)."""
 
     __slots__ = ("inst", "consts", "nlocals", "n", "code", "stubs", "jumps", "heads", "headers", "counted",
-                 "metered", "c")
+                 "metered", "c", "fuse_at")
 
     def __init__(self, inst: ModuleInstance, consts: List[Any], nlocals: int, n: int, heads: Set[int]) -> None:
         self.inst = inst
@@ -1159,6 +1166,7 @@ class _Loader:
         self.counted: Dict[Handler, Handler] = {}  # loop header (charged if metered) -> its counting closure
         self.metered = inst.metered
         self.c: Any = None
+        self.fuse_at = AUTO_FUSE_AT if TIER == "auto" else FUSE_AT
 
     def via_stub(self, target: int, copies: Tuple[Tuple[int, int], ...]) -> Any:
         """``target`` (the end of the code meaning -1, return), or a stub after the code
