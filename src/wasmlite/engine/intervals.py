@@ -717,7 +717,7 @@ def _copy(s: State) -> State:
     c = dict(s)
     for key in (RELATIONS, OPPOSED):
         rels = c.get(key)
-        if rels:
+        if rels is not None:  # (an empty one too: ``step`` adds to it in place)
             c[key] = dict(rels)
     return c
 
