@@ -692,3 +692,33 @@ def test_a_paths_relation_stays_on_its_path() -> None:
     adds to them in place): tier 1 used to drop the wrap of ``d - 16`` for d = 1000."""
     assert check_facts(SHARED_RELATIONS, [0, 3, 4, 9, 10, 11]) > 0
     run_both(SHARED_RELATIONS, [[0], [3], [4], [9], [10], [11]])
+
+
+def test_states_join_only_the_facts_that_differ(monkeypatch: Any) -> None:
+    """Joining two edges' states calls ``join`` only for registers whose facts differ
+    (most are the same on both edges: a loop's walks join states per branch target)."""
+    calls: List[Any] = []
+    join = intervals.join
+    monkeypatch.setattr(intervals, "join", lambda a, b: calls.append((a, b)) or join(a, b))
+    f, g = (0, 10, 0), (5, 20, 1)
+    out = intervals._join_states({1: f, 2: f, 3: f, 4: f, intervals.RELATIONS: {1: (2, 1), 3: (4, 0)}},
+                                 {1: f, 2: g, 3: f, intervals.RELATIONS: {1: (2, 1), 3: (4, 1)}})
+    assert out == {1: f, 2: (0, 20, 0), 3: f, intervals.RELATIONS: {1: (2, 1)}}
+    assert calls == [(f, g)]
+
+
+def test_fall_through_refines_the_walks_own_state() -> None:
+    """A conditional branch sends a refined copy along its taken edge and refines the
+    walk's state itself for the edge falling through (no second copy)."""
+    module = parse_module("""(module
+      (func (export "f") (param i32) (result i32)
+        (block (br_if 0 (i32.lt_u (local.get 0) (i32.const 10))) (return (i32.const 1)))
+        (local.get 0)))""")
+    validate_module(module)
+    ir, _, _ = codegen.translate(module, 0)
+    pc = next(pc for pc, ins in enumerate(ir.code) if ins.op.startswith("br_if"))
+    w = intervals._Walk(ir.code, ir.consts, lambda ins: 1)
+    s = {0: (0, 100, 0)}
+    after = w.branch(pc, ir.code[pc], s)
+    assert after is s and s == {0: (10, 100, 0)}  # falling through: not below 10
+    assert w.incoming[ir.code[pc].target] == {0: (0, 9, 0)}  # taken: below 10

@@ -363,30 +363,25 @@ class _Walk:
         taken = self.refine(ins, s, True)
         if taken is not None:
             self.send(pc, ins.target, ins.copies, taken)
-        return self.refine(ins, s, False)
+        return self.refine(ins, s, False, s)
 
-    def refine(self, ins: Instr, s: State, taken: bool) -> Optional[State]:
-        """``s`` where conditional branch ``ins`` is (or is not) ``taken``."""
-        kind, _, cmp = ins.op.partition(".")
-        rel, unsigned = "ne", True
-        a = ins.a
-        if not cmp:
-            a = (a[0], self.zero)
-        else:
-            t, _, c = cmp.partition(".")
-            if t != "i32":
-                return _copy(s)
-            if c == "eqz":
-                rel, a = "eq", (a[0], self.zero)
-            else:
-                rel, _, sign = c.partition("_")
-                unsigned = sign != "s"
-        if (kind == "br_if") != taken:
+    def refine(self, ins: Instr, s: State, taken: bool, out: Optional[State] = None) -> Optional[State]:
+        """``s`` where conditional branch ``ins`` is (or is not) ``taken``: a copy,
+        or ``out`` (``s`` itself, changed in place: the walk's own state)."""
+        cond = _CONDITIONS.get(ins.op)
+        if cond is None:
+            cond = _CONDITIONS[ins.op] = _condition(ins.op)
+        rel, unsigned, unary, on_true = cond
+        if rel is None:
+            return _copy(s) if out is None else out
+        a = (ins.a[0], self.zero) if unary else ins.a
+        if on_true != taken:
             rel = _NEGATE[rel]
         f, g = self.operand(s, a[0]), self.operand(s, a[1])
         if not unsigned and max(_proper(f)[1], _proper(g)[1]) >= M >> 1:
-            return _copy(s)  # signed, and a value may be negative: nothing learnt
-        out = _copy(s)
+            return _copy(s) if out is None else out  # signed, and a value may be negative: nothing learnt
+        if out is None:
+            out = _copy(s)
         for x, y, r in ((a[0], g, rel), (a[1], f, _SWAP[rel])):
             nf = _restrict(self.operand(out, x), r, y)
             if nf is None:
@@ -689,6 +684,27 @@ def _near_constants(ins: Instr, const_facts: List[Fact]) -> Tuple[int, ...]:
     return tuple(k for k in ks if 0 <= k < M)
 
 
+def _condition(op: str) -> Tuple[Optional[str], bool, bool, bool]:
+    """What conditional branch ``op`` tests, for ``refine``: the relation of its
+    operands when taken with a true condition (None: nothing is learnt, not an
+    i32 compare), whether unsigned, whether against 0 (one operand), whether it
+    is taken on a true condition (``br_if``) or a false one (``br_unless``)."""
+    kind, _, cmp = op.partition(".")
+    on_true = kind == "br_if"
+    if not cmp:
+        return "ne", True, True, on_true
+    t, _, c = cmp.partition(".")
+    if t != "i32":
+        return None, True, False, on_true
+    if c == "eqz":
+        return "eq", True, True, on_true
+    rel, _, sign = c.partition("_")
+    return rel, sign != "s", False, on_true
+
+
+_CONDITIONS: Dict[str, Tuple[Optional[str], bool, bool, bool]] = {}
+
+
 def _targets(ins: Instr) -> List[int]:
     if ins.op == "br_table":
         return [t for t, _ in ins.imm]
@@ -701,12 +717,12 @@ def _join_states(a: State, b: State) -> State:
         g = b.get(r)
         if g is None:
             continue
-        if r in (RELATIONS, OPPOSED):  # kept where both agree
+        if r < 0:  # (``RELATIONS``, ``OPPOSED``) kept where both agree
             same = {d: v for d, v in f.items() if g.get(d) == v}
             if same:
                 out[r] = same
             continue
-        j = join(f, g)
+        j = f if f == g else join(f, g)  # (most facts are the same on both edges)
         if j != TOP:
             out[r] = j
     return out
