@@ -694,6 +694,38 @@ def test_a_paths_relation_stays_on_its_path() -> None:
     run_both(SHARED_RELATIONS, [[0], [3], [4], [9], [10], [11]])
 
 
+def _random_branches(rng: random.Random, depth: int = 0) -> str:
+    """Straight code over ``l0 .. l3`` with nested blocks left by ``br_if`` on bits of
+    ``l0`` and ``if``s on ``l < K``: sums ``l + K`` (relations) and constants written
+    on some paths and not on others, read after the joins."""
+    out = []
+    for _ in range(rng.randint(1, 4)):
+        k = rng.random()
+        a, b = rng.randint(1, 3), rng.randint(0, 3)
+        if k < 0.35:
+            out.append(f"(local.set {a} (i32.add (local.get {b}) (i32.const {rng.choice([1, 5, -16, 100])})))")
+        elif k < 0.55 or depth == 3:
+            out.append(f"(local.set {a} (i32.const {rng.choice([0, 7, 1000, -3])}))")
+        elif k < 0.75:
+            out.append(f"(block (br_if 0 (i32.and (local.get 0) (i32.const {rng.choice([1, 2, 4])}))) "
+                       f"{_random_branches(rng, depth + 1)})")
+        else:
+            out.append(f"(if (i32.lt_u (local.get {b}) (i32.const {rng.choice([3, 10, 200])})) "
+                       f"(then {_random_branches(rng, depth + 1)}))")
+    return " ".join(out)
+
+
+def test_facts_hold_along_random_branches() -> None:
+    """(Before relations were copied with their state, four of these programs got
+    facts that did not hold: ``SHARED_RELATIONS`` is their pattern.)"""
+    rng = random.Random(7)
+    programs = [f"""(module (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+      {_random_branches(rng)}
+      (i32.add (i32.add (local.get 1) (i32.add (local.get 2) (i32.const 0xFFFFFFF0))) (local.get 3))))"""
+                for _ in range(1000)]
+    assert sum(check_facts(wat, [0, 1, 2, 3, 5, 7, 9, 11, 200, 255]) for wat in programs) > 50000
+
+
 def test_states_join_only_the_facts_that_differ(monkeypatch: Any) -> None:
     """Joining two edges' states calls ``join`` only for registers whose facts differ
     (most are the same on both edges: a loop's walks join states per branch target)."""
