@@ -1567,6 +1567,46 @@ def test_wrapping_scaled_addresses_index_views_modulo() -> None:
             assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)
 
 
+SMALL_CONSTANTS = r"""(module
+ (memory 1)
+ (data (i32.const 0) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10\81\92\a3\f4\05\06\07\08")
+ (func (export "f0") (param i32) (result i32) (i32.load (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const -8))))
+ (func (export "f1") (param i32) (result i32) (i32.load offset=4 (i32.sub (i32.shl (local.get 0) (i32.const 2)) (i32.const 8))))
+ (func (export "f2") (param i32) (result i32) (i32.and (i32.add (local.get 0) (i32.const -97)) (i32.const 255)))
+ (func (export "f3") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (local.get 0)) (i32.const -3)))
+ (func (export "f4") (param i32) (result i32) (i32.xor (i32.load8_s (local.get 0)) (i32.const 1)))
+ (func (export "f5") (param i32) (result i64) (i64.load8_s offset=3 (local.get 0)))
+ (func (export "f6") (param i32) (result i32)
+   (i32.store8 (i32.const 1) (i32.load8_u (local.get 0)))
+   (i32.store8 offset=2 (local.get 0) (i32.const 0x1ff))
+   (i32.store16 (i32.const 4) (i32.const -1))
+   (i64.store32 (i32.const 8) (i64.load16_u (local.get 0)))
+   (i32.add (i32.load (i32.const 0)) (i32.load (i32.const 8))))
+)"""
+
+
+def test_small_constants_signed_bytes_and_narrow_stores() -> None:
+    """A constant from ``2**31`` on that a mask follows is subtracted (``x - 8``, not
+    ``x + 4294967288``: small ints), also in a view index (``(x - 2) & 0x3FFFFFFF``);
+    a signed byte comes from a view of signed bytes; a narrow store of a value that
+    fits (a byte loaded, a constant folded) has no mask. Values and traps as tier 0,
+    where sums wrap and accesses fall past the end."""
+    xs = [0, 1, 2, 3, 16, 17, 19, 96, 97, 98, 352, 0x3FFFFFFE, 0x3FFFFFFF, 0x40000000, 0x40001000,
+          0x7FFFFFFF, 0x80000000, 0xC0000001, 0xFFFFFFFE, 0xFFFFFFFF, 65533, 65534, 65535, 65536]
+    insts = [load(SMALL_CONSTANTS) for _ in range(2)]
+    to_tier1(insts[1])
+    sources = [f.compiled.gen.source for f in insts[1].funcs]
+    assert not any("429496" in src for src in sources[:4])
+    assert "((l0 - 97) & 255)" in sources[2] and "((l0 * l0) - 3) & 0xFFFFFFFF)" in sources[3]
+    assert "M0[1] = M0[l0]\n" in sources[6] and "M0[l0 + 2] = 255\n" in sources[6]
+    if VIEW_ACCESSES:
+        assert "VI[((l0 - 2) & 1073741823)]" in sources[0] and "VI[((l0 - 2) & 1073741823) + 1]" in sources[1]
+        assert "Vb[l0]" in sources[4] and "Vb[l0 + 3]" in sources[5] and "VH[2] = 65535\n" in sources[6]
+    for name in ("f0", "f1", "f2", "f3", "f4", "f5", "f6"):
+        for x in xs:
+            assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)
+
+
 FAR_READERS = """(module
  (memory 1)
  (func (export "f0") (param i32 i32) (result i32)

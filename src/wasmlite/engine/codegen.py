@@ -87,6 +87,14 @@ from .memory_ops import (ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OO
 
 __all__ = ["Generated", "Tier1", "generate", "translate", "load", "entry", "import_entry", "tier1"]
 
+STORE_WIDTHS = {"i32.store8": 8, "i64.store8": 8, "i32.store16": 16, "i64.store16": 16, "i64.store32": 32}
+"""Narrow stores, by the bits they keep of the value: one already that narrow (a
+byte loaded, a constant folded) is stored without its mask."""
+
+SIGNED_BYTES = frozenset(("i32.load8_s", "i64.load8_s"))
+"""Byte loads read from a view of signed bytes where views are used: no ``^ 0x80``
+and ``- 0x80`` to extend the sign."""
+
 MAX_LOOPS = 17
 """Python loops the structured scheme may nest: CPython allows 20 statically nested
 blocks, the function's ``try``/``except`` takes one and a call of an import's
@@ -581,13 +589,17 @@ class _Gen:
             out.append(f"{r(ins.dst)} = {a} if {c} else {b}")
         elif op in STORES:
             self.bind("M0", "mem", 0)
-            (base, value), _, _, zeros, _ = self.facts(ins.a, ins)
+            (base, value), bits, consts, zeros, _ = self.facts(ins.a, ins)
             addr = self.address(ins, base)
+            width = STORE_WIDTHS.get(op)
+            fits = width is not None and (consts[1] is not None or bits[1] is not None and bits[1] <= width)
+            if consts[1] is not None and width is not None:
+                value = str(consts[1] & ((1 << width) - 1))
             if op in BYTE_STORES:
-                out.append(f"M0[{addr}] = {value} & 0xFF")
+                out.append(f"M0[{addr}] = {value}" if fits else f"M0[{addr}] = {value} & 0xFF")
                 return
             f = self.bind("P_" + op.replace(".", "_"), "pack", op)
-            expr = STORES[op][1]
+            expr = "v" if fits else STORES[op][1]
             self.helpers_of(expr)
             if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
                 view, size = self.view(op)
@@ -665,6 +677,9 @@ class _Gen:
         (base,), _, _, zeros, _ = self.facts(ins.a, ins)
         addr = self.address(ins, base)
         if op in BYTE_LOADS:  # indexing the bytearray: 3x cheaper than struct
+            if op in SIGNED_BYTES and self.views:  # a signed view's byte: extended already
+                byte = f"{self.bind('Vb', 'view', 'b')}[{addr}]"
+                return "(" + _V.sub(lambda m: byte, LOADS[op][1]) + ")"
             return BYTE_LOADS[op].format(f"M0[{addr}]")
         unpack = self.bind('U_' + op.replace('.', '_'), 'unpack', op)
         if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct

@@ -116,12 +116,27 @@ def _add(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
             decided = _known_wrap(n, ops[x], c, spans[x])
             if decided is not None:
                 return decided
+    for x, c in ((0, consts[1]), (1, consts[0])):
+        if c is not None and (congruent_ok or bits[x] > n):  # (> n: a congruent operand)
+            return _small_constant(n, ops[x], c, congruent_ok)
     if congruent_ok:
         return render_unwrapped(name, *ops), CONGRUENT
     for x, c in ((0, consts[1]), (1, consts[0])):
-        if c is not None and bits[x] <= n:
+        if c is not None:
             return _plus_constant(n, ops[x], c, scratch)
     return None
+
+
+def _small_constant(n: int, x: str, c: int, congruent_ok: bool) -> Optional[Tuple[str, int]]:
+    """``x + c`` modulo ``2**n`` for an ``x`` that is only congruent (or whose
+    consumer masks), with ``c`` as its representative of least magnitude: a
+    constant from ``2**(n-1)`` on (C's ``x - 8``, ``(u8)(c - 'a')``) is
+    subtracted, ``x - 8`` rather than ``x + 4294967288``, which would make every
+    sum an int of two 30-bit digits. None: the template is as good."""
+    if c < 1 << (n - 1):
+        return (render_unwrapped(f"i{n}.add", x, str(c)), CONGRUENT) if congruent_ok else None
+    expr = f"({x} - {(1 << n) - c})"
+    return (expr, CONGRUENT) if congruent_ok else (f"({expr} & {_mask(n)})", n)
 
 
 def _known_wrap(n: int, x: str, c: int, span: Tuple[int, int]) -> Optional[Tuple[str, int]]:
@@ -150,9 +165,11 @@ def _sub(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
         decided = _known_wrap(n, ops[0], -c % (1 << n), spans[0])
         if decided is not None:
             return decided
+    if c is not None and (congruent_ok or bits[0] > n):
+        return _small_constant(n, ops[0], -c % (1 << n), congruent_ok)
     if congruent_ok:
         return render_unwrapped(name, *ops), CONGRUENT
-    if c is not None and bits[0] <= n:
+    if c is not None:
         return _plus_constant(n, ops[0], -c % (1 << n), scratch)
     return None
 
@@ -290,16 +307,21 @@ def scaled(name: str, ops: Sequence[str], consts: Sequence[Optional[int]], expr:
             if form is not None and c is not None and c >= 0 and not c & ((1 << form[0]) - 1) \
                     and (wrapped or not form[2]):
                 return form[0], f"({form[1]} + {c >> form[0]})", wrapped
-    # a sum known not to wrap, or to wrap always (``_known_wrap``), by a constant
-    # multiple of ``2**k`` (a difference: its negation)
+    # a sum known not to wrap, or to wrap always (``_known_wrap``), or masked with
+    # its constant subtracted (``_small_constant``), by a constant multiple of
+    # ``2**k`` (a difference: its negation)
     top = 1 << 32
     steps = ((0, consts[1]), (1, consts[0])) if name == "i32.add" else \
         ((0, None if consts[1] is None else -consts[1] % top),)
     for x, c in steps:
         form = known.get(ops[x])
-        if form is None or c is None or form[2] or c % (1 << form[0]):
+        if form is None or c is None or c % (1 << form[0]):
             continue
         k = form[0]
+        if expr == f"(({ops[x]} - {top - c}) & 0xFFFFFFFF)":
+            return k, f"({form[1]} - {(top - c) >> k})", True
+        if form[2]:
+            continue
         if expr == f"({ops[x]} + {c})":
             return k, f"({form[1]} + {c >> k})", False
         if expr == f"({ops[x]} - {top - c})":
