@@ -1569,7 +1569,7 @@ def test_wrapping_scaled_addresses_index_views_modulo() -> None:
 
 SMALL_CONSTANTS = r"""(module
  (memory 1)
- (data (i32.const 0) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10\81\92\a3\f4\05\06\07\08")
+ (data (i32.const 0) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10\81\92\a3\f4\ff\06\07\08")
  (func (export "f0") (param i32) (result i32) (i32.load (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const -8))))
  (func (export "f1") (param i32) (result i32) (i32.load offset=4 (i32.sub (i32.shl (local.get 0) (i32.const 2)) (i32.const 8))))
  (func (export "f2") (param i32) (result i32) (i32.and (i32.add (local.get 0) (i32.const -97)) (i32.const 255)))
@@ -1578,6 +1578,8 @@ SMALL_CONSTANTS = r"""(module
  (func (export "f5") (param i32) (result i64) (i64.load8_s offset=3 (local.get 0)))
  (func (export "f6") (param i32) (result i32)
    (i32.store8 (i32.const 1) (i32.load8_u (local.get 0)))
+   (i32.store8 (i32.const 3) (i32.add (i32.load8_u (local.get 0)) (i32.const 1)))  ;; 9 bits: masked
+   (i32.store16 (i32.const 6) (i32.shl (i32.load8_u (local.get 0)) (i32.const 9)))  ;; 17 bits
    (i32.store8 offset=2 (local.get 0) (i32.const 0x1ff))
    (i32.store16 (i32.const 4) (i32.const -1))
    (i64.store32 (i32.const 8) (i64.load16_u (local.get 0)))
@@ -1591,7 +1593,7 @@ def test_small_constants_signed_bytes_and_narrow_stores() -> None:
     a signed byte comes from a view of signed bytes; a narrow store of a value that
     fits (a byte loaded, a constant folded) has no mask. Values and traps as tier 0,
     where sums wrap and accesses fall past the end."""
-    xs = [0, 1, 2, 3, 16, 17, 19, 96, 97, 98, 352, 0x3FFFFFFE, 0x3FFFFFFF, 0x40000000, 0x40001000,
+    xs = [0, 1, 2, 3, 16, 17, 19, 20, 96, 97, 98, 352, 0x3FFFFFFE, 0x3FFFFFFF, 0x40000000, 0x40001000,
           0x7FFFFFFF, 0x80000000, 0xC0000001, 0xFFFFFFFE, 0xFFFFFFFF, 65533, 65534, 65535, 65536]
     insts = [load(SMALL_CONSTANTS) for _ in range(2)]
     to_tier1(insts[1])
