@@ -543,8 +543,8 @@ class _Gen:
         if op in NUMERIC or op in LOADS:
             d = ins.dst
             splice = d >= self.L and nxt is not None and _reads_once(nxt, d)
-            unmasked = self.unmasked.get(id(ins))  # (reader, operand) that masks it
-            congruent_ok = unmasked in self.unmasked_reads
+            unmasked = self.unmasked.get(id(ins), ())  # the (reader, operand)s that mask it
+            congruent_ok = bool(unmasked) and all(u in self.unmasked_reads for u in unmasked)
             ops, bits, consts, zeros, spans = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [], [])
             if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
                 self.scratch += 1
@@ -570,14 +570,16 @@ class _Gen:
                     expr, bound = t.render(*ops, **fields), ranges.result_bits(op, bits)
                     if splice and nxt.op == "select" and t.cond:  # type: ignore[union-attr]
                         expr = f"({t.render_cond(*ops)})"  # only its truth counts
+            elif congruent_ok and op in ranges.SIGNED_LOADS:
+                expr, bound = self.load(ins, extended=False), ranges.CONGRUENT
             else:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
             if op in ranges.SCALES:
                 form = ranges.scaled(op, ops, consts, expr, self.scaled)
                 if form is not None:
                     self.scaled[expr] = form
-            if unmasked is not None and bound != ranges.CONGRUENT:  # exact after all: its reader need not mask
-                self.unmasked_reads.discard(unmasked)
+            if bound != ranges.CONGRUENT:  # exact after all: its readers need not mask
+                self.unmasked_reads.difference_update(unmasked)
             if splice and len(expr) < MAX_EXPR:
                 self.pending = (d, expr, bound, ranges.low_zeros(op, zeros, consts))
                 return
@@ -670,8 +672,9 @@ class _Gen:
         else:
             raise NotImplementedError(f"no tier-1 code for {op}")
 
-    def load(self, ins: Instr) -> str:
-        """The expression (an atom) of a load."""
+    def load(self, ins: Instr, extended: bool = True) -> str:
+        """The expression (an atom) of a load; not ``extended``: a signed load's item
+        as a negative int, not brought into the type's range (congruent)."""
         self.bind("M0", "mem", 0)
         op = ins.op
         (base,), _, _, zeros, _ = self.facts(ins.a, ins)
@@ -679,7 +682,9 @@ class _Gen:
         if op in BYTE_LOADS:  # indexing the bytearray: 3x cheaper than struct
             if op in SIGNED_BYTES and self.views:  # a signed view's byte: extended already
                 byte = f"{self.bind('Vb', 'view', 'b')}[{addr}]"
-                return "(" + _V.sub(lambda m: byte, LOADS[op][1]) + ")"
+                return "(" + _V.sub(lambda m: byte, LOADS[op][1]) + ")" if extended else byte
+            if not extended:
+                return f"((M0[{addr}] ^ 0x80) - 0x80)"
             return BYTE_LOADS[op].format(f"M0[{addr}]")
         unpack = self.bind('U_' + op.replace('.', '_'), 'unpack', op)
         if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
@@ -695,7 +700,7 @@ class _Gen:
         else:
             unpacked = f"{unpack}(M0, {addr})[0]"
         expr = LOADS[op][1]
-        if expr == "v":
+        if expr == "v" or not extended:
             return unpacked
         self.helpers_of(expr)
         # (a function, not a string: the address may hold a bytes literal's backslashes)
@@ -1487,29 +1492,53 @@ UNMASKED_SCAN = 64
 """Instructions ``_unmasked`` looks ahead for the reader of a temporary."""
 
 
-def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[int, int]], Set[Tuple[int, int]]]:
-    """Wrapping or bitwise results that may go unmasked into their temporary: ``id``
-    of the instruction -> ``(id(reader), operand position)``, and the set of those
-    reading operands. A stack value is read once: by the first instruction after
-    it that reads the temporary. When that reader comes in the same straight run
-    and masks the operand itself (``ranges.accepts_congruent``), the producer
-    need not. (A producer whose result comes out exact anyway takes its reader
-    out of the set, sparing it the mask.)"""
-    producers: Dict[int, Tuple[int, int]] = {}
+def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[Tuple[int, int], ...]], Set[Tuple[int, int]]]:
+    """Wrapping or bitwise results that may go unmasked into their register: ``id``
+    of the instruction -> the ``(id(reader), operand position)`` pairs that read
+    it, and the set of all those reading operands. A stack value is read once: by
+    the first instruction after it that reads the temporary. When that reader
+    comes in the same straight run and masks the operand itself
+    (``ranges.accepts_congruent``), the producer need not. A local qualifies when
+    the same straight run writes it again and every read before that masks (C's
+    ``h = h + x; h ^= y``: the first sum's value is seen by nothing else). (A
+    producer whose result comes out exact anyway takes its readers out of the set,
+    sparing them the mask.)"""
+    producers: Dict[int, Tuple[Tuple[int, int], ...]] = {}
     reads: Set[Tuple[int, int]] = set()
+    targets: Optional[Set[int]] = None
     for pc, ins in enumerate(code):
         d = ins.d
-        if d is None or d < nlocals or ins.op not in ranges.MAY_GO_UNMASKED:
+        if d is None or ins.op not in ranges.MAY_GO_UNMASKED:
             continue
-        for reader in code[pc + 1:pc + 1 + UNMASKED_SCAN]:
-            if d in reader.a:
-                k = reader.a.index(d)
-                if _reads_once(reader, d) and ranges.accepts_congruent(reader.op, k):
-                    producers[id(ins)] = (id(reader), k)
-                    reads.add((id(reader), k))
-                break
-            if reader.d == d or reader.op not in _STRAIGHT:
-                break
+        found: List[Tuple[int, int]] = []
+        if d >= nlocals:
+            for reader in code[pc + 1:pc + 1 + UNMASKED_SCAN]:
+                if d in reader.a:
+                    k = reader.a.index(d)
+                    if _reads_once(reader, d) and ranges.accepts_congruent(reader.op, k):
+                        found.append((id(reader), k))
+                    break
+                if reader.d == d or reader.op not in _STRAIGHT:
+                    break
+        else:
+            if targets is None:
+                targets = {t for i in code if i.is_branch() for t in _branch_targets(i)}
+            for q in range(pc + 1, min(pc + 1 + UNMASKED_SCAN, len(code))):
+                reader = code[q]
+                # (at a merge, the reader would mask what other paths bring too)
+                at = [k for k, x in enumerate(reader.a) if x == d]
+                if reader.op not in _STRAIGHT or reader.copies or q in targets \
+                        or not all(ranges.accepts_congruent(reader.op, k) for k in at):
+                    found = []
+                    break
+                found += [(id(reader), k) for k in at]
+                if reader.d == d:
+                    break
+            else:
+                found = []
+        if found:
+            producers[id(ins)] = tuple(found)
+            reads.update(found)
     return producers, reads
 
 

@@ -26,10 +26,13 @@ no rules; their bounds are those of results known to be non-negative)."""
 
 BITWISE = {f"{t}.{op}" for t in WIDTHS for op in ("and", "or", "xor")}
 
-MAY_GO_UNMASKED = frozenset(UNWRAPPED) | BITWISE | {
+SIGNED_LOADS = frozenset(f"{t}.load{w}_s" for t in WIDTHS for w in (8, 16, 32) if w < WIDTHS[t])
+"""Loads that extend a sign: the signed item itself is congruent to their value."""
+
+MAY_GO_UNMASKED = frozenset(UNWRAPPED) | BITWISE | SIGNED_LOADS | {
     f"{t}.{op}" for t in WIDTHS for op in ("rotl", "rotr", "div_s", "rem_s")}
-"""Operations whose result ``render`` (or ``render_rotate``, by a constant) may leave
-``CONGRUENT`` when the consumer masks it."""
+"""Operations whose result ``render`` (or ``render_rotate``, by a constant, or a
+signed load) may leave ``CONGRUENT`` when the consumer masks it."""
 
 _FIXED = {"eqz": 1, "eq": 1, "ne": 1, "lt_u": 1, "lt_s": 1, "gt_u": 1, "gt_s": 1,
           "le_u": 1, "le_s": 1, "ge_u": 1, "ge_s": 1, "clz": 7, "ctz": 7, "popcnt": 7}
