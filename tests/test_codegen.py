@@ -1697,6 +1697,9 @@ SMALL_CONSTANTS = r"""(module
    (i32.store16 (i32.const 4) (i32.const -1))
    (i64.store32 (i32.const 8) (i64.load16_u (local.get 0)))
    (i32.add (i32.load (i32.const 0)) (i32.load (i32.const 8))))
+ (func (export "f7") (param i32) (result i32) (local i32)
+   (local.set 1 (i32.load8_u (i32.and (local.get 0) (i32.const 0xFFF))))
+   (i32.add (local.get 0) (local.get 1)))
 )"""
 
 
@@ -1704,8 +1707,9 @@ def test_small_constants_signed_bytes_and_narrow_stores() -> None:
     """A constant from ``2**31`` on that a mask follows is subtracted (``x - 8``, not
     ``x + 4294967288``: small ints), also in a view index (``(x - 2) & 0x3FFFFFFF``);
     a signed byte comes from a view of signed bytes; a narrow store of a value that
-    fits (a byte loaded, a constant folded) has no mask. Values and traps as tier 0,
-    where sums wrap and accesses fall past the end."""
+    fits (a byte loaded, a constant folded) has no mask; a small addend is added
+    after a compare. Values and traps as tier 0, where sums wrap and accesses fall
+    past the end."""
     xs = [0, 1, 2, 3, 16, 17, 19, 20, 96, 97, 98, 352, 0x3FFFFFFE, 0x3FFFFFFF, 0x40000000, 0x40001000,
           0x7FFFFFFF, 0x80000000, 0xC0000001, 0xFFFFFFFE, 0xFFFFFFFF, 65533, 65534, 65535, 65536]
     insts = [load(SMALL_CONSTANTS) for _ in range(2)]
@@ -1717,7 +1721,8 @@ def test_small_constants_signed_bytes_and_narrow_stores() -> None:
     if VIEW_ACCESSES:
         assert "VI[((l0 - 2) & 1073741823)]" in sources[0] and "VI[((l0 - 2) & 1073741823) + 1]" in sources[1]
         assert "Vb[l0]" in sources[4] and "Vb[l0 + 3]" in sources[5] and "VH[2] = 65535\n" in sources[6]
-    for name in ("f0", "f1", "f2", "f3", "f4", "f5", "f6"):
+    assert "(l0 + l1 if l0 < 4294967041 else (l0 + l1) & 0xFFFFFFFF)" in sources[7]
+    for name in ("f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"):
         for x in xs:
             assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)
 

@@ -127,7 +127,18 @@ def _add(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
     for x, c in ((0, consts[1]), (1, consts[0])):
         if c is not None:
             return _plus_constant(n, ops[x], c, scratch)
+    for x in (0, 1):  # a small addend (C's ``hits += k == n``): a compare, cheaper than a mask
+        y = ops[x]
+        if bits[x] <= SMALL_ADDEND < bits[1 - x] <= n and y.isidentifier():
+            first, again = scratch(ops[1 - x])
+            limit = (1 << n) - (1 << bits[x]) + 1
+            return f"({again} + {y} if {first} < {limit} else ({again} + {y}) & {_mask(n)})", n
     return None
+
+
+SMALL_ADDEND = 16
+"""The bound up to which a register added to another is small enough that a compare
+of the other (``x + y if x < 2**32 - 2**16 + 1``) spares the sum's mask."""
 
 
 def _small_constant(n: int, x: str, c: int, congruent_ok: bool) -> Optional[Tuple[str, int]]:
