@@ -8,7 +8,7 @@ import os
 import random
 import re
 import struct
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import pytest
 
@@ -1725,6 +1725,52 @@ def test_small_constants_signed_bytes_and_narrow_stores() -> None:
     for name in ("f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"):
         for x in xs:
             assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)
+
+
+def _byte_walk(rng: random.Random, k: int) -> Tuple[str, bool]:
+    """A function ``f<k>`` walking a pointer to a zero byte in one of C's shapes
+    (a copy of the pointer or not, the pointer stepped before or after the load,
+    a signed or unsigned byte, an offset, a constant added to the address that may
+    wrap, another register derived from the pointer), or with a step of 2 (not a
+    walk); and whether ``byte_walk`` should take it."""
+    const = rng.choice([0, 1, 7, 0x10000, -1, -16, -0x10000, 0x7FFFFFFF])
+    off = rng.choice([0, 0, 3, 65535])
+    load = rng.choice(["load8_u", "load8_s"])
+    step = 1 if rng.random() < 0.8 else 2
+    extra = "(local.set $r (i32.add (local.get $q) (i32.const -5)))" if rng.random() < 0.5 else ""
+    if rng.random() < 0.5:  # C's while (*p) p++ as clang emits it: q = p, p = q + 1, test *(q + c)
+        body = f"""(local.set $q (local.get $p)) {extra}
+          (local.set $p (i32.add (local.get $q) (i32.const {step})))
+          (br_if $l (i32.{load} offset={off} (i32.add (local.get $q) (i32.const {const}))))"""
+    else:
+        body = f"""(local.set $q (i32.{load} offset={off} (i32.add (local.get $p) (i32.const {const}))))
+          (local.set $p (i32.add (local.get $p) (i32.const {step})))
+          (br_if $l (local.get $q))"""
+    return f"""(func (export "f{k}") (param $p i32) (result i32) (local $q i32) (local $r i32)
+        (loop $l {body})
+        (i32.add (i32.mul (local.get $p) (i32.const 3)) (i32.xor (local.get $q) (local.get $r))))""", step == 1
+
+
+def test_byte_walks_find_the_zero_byte() -> None:
+    """A loop that only walks a pointer up to a zero byte is one ``bytearray.find``:
+    the registers it leaves and its trap (no zero before the end of memory, an
+    address wrapped past ``2**32`` or past the end) as tier 0's, from starting
+    pointers near the zeros, the end of memory and ``2**32``."""
+    rng = random.Random(5)
+    walks = [_byte_walk(rng, k) for k in range(40)]
+    data = bytearray(rng.choice([0, 1, 0x80, 0xFF, 65]) if rng.random() < 0.1 else rng.randrange(1, 256)
+                     for _ in range(65536))
+    data[65500:] = b"\x01" * 36  # no zero at the end: walks that get there trap
+    escaped = "".join("\\%02x" % b for b in data)
+    wat = f'(module (memory 1) (data (i32.const 0) "{escaped}")' + "\n".join(w for w, _ in walks) + ")"
+    insts = [load(wat) for _ in range(2)]
+    to_tier1(insts[1])
+    for k, (_, walk) in enumerate(walks):
+        assert ("M0.find(0, a)" in insts[1].funcs[k].compiled.gen.source) == walk, k
+    starts = [0, 1, 2, 5, 16, 100, 65499, 65500, 65535, 65536, 0x7FFFFFFF, 0xFFFF0000, 0xFFFFFFF0, 0xFFFFFFFF]
+    for k in range(len(walks)):
+        for p in starts + [rng.getrandbits(16) for _ in range(6)]:
+            assert _outcome(insts[0], f"f{k}", [p]) == _outcome(insts[1], f"f{k}", [p]), (k, p)
 
 
 FAR_READERS = """(module

@@ -1012,6 +1012,58 @@ class _Structured(_Gen):
             header = f"for {x} in range({x} - {intervals.M}, 0{_step(c)}):"
         return header, after
 
+    def byte_walk(self, r: Region) -> Optional[List[str]]:
+        """The statements of loop ``r`` when it only walks a pointer up to a zero byte
+        (C's ``while (*p) p++``, strlen): one ``bytearray.find`` instead of a round
+        per byte. Its straight code moves registers by constants off one register
+        ``p`` read on entry, loads one byte at ``p + k`` (``load8``, offset ``off``),
+        leaves ``p + 1`` in ``p`` and goes round while the byte is nonzero. The
+        addresses it reads, ``a, a + 1, ...`` from ``a = (p + k) mod 2**32 + off``,
+        cannot wrap before they pass the end of memory (below ``2**32``), where the
+        loop traps: so it stops at ``M0.find(0, a)``, or traps where that finds
+        none; every register it wrote then holds its form at the last round's
+        ``p``, the byte 0. Not for metered code (fuel is spent per round)."""
+        if self.metered or r.items != [(r.start, r.end)] or r.end - r.start > 8:
+            return None
+        code = self.ir.code
+        test = code[r.end - 1]
+        M = intervals.M
+        forms: Dict[int, Any] = {}  # register -> offset from p on entry, or "byte"
+        p = load = None
+        for ins in code[r.start:r.end - 1]:
+            if ins.copies or id(ins) in self.scaled_defs or any((id(ins), k) in self.scaled_uses for k in range(len(ins.a))):
+                return None
+            src = ins.a[0] if ins.a else -1
+            if src >= 0 and src not in forms:  # read before any write: p (only one)
+                if p is not None and src != p:
+                    return None
+                p = src
+                forms[p] = 0
+            base = forms.get(src)
+            if not isinstance(base, int):
+                return None
+            if ins.op == "copy":
+                forms[ins.d] = base
+            elif ins.op == "i32.add" and ins.a[1] < 0 and isinstance(self.ir.consts[-1 - ins.a[1]], int):
+                forms[ins.d] = (base + self.ir.consts[-1 - ins.a[1]]) % M
+            elif ins.op in ("i32.load8_u", "i32.load8_s") and load is None:
+                load = (base, ins.imm[1])
+                forms[ins.d] = "byte"
+            else:
+                return None
+        if test.op != "br_if" or test.target != r.start or test.copies or load is None or p is None \
+                or forms.get(test.a[0]) != "byte" or forms.get(p) != 1 or (id(test), 0) in self.scaled_uses:
+            return None
+        self.bind("M0", "mem", 0)
+        x = self.reg(p)
+        k, off = load
+        first = f"(({x} + {k}) & 0xFFFFFFFF)" if k else x
+        lines = [f"a = {first}{f' + {off}' if off else ''}", "e = M0.find(0, a)",
+                 f"if e < 0: raise Trap({OOB_MEMORY!r})", f"e = ({x} + e - a) & 0xFFFFFFFF"]  # p in the last round
+        for d, f in forms.items():
+            lines.append(f"{self.reg(d)} = " + ("0" if f == "byte" else f"(e + {f}) & 0xFFFFFFFF" if f else "e"))
+        return lines
+
     def biased_sums(self, r: Region, pc: int, d: int) -> bool:
         """Whether counted loop ``r`` (stepping ``d`` up to 2**32 at ``pc``) may run its
         counter biased, ``x - 2**32`` (small negative ints, as C's negative offset
@@ -1252,6 +1304,11 @@ class _Structured(_Gen):
                 self.switch(chain, ind)
                 return
         if r.kind == "loop":
+            walk = self.byte_walk(r)
+            if walk is not None:
+                for line in walk:
+                    self.emit(ind, line)
+                return
             counted = self.counted(r)
             loop = self.open_loop(r.end, r.start, ind, counted[0] if counted else "")
             if r.start in self.heads and not _loop_first(r.items, r.start):
