@@ -128,8 +128,8 @@ def _add(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
         if c is not None:
             return _plus_constant(n, ops[x], c, scratch)
     for x in (0, 1):  # a small addend (C's ``hits += k == n``): a compare, cheaper than a mask
-        y = ops[x]
-        if bits[x] <= SMALL_ADDEND < bits[1 - x] <= n and y.isidentifier():
+        y = ops[x]  # (in both arms: one of them runs, after the compare)
+        if bits[x] <= SMALL_ADDEND < bits[1 - x] <= n and len(y) <= SMALL_ADDEND_TEXT:
             first, again = scratch(ops[1 - x])
             limit = (1 << n) - (1 << bits[x]) + 1
             return f"({again} + {y} if {first} < {limit} else ({again} + {y}) & {_mask(n)})", n
@@ -137,8 +137,11 @@ def _add(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
 
 
 SMALL_ADDEND = 16
-"""The bound up to which a register added to another is small enough that a compare
+"""The bound up to which a value added to another is small enough that a compare
 of the other (``x + y if x < 2**32 - 2**16 + 1``) spares the sum's mask."""
+
+SMALL_ADDEND_TEXT = 60
+"""The longest small addend written twice, once in each arm of that compare."""
 
 
 def _small_constant(n: int, x: str, c: int, congruent_ok: bool) -> Optional[Tuple[str, int]]:
