@@ -904,7 +904,15 @@ class _Structured(_Gen):
 
     def run(self) -> None:
         self.items(self.root.items, 2)
-        self.lines.append("        " + self.ret(()))
+        ret = self.ret(())
+        # ``t0 = <expr>`` right before, at the same level (every path to the return
+        # runs it): ``return <expr>``, one store and load fewer a call
+        last = self.lines[-1] if self.lines else ""
+        assign = "        " + ret[len("return "):] + " = "
+        if "," not in ret and "#" not in last and last.startswith(assign) and ret != "return":
+            self.lines[-1] = "        return " + last[len(assign):]
+        else:
+            self.lines.append("        " + ret)
 
     def emit(self, ind: int, text: str) -> None:
         self.lines.append("    " * ind + text)
