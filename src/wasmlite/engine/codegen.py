@@ -1047,16 +1047,16 @@ class _Structured(_Gen):
                     return None
                 p = src
                 forms[p] = 0
-            base = forms.get(src)
-            if not isinstance(base, int):
+            base, d = forms.get(src), ins.d
+            if not isinstance(base, int) or d is None:
                 return None
             if ins.op == "copy":
-                forms[ins.d] = base
+                forms[d] = base
             elif ins.op == "i32.add" and ins.a[1] < 0 and isinstance(self.ir.consts[-1 - ins.a[1]], int):
-                forms[ins.d] = (base + self.ir.consts[-1 - ins.a[1]]) % M
+                forms[d] = (base + self.ir.consts[-1 - ins.a[1]]) % M
             elif ins.op in ("i32.load8_u", "i32.load8_s") and load is None:
                 load = (base, ins.imm[1])
-                forms[ins.d] = "byte"
+                forms[d] = "byte"
             else:
                 return None
         if test.op != "br_if" or test.target != r.start or test.copies or load is None or p is None \
