@@ -1773,6 +1773,34 @@ def test_byte_walks_find_the_zero_byte() -> None:
             assert _outcome(insts[0], f"f{k}", [p]) == _outcome(insts[1], f"f{k}", [p]), (k, p)
 
 
+SELECT_ARMS = """(module
+ (func (export "f0") (param i32 i32 i32) (result i32)
+   ;; a product only the chosen arm needs: computed there
+   (select (i32.mul (i32.xor (local.get 0) (local.get 1)) (i32.const 16777619)) (local.get 1) (local.get 2)))
+ (func (export "f1") (param i32 i32 i32) (result i32)
+   ;; a quotient may trap: computed first, whichever arm is chosen
+   (select (local.get 1) (i32.div_u (local.get 0) (local.get 1)) (local.get 2)))
+)"""
+
+
+def test_select_arms_take_pure_expressions_only() -> None:
+    """A select's arm may hold its operand's expression when that cannot trap (it is
+    evaluated only if chosen); a division stays before the select, and traps by a
+    zero divisor even when the other arm is chosen."""
+    edges = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
+    args = [[x, y, c] for x in edges for y in edges for c in (0, 1)]
+    both_tiers(SELECT_ARMS, "f0", args)
+    both_tiers(SELECT_ARMS, "f1", [a for a in args if a[1]])
+    cache.clear_memory()
+    insts = [load(SELECT_ARMS) for _ in range(2)]
+    to_tier1(insts[1])
+    for c in (0, 1):
+        assert _outcome(insts[0], "f1", [5, 0, c]) == _outcome(insts[1], "f1", [5, 0, c]) == "integer divide by zero"
+    src = [f.compiled.gen.source for f in insts[1].funcs]
+    assert "* (16777619)) & 0xFFFFFFFF) if l2 else l1\n" in src[0]
+    assert "t1 = (l0 // (l1 or trap_div_zero()))\n" in src[1] and "l1 if l2 else t1\n" in src[1]
+
+
 FAR_READERS = """(module
  (memory 1)
  (func (export "f0") (param i32 i32) (result i32)

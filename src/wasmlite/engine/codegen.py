@@ -542,7 +542,7 @@ class _Gen:
             return
         if op in NUMERIC or op in LOADS:
             d = ins.dst
-            splice = d >= self.L and nxt is not None and _reads_once(nxt, d)
+            splice = d >= self.L and nxt is not None and (_reads_once(nxt, d) or _select_arm(ins, nxt, d))
             unmasked = self.unmasked.get(id(ins), ())  # the (reader, operand)s that mask it
             congruent_ok = bool(unmasked) and all(u in self.unmasked_reads for u in unmasked)
             ops, bits, consts, zeros, spans = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [], [])
@@ -588,7 +588,7 @@ class _Gen:
             out.append(f"{r(ins.dst)} = {r(ins.a[0])}")
         elif op == "select":
             a, b, c = self.operands(ins.a)
-            out.append(f"{r(ins.dst)} = {a} if {c} else {b}")
+            out.append(f"{r(ins.dst)} = {_paren(a)} if {c} else {_paren(b)}")
         elif op in STORES:
             self.bind("M0", "mem", 0)
             (base, value), bits, consts, zeros, _ = self.facts(ins.a, ins)
@@ -1986,6 +1986,19 @@ def _index_sum(x: str, c: int, k: int, span: Optional[Tuple[int, int]]) -> str:
     if c >= M >> 1:  # (a step down: the difference stays a small int, the mask wraps it)
         return f"(({x} - {(M - c) >> k}) & {(1 << (32 - k)) - 1})"
     return f"(({x} + {c >> k}) & {(1 << (32 - k)) - 1})"
+
+
+def _select_arm(ins: Instr, nxt: Instr, d: int) -> bool:
+    """Whether select ``nxt`` may take temporary ``d`` into one of its arms as
+    ``ins``'s expression: evaluated only if that arm is chosen, so ``ins`` must
+    be numeric and unable to trap (C's ``h = last ? (h ^ b) * P : h`` computes the
+    product only when it is kept)."""
+    return nxt.op == "select" and nxt.a.count(d) == 1 and nxt.a.index(d) < 2 \
+        and ins.op in NUMERIC and not NUMERIC[ins.op].may_trap
+
+
+def _paren(expr: str) -> str:
+    return expr if _ATOM.match(expr) or expr.startswith("(") and expr.endswith(")") else f"({expr})"
 
 
 def _reads_once(nxt: Instr, d: int) -> bool:
