@@ -1031,11 +1031,11 @@ class _Structured(_Gen):
         loop traps: so it stops at ``M0.find(0, a)``, or traps where that finds
         none; every register it wrote then holds its form at the last round's
         ``p``, the byte 0. Not for metered code (fuel is spent per round)."""
-        if self.metered or r.items != [(r.start, r.end)] or r.end - r.start > 8:
-            return None
+        M = intervals.M
+        if self.metered or intervals.REACH >= M or r.items != [(r.start, r.end)] or r.end - r.start > 8:
+            return None  # (REACH >= M: a memory of 2**32 bytes would let the walk wrap)
         code = self.ir.code
         test = code[r.end - 1]
-        M = intervals.M
         forms: Dict[int, Any] = {}  # register -> offset from p on entry, or "byte"
         p = load = None
         for ins in code[r.start:r.end - 1]:
