@@ -61,8 +61,6 @@ from __future__ import annotations
 
 import os
 import weakref
-from itertools import chain
-from operator import attrgetter
 from time import process_time
 from types import FunctionType
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
@@ -1072,16 +1070,17 @@ def _pack(instrs: List[Instr], branches: List[int]) -> Tuple[Any, ...]:
     four tuple slots are 32 bytes). A branch's ``d`` and ``imm`` are None (but
     ``br_table``'s, whose arms are its ``imm``), so its ``target`` and ``copies`` take
     their places; ``branches`` are the branches' indices."""
-    packed = list(chain.from_iterable(map(_FIELDS, instrs)))
+    packed: List[Any] = [None] * (4 * len(instrs))
+    packed[::4] = [ins.op for ins in instrs]  # (a comprehension per field: 3.11 specialises
+    packed[1::4] = [ins.d for ins in instrs]  # slot reads, where attrgetter's tuples chained
+    packed[2::4] = [ins.a for ins in instrs]  # took twice the time)
+    packed[3::4] = [ins.imm for ins in instrs]
     for i in branches:
         ins = instrs[i]
         if ins.op != "br_table":
             packed[4 * i + 1] = ins.target
             packed[4 * i + 3] = ins.copies
     return tuple(packed)
-
-
-_FIELDS = attrgetter("op", "d", "a", "imm")
 
 
 def _unpack(packed: Tuple[Any, ...]) -> List[Instr]:
