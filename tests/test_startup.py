@@ -72,6 +72,21 @@ def test_budget_bounds_the_exit_work(tmp_path: Any, monkeypatch: pytest.MonkeyPa
     assert cache_files(tmp_path) == []
 
 
+def test_loading_times_itself_without_the_cpu_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tier-0 loading in auto mode adds up its time (``interp.load_seconds``, the exit
+    work's budget) by ``perf_counter``: reading the CPU clock is a system call, and a
+    big program's start loads thousands of segments and runs, each timed."""
+    import time
+
+    readings: List[str] = []
+    monkeypatch.setattr(time, "process_time", lambda: readings.append("cpu") or 0.0)
+    monkeypatch.setattr(interp, "process_time", time.process_time, raising=False)
+    monkeypatch.setattr(interp, "load_seconds", 0.0)
+    inst = load()
+    assert engine.call(inst.exports["f"], [5]) == [26] and engine.call(inst.exports["sum"], [30]) == [465]
+    assert readings == [] and interp.load_seconds > 0
+
+
 def test_exit_work_stops_when_the_disk_refuses(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache directory that cannot be created (as read-only or full: under a file)
     costs one compile at exit, not the whole budget."""

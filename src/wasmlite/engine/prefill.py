@@ -9,8 +9,8 @@ only, what it ran in tier 0, in the order it first ran; the next process loads
 that code on first call (``interp.compiled``). The work is bounded by the time
 this process spent loading tier-0 code (``EXIT_SHARE`` of
 ``interp.load_seconds``, at least ``EXIT_MIN_SECONDS`` and at most
-``EXIT_MAX_SECONDS``, in CPU time): a short run pays little at exit, and the
-first run of a big program about what its every later run saves. Nothing is
+``EXIT_MAX_SECONDS``, in wall time as ``load_seconds`` is): a short run pays little
+at exit, and the first run of a big program about what its every later run saves. Nothing is
 noted when the disk cache is disabled, nor functions too big for tier 1; at most
 ``MAX_MODULES`` modules are held until exit, and the work stops at the first
 entry the disk refuses. (This module is imported, and its
@@ -69,7 +69,7 @@ def fill() -> None:
     not after an interrupt (Ctrl-C), and a second one stops it quietly (every entry
     is written whole or not at all)."""
     budget = min(EXIT_MAX_SECONDS, max(EXIT_MIN_SECONDS, EXIT_SHARE * interp.load_seconds))
-    deadline = time.process_time() + budget
+    deadline = time.perf_counter() + budget
     ran = list(_ran.items())
     _ran.clear()
     if not cache.writable() or getattr(sys, "last_type", None) is KeyboardInterrupt:
@@ -79,7 +79,7 @@ def fill() -> None:
             validator = FuncValidator(module)
             inliner = Inliner(module, validator)
             for index in indices:
-                if time.process_time() > deadline or not cache.writable():
+                if time.perf_counter() > deadline or not cache.writable():
                     return  # out of budget, or the disk refuses entries (read-only, full)
                 if not cache.known((key, index)):
                     codegen.cache_entry(module, index, metered, (key, index), validator, inliner)
