@@ -538,6 +538,26 @@ def test_code_is_loaded_a_segment_at_a_time(tier: str, metered: bool, monkeypatc
     assert len(seen) > 3
 
 
+@pytest.mark.parametrize("fuse_at", [3, 10**9])
+def test_handlers_are_made_linked(fuse_at: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A segment's handlers and a lazy run's op-by-op chain are made with their
+    successors and branch targets in place (``_handler``), not made and then linked
+    again as a second function (``_link``, ~9k machine instructions a handler): only
+    a copy stub or a fused run's closure is. The results stay right across loops,
+    calls, a ``br_table`` and stand-ins loaded later."""
+    monkeypatch.setattr(interp, "TIER", "0")
+    monkeypatch.setattr(interp, "FUSE_AT", fuse_at)
+    relinked: List[str] = []
+    real = interp._link
+    monkeypatch.setattr(interp, "_link", lambda h, resolve: (relinked.append(getattr(h, "__name__", "")),
+                                                            real(h, resolve))[1])
+    inst = load(SEGMENTS)
+    assert run(inst, "f", 4, 1) == [30] and run(inst, "f", 20, 0) == [210] and run(inst, "f", 20, 1) == [630]
+    assert [run(inst, "g", i)[0] for i in range(7)] == [10, 11, 10, 12, 11, 10, 10]
+    assert set(relinked) <= {"h", "jump_copying_one"}  # (fused run closures are named h)
+    assert bool(relinked) == (fuse_at == 3)
+
+
 def test_packed_instructions_unpack_as_translated() -> None:
     """What a stand-in keeps of the IR (``_pack``: four fields an instruction, a
     branch's target and copies in place of its unused fields) gives the same

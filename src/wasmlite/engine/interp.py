@@ -1187,16 +1187,24 @@ class _Loader:
         code = self.code
         code.extend([_link(s, self.resolve) for s in self.stubs[len(code) - self.n:]])
 
+    def branch(self, target: int, copies: Tuple[Tuple[int, int], ...], held: List[Any]) -> Optional[Handler]:
+        """Where a branch to ``target`` running ``copies`` goes (``via_stub``, its stub
+        linked now), noted in ``held`` when a stand-in."""
+        i = self.via_stub(target, copies)
+        if i >= self.n:
+            self.link_stubs()
+        x = self.resolve(i)
+        if type(x) in _STAND_INS:
+            held.append(x)
+        return x
+
     def single(self, run: Tuple[Any, ...], nxt: int) -> Handler:
         """The run (``_pack``ed) as a chain of single-op closures (see ``_LazyRun``)."""
         global load_seconds
         start = perf_counter() if TIER == "auto" else 0.0  # (see load_seconds)
-        inst, consts, via_stub = self.inst, self.consts, self.via_stub
-        h = _handler(run, len(run) - 4, nxt, inst, consts, via_stub)
-        self.link_stubs()
-        h = _link(h, self.resolve)
+        h = _handler(run, len(run) - 4, nxt, self)
         for k in range(len(run) - 8, -1, -4):  # straight-line ops: each is given its successor
-            h = _handler(run, k, h, inst, consts, via_stub)
+            h = _handler(run, k, h, self)
         if TIER == "auto":
             load_seconds += perf_counter() - start
         return h
@@ -1224,7 +1232,7 @@ class _Loader:
         (the stack's limit, deep in a recursion) leaves it there, to load again."""
         global load_seconds
         start = perf_counter() if TIER == "auto" else 0.0  # (see load_seconds)
-        code, n, inst, consts, via_stub = self.code, self.n, self.inst, self.consts, self.via_stub
+        code, n = self.code, self.n
         packed, s = segment.code, segment.i
         ops = packed[::4]  # type: ignore[index]
         e = s + len(ops)
@@ -1238,19 +1246,17 @@ class _Loader:
                     j += 1
                 if j < e and ops[j - s].startswith(_RUN_ENDS):
                     j += 1  # the run ends with the branch: one dispatch less per loop iteration
+            units.append((i, j))
+            i = j
+        for i, j in reversed(units):  # each made with its successor, made before it (no branch goes inside)
             nxt = j if j < n else -1
             if j - i > 1:
                 h = _LazyRun(self, i, packed[4 * (i - s):4 * (j - s)], nxt)  # type: ignore[index]
             else:
-                h = _handler(packed, 4 * (i - s), nxt, inst, consts, via_stub)  # type: ignore[arg-type]
-            units.append((i, h))
-            i = j
-        self.link_stubs()
-        resolve = self.resolve
-        for i, h in reversed(units):  # each linked to its successor's linked copy (no branch goes inside)
+                h = _handler(packed, 4 * (i - s), nxt, self)  # type: ignore[arg-type]
             if i > s:
-                code[i] = _link(h, resolve)
-        h = code[s] = _link(units[0][1], resolve)
+                code[i] = h
+        code[s] = h
         self.replace(segment, h)
         if TIER == "auto":
             load_seconds += perf_counter() - start
@@ -1328,36 +1334,49 @@ def loop_heads(code: List[Instr]) -> Set[int]:
     return _branch_targets(code)[1]
 
 
-def _handler(packed: Tuple[Any, ...], k: int, nxt: Next, inst: ModuleInstance, consts: List[Any],
-             via_stub: Callable[[int, Tuple[Tuple[int, int], ...]], int]) -> Handler:
+def _handler(packed: Tuple[Any, ...], k: int, nxt: Any, ld: "_Loader") -> Handler:
     """The closure of the instruction ``_pack`` packed at ``packed[k:k + 4]`` (a
     branch's target and copies in the places of ``d`` and ``imm``): made from the
-    fields, no ``Instr`` made again but for the memory factories."""
+    fields, no ``Instr`` made again but for the memory factories, with its successor
+    (``nxt``: an instruction index, or what is there) and branch targets linked in as
+    it is made, and noted in the stand-ins among them. (Linking after making, as
+    ``_link`` does, cost a second function and ~9k machine instructions a handler.)"""
     op, d, a, imm = packed[k:k + 4]
-    if op in NUMERIC:
-        const, args = _operand_args(a, consts)
-        return _cached("op:", op, const)(d, *args, *_field_args(NUMERIC[op], imm), nxt)
-    if op == "copy":
-        return _copy(d, a[0], nxt)
+    held: List[Any] = []
     if op == "br":
-        return _jump(via_stub(d, ()), imm)
-    if op.startswith("br_if") or op.startswith("br_unless"):
-        target = via_stub(d, imm)
-        if "." not in op:
-            return (_br_if if op == "br_if" else _br_unless)(a[0], target, nxt)
-        const, args = _operand_args(a, consts)
-        return _cached("branch:", op, const)(*args, target, nxt)
-    if op == "br_table":
-        return _br_table(a[0], tuple(via_stub(t, c) for t, c in imm))
-    if op == "call":
-        return _call(d, a, inst.funcs[imm], nxt)
-    if op == "call_indirect":
-        return _call_indirect(d, a, imm, inst, nxt)
-    if op == "select":
-        return _select(d, a[0], a[1], a[2], nxt)
-    if op == "unreachable":
+        h = _jump(ld.branch(d, (), held), imm)
+    elif op == "br_table":
+        h = _br_table(a[0], tuple(ld.branch(t, c, held) for t, c in imm))
+    elif op == "unreachable":
         return _unreachable
-    factory = _MEMORY_FACTORIES.get(op)
-    if factory is None:
-        raise NotImplementedError(f"no tier-0 handler for {op}")
-    return factory(Instr(op, d, a, imm), nxt, inst)
+    else:
+        if type(nxt) is int:
+            nxt = ld.resolve(nxt)
+        if type(nxt) in _STAND_INS:
+            held.append(nxt)
+        if op in NUMERIC:
+            const, args = _operand_args(a, ld.consts)
+            h = _cached("op:", op, const)(d, *args, *_field_args(NUMERIC[op], imm), nxt)
+        elif op == "copy":
+            h = _copy(d, a[0], nxt)
+        elif op.startswith("br_if") or op.startswith("br_unless"):
+            target = ld.branch(d, imm, held)
+            if "." not in op:
+                h = (_br_if if op == "br_if" else _br_unless)(a[0], target, nxt)
+            else:
+                const, args = _operand_args(a, ld.consts)
+                h = _cached("branch:", op, const)(*args, target, nxt)
+        elif op == "call":
+            h = _call(d, a, ld.inst.funcs[imm], nxt)
+        elif op == "call_indirect":
+            h = _call_indirect(d, a, imm, ld.inst, nxt)
+        elif op == "select":
+            h = _select(d, a[0], a[1], a[2], nxt)
+        else:
+            factory = _MEMORY_FACTORIES.get(op)
+            if factory is None:
+                raise NotImplementedError(f"no tier-0 handler for {op}")
+            h = factory(Instr(op, d, a, imm), nxt, ld.inst)
+    for x in held:
+        _linked(x, h)
+    return h
