@@ -500,11 +500,11 @@ def _branch_factory(op: str, const: Tuple[bool, ...]) -> Callable[..., Handler]:
     return _make(params + ["target", "nxt"], lines, helpers)
 
 
-_FACTORY_CACHE: Dict[Tuple[str, Tuple[bool, ...]], Callable[..., Handler]] = {}
+_FACTORY_CACHE: Dict[Tuple[str, str, Tuple[bool, ...]], Callable[..., Handler]] = {}
 
 
 def _cached(kind: str, name: str, const: Tuple[bool, ...]) -> Callable[..., Handler]:
-    key = (kind + name, const)
+    key = (kind, name, const)
     make = _FACTORY_CACHE.get(key)
     if make is None:
         if kind == "op:":
@@ -703,15 +703,14 @@ def _branch_targets(code: List[Instr]) -> Tuple[Set[int], Set[int], List[int]]:
     pass for ``load``."""
     labels: Set[int] = set()
     heads: Set[int] = set()
-    branches: List[int] = []
-    for i, ins in enumerate(code):
-        op = ins.op
-        if op.startswith("br"):  # (is_branch, without a call per instruction)
-            branches.append(i)
-            for t in [t for t, _ in ins.imm] if op == "br_table" else (ins.target,):
-                labels.add(t)
-                if 0 <= t <= i:
-                    heads.add(t)
+    # (is_branch without a call per instruction: only branches' names start with "b")
+    branches = [i for i, ins in enumerate(code) if ins.op[0] == "b" and ins.op.startswith("br")]
+    for i in branches:
+        ins = code[i]
+        for t in [t for t, _ in ins.imm] if ins.op == "br_table" else (ins.target,):
+            labels.add(t)
+            if 0 <= t <= i:
+                heads.add(t)
     return labels, heads, branches
 
 
