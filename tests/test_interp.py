@@ -521,6 +521,8 @@ def test_code_is_loaded_a_segment_at_a_time(tier: str, metered: bool, monkeypatc
         """What ``h`` goes on to: its linked handlers, or the handler a wrapper calls."""
         if isinstance(h, interp._LazyRun):
             return [h.first, h.real]
+        if h.__code__ is interp._run_via.__code__:  # a lazy run's, which handlers hold
+            return [h.__defaults__[0]]
         if h.__closure__:  # a counting or fuel closure
             return [h.__closure__[h.__code__.co_freevars.index("h")].cell_contents]
         return [y for i in interp._slots(h) for y in (h.__defaults__[i] if isinstance(h.__defaults__[i], tuple)
@@ -556,6 +558,32 @@ def test_handlers_are_made_linked(fuse_at: int, monkeypatch: pytest.MonkeyPatch)
     assert [run(inst, "g", i)[0] for i in range(7)] == [10, 11, 10, 12, 11, 10, 10]
     assert set(relinked) <= {"h", "jump_copying_one"}  # (fused run closures are named h)
     assert bool(relinked) == (fuse_at == 3)
+
+
+def test_handlers_go_to_a_lazy_run_through_a_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What goes to a lazy run holds its ``via`` (a function), not the stand-in object,
+    whose Python ``__call__`` CPython 3.11 calls without a function call's fast path:
+    op by op it runs many times (QuickJS's start: ~77k); once fused, what went to it
+    goes to its closure."""
+    monkeypatch.setattr(interp, "TIER", "0")
+    monkeypatch.setattr(interp, "FUSE_AT", 10**9)
+    inst = load(SEGMENTS)
+    assert run(inst, "f", 20, 1) == [630]
+    c = inst.exports["f"].compiled
+    runs = [h for h in c.code if isinstance(h, interp._LazyRun)]
+    held = [v for h in c.code if h is not None and not isinstance(h, interp._STAND_INS)
+            for i in interp._slots(h) for v in (h.__defaults__[i],)]
+    assert runs and not [v for v in held if isinstance(v, interp._LazyRun)]
+    assert {r.via for r in runs if r.runs} & set(held)
+    monkeypatch.setattr(interp, "FUSE_AT", 30)  # (read when a function is loaded)
+    inst = load(SEGMENTS)
+    assert run(inst, "f", 20, 1) == [630] and run(inst, "f", 20, 1) == [630]  # fused in the second
+    c = inst.exports["f"].compiled
+    assert not [h for h in c.code if isinstance(h, interp._LazyRun) and h.runs]
+    held = [v for h in c.code if h is not None and not isinstance(h, interp._STAND_INS)
+            for i in interp._slots(h) for v in (h.__defaults__[i],)]
+    assert not [v for v in held if getattr(v, "__code__", None) is interp._run_via.__code__
+                and v.__defaults__[0].real is not None]
 
 
 def test_packed_instructions_unpack_as_translated() -> None:

@@ -939,12 +939,14 @@ def _link(h: Handler, resolve: Callable[[int], Optional[Handler]]) -> Handler:
     for i in slots:
         v = values[i]
         if isinstance(v, tuple):
-            v = values[i] = tuple(map(resolve, v))
+            v = tuple(map(resolve, v))
             held.extend(x for x in v if type(x) in _STAND_INS)
+            values[i] = tuple(map(_callee, v))
         elif isinstance(v, int):
-            v = values[i] = resolve(v)
+            v = resolve(v)
             if type(v) in _STAND_INS:
                 held.append(v)
+            values[i] = _callee(v)
     h = FunctionType(h.__code__, h.__globals__, h.__name__, tuple(values), h.__closure__)  # type: ignore[attr-defined]
     for x in held:
         _linked(x, h)
@@ -977,7 +979,7 @@ def _relink(h: Handler, new: Dict[Any, Any]) -> None:
         for x in v if isinstance(v, tuple) else (v,):
             if x in new and type(new[x]) in _STAND_INS:
                 _linked(new[x], h)
-        values[i] = tuple(new.get(x, x) for x in v) if isinstance(v, tuple) else new.get(v, v)
+        values[i] = tuple(_callee(new.get(x, x)) for x in v) if isinstance(v, tuple) else _callee(new.get(v, v))
     h.__defaults__ = tuple(values)  # type: ignore[attr-defined]
 
 
@@ -1010,9 +1012,11 @@ class _LazyRun:
     (``_Loader.materialize`` also puts it wherever the stand-in was linked) and runs
     it; a reference the patching missed keeps working through the stand-in. An
     object, not a closure: QuickJS's first eval loads 8401 runs, and a closure's ten
-    cells were ten more objects for each collection of the garbage collector to walk."""
+    cells were ten more objects for each collection of the garbage collector to walk.
+    What goes to it holds its ``via`` function instead (``_run_via``, ``_callee``); it
+    is noted in the object (``linked``)."""
 
-    __slots__ = ("loader", "i", "code", "end", "real", "first", "runs", "linked")
+    __slots__ = ("loader", "i", "code", "end", "real", "first", "runs", "linked", "via")
 
     def __init__(self, loader: "_Loader", i: int, code: Tuple[Any, ...], end: int) -> None:
         self.loader = loader
@@ -1023,19 +1027,28 @@ class _LazyRun:
         self.first: Optional[Handler] = None
         self.runs = 0
         self.linked: Any = None  # what goes to it (see ``_linked``)
+        self.via = FunctionType(_run_via.__code__, _run_via.__globals__, "run", (self,))
 
     def __call__(self, regs: list) -> Any:
-        real = self.real
-        if real is None:
-            self.runs += 1
-            if self.runs < self.loader.fuse_at:
-                first = self.first
-                if first is None:
-                    first = self.first = self.loader.single(self.code, self.end)  # type: ignore[arg-type]
-                return first(regs)
-            real = self.real = self.loader.materialize(self, _unpack(self.code), self.end)  # type: ignore[arg-type]
-            self.code = self.first = None
-        return real(regs)
+        return self.via(regs)
+
+
+def _run_via(regs: list, run: Any = None) -> Any:
+    """A lazy run's execution (``_LazyRun.via``: what handlers hold and call in its
+    place, a function, as CPython 3.11 calls an object's Python ``__call__`` without
+    the fast path of a function call, ~600 machine instructions more a call; QuickJS's
+    start executed its lazy runs ~77k times): op by op, then by its own closure."""
+    real = run.real
+    if real is None:
+        run.runs += 1
+        if run.runs < run.loader.fuse_at:
+            first = run.first
+            if first is None:
+                first = run.first = run.loader.single(run.code, run.end)
+            return first(regs)
+        real = run.real = run.loader.materialize(run, _unpack(run.code), run.end)
+        run.code = run.first = None
+    return real(regs)
 
 
 class _Segment:
@@ -1062,6 +1075,11 @@ class _Segment:
 
 
 _STAND_INS = (_LazyRun, _Segment)
+
+
+def _callee(x: Any) -> Any:
+    """What a handler holds to go to ``x``: a lazy run's ``via``, else ``x``."""
+    return x.via if type(x) is _LazyRun else x
 
 
 def _pack(instrs: List[Instr], branches: List[int]) -> Tuple[Any, ...]:
@@ -1195,7 +1213,7 @@ class _Loader:
         x = self.resolve(i)
         if type(x) in _STAND_INS:
             held.append(x)
-        return x
+        return _callee(x)
 
     def single(self, run: Tuple[Any, ...], nxt: int) -> Handler:
         """The run (``_pack``ed) as a chain of single-op closures (see ``_LazyRun``)."""
@@ -1262,19 +1280,21 @@ class _Loader:
         return h  # type: ignore[return-value]
 
     def replace(self, stand_in: Any, h: Any) -> None:
-        """Send whatever went to ``stand_in`` to ``h`` (which may be a stand-in itself)."""
+        """Send whatever went to ``stand_in`` to ``h`` (which may be a stand-in itself;
+        a lazy run is gone to through its ``via``)."""
+        old, new = _callee(stand_in), _callee(h)
         linked = stand_in.linked
         if linked is not None:
             stand_in.linked = None
             for x in linked if type(linked) is list else (linked,):
                 if x.__closure__:  # a loop header's (or metered entry's) fuel or counting closure
-                    x.__closure__[x.__code__.co_freevars.index("h")].cell_contents = h
+                    x.__closure__[x.__code__.co_freevars.index("h")].cell_contents = new
                 else:
-                    _swap(x, stand_in, h)
+                    _swap(x, old, new)
                 if type(h) in _STAND_INS:
                     _linked(h, x)
-        if self.c.entry is stand_in:
-            self.c.entry = h
+        if self.c.entry is old or self.c.entry is stand_in:
+            self.c.entry = new
         g = self.counted.pop(stand_in, None)
         if g is not None:
             self.counted[h] = g
@@ -1353,6 +1373,7 @@ def _handler(packed: Tuple[Any, ...], k: int, nxt: Any, ld: "_Loader") -> Handle
             nxt = ld.resolve(nxt)
         if type(nxt) in _STAND_INS:
             held.append(nxt)
+            nxt = _callee(nxt)
         if op in NUMERIC:
             const, args = _operand_args(a, ld.consts)
             h = _cached("op:", op, const)(d, *args, *_field_args(NUMERIC[op], imm), nxt)
