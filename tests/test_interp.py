@@ -521,8 +521,8 @@ def test_code_is_loaded_a_segment_at_a_time(tier: str, metered: bool, monkeypatc
         """What ``h`` goes on to: its linked handlers, or the handler a wrapper calls."""
         if isinstance(h, interp._LazyRun):
             return [h.first, h.real]
-        if h.__code__ is interp._run_via.__code__:  # a lazy run's, which handlers hold
-            return [h.__defaults__[0]]
+        if getattr(h, "__func__", None) is interp._run_via:  # a lazy run's, which handlers hold
+            return [h.__self__]
         if h.__closure__:  # a counting or fuel closure
             return [h.__closure__[h.__code__.co_freevars.index("h")].cell_contents]
         return [y for i in interp._slots(h) for y in (h.__defaults__[i] if isinstance(h.__defaults__[i], tuple)
@@ -561,8 +561,8 @@ def test_handlers_are_made_linked(fuse_at: int, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_handlers_go_to_a_lazy_run_through_a_function(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What goes to a lazy run holds its ``via`` (a function), not the stand-in object,
-    whose Python ``__call__`` CPython 3.11 calls without a function call's fast path:
+    """What goes to a lazy run holds its ``via`` (a bound method), not the stand-in
+    object, whose Python ``__call__`` CPython 3.11 calls without a method call's fast path:
     op by op it runs many times (QuickJS's start: ~77k); once fused, what went to it
     goes to its closure."""
     monkeypatch.setattr(interp, "TIER", "0")
@@ -582,8 +582,7 @@ def test_handlers_go_to_a_lazy_run_through_a_function(monkeypatch: pytest.Monkey
     assert not [h for h in c.code if isinstance(h, interp._LazyRun) and h.runs]
     held = [v for h in c.code if h is not None and not isinstance(h, interp._STAND_INS)
             for i in interp._slots(h) for v in (h.__defaults__[i],)]
-    assert not [v for v in held if getattr(v, "__code__", None) is interp._run_via.__code__
-                and v.__defaults__[0].real is not None]
+    assert not [v for v in held if getattr(v, "__func__", None) is interp._run_via and v.__self__.real is not None]
 
 
 def test_packed_instructions_unpack_as_translated() -> None:

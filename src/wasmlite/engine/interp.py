@@ -62,7 +62,7 @@ from __future__ import annotations
 import os
 import weakref
 from time import perf_counter
-from types import FunctionType
+from types import FunctionType, MethodType
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from .. import syntax
@@ -1013,7 +1013,7 @@ class _LazyRun:
     it; a reference the patching missed keeps working through the stand-in. An
     object, not a closure: QuickJS's first eval loads 8401 runs, and a closure's ten
     cells were ten more objects for each collection of the garbage collector to walk.
-    What goes to it holds its ``via`` function instead (``_run_via``, ``_callee``); it
+    What goes to it holds its ``via`` method instead (``_run_via``, ``_callee``); it
     is noted in the object (``linked``)."""
 
     __slots__ = ("loader", "i", "code", "end", "real", "first", "runs", "linked", "via")
@@ -1027,17 +1027,18 @@ class _LazyRun:
         self.first: Optional[Handler] = None
         self.runs = 0
         self.linked: Any = None  # what goes to it (see ``_linked``)
-        self.via = FunctionType(_run_via.__code__, _run_via.__globals__, "run", (self,))
+        self.via = MethodType(_run_via, self)
 
     def __call__(self, regs: list) -> Any:
         return self.via(regs)
 
 
-def _run_via(regs: list, run: Any = None) -> Any:
-    """A lazy run's execution (``_LazyRun.via``: what handlers hold and call in its
-    place, a function, as CPython 3.11 calls an object's Python ``__call__`` without
-    the fast path of a function call, ~600 machine instructions more a call; QuickJS's
-    start executed its lazy runs ~77k times): op by op, then by its own closure."""
+def _run_via(run: Any, regs: list) -> Any:
+    """A lazy run's execution (``_LazyRun.via``, this bound to the run: what handlers
+    hold and call in its place, as CPython 3.11 calls an object's Python ``__call__``
+    without the fast path of a function or bound method call, ~600 machine
+    instructions more a call; QuickJS's start executed its lazy runs ~77k times): op
+    by op, then by its own closure."""
     real = run.real
     if real is None:
         run.runs += 1
