@@ -747,8 +747,9 @@ def _copy(d: int, s: int, nxt: Next) -> Handler:
     return h
 
 
-def _jump(target: int, copies: Tuple[Tuple[int, int], ...]) -> Handler:
-    """An unconditional jump carrying ``copies``."""
+def _jump(target: Any, copies: Tuple[Tuple[int, int], ...]) -> Handler:
+    """An unconditional jump carrying ``copies`` (``target``: an index to link, or
+    what is there)."""
     if not copies:
         def jump(regs: list, target: Any = target) -> Any:
             return target
@@ -768,27 +769,27 @@ def _jump(target: int, copies: Tuple[Tuple[int, int], ...]) -> Handler:
     return jump_copying
 
 
-def _br_if(a: int, target: int, nxt: Next) -> Handler:
+def _br_if(a: int, target: Any, nxt: Next) -> Handler:
     def h(regs: list, a: int = a, target: Any = target, nxt: Any = nxt) -> Any:
         return target if regs[a] else nxt
 
     return h
 
 
-def _br_unless(a: int, target: int, nxt: Next) -> Handler:
+def _br_unless(a: int, target: Any, nxt: Next) -> Handler:
     def h(regs: list, a: int = a, target: Any = target, nxt: Any = nxt) -> Any:
         return nxt if regs[a] else target
 
     return h
 
 
-def _table_targets(targets: Tuple[int, ...]) -> Tuple[Tuple[int, ...], int, int]:
+def _table_targets(targets: Tuple[Any, ...]) -> Tuple[Tuple[Any, ...], int, Any]:
     """A ``br_table``'s targets but the last, their number, and the last (the default)."""
     last = len(targets) - 1
     return targets[:last], last, targets[last]
 
 
-def _br_table(a: int, targets: Tuple[int, ...]) -> Handler:
+def _br_table(a: int, targets: Tuple[Any, ...]) -> Handler:
     targets, last, default = _table_targets(targets)
 
     def h(regs: list, a: int = a, targets: Any = targets, last: int = last, default: Any = default) -> Any:
@@ -1205,7 +1206,7 @@ class _Loader:
         code = self.code
         code.extend([_link(s, self.resolve) for s in self.stubs[len(code) - self.n:]])
 
-    def branch(self, target: int, copies: Tuple[Tuple[int, int], ...], held: List[Any]) -> Optional[Handler]:
+    def branch(self, target: int, copies: Tuple[Tuple[int, int], ...], held: List[Any]) -> Any:
         """Where a branch to ``target`` running ``copies`` goes (``via_stub``, its stub
         linked now), noted in ``held`` when a stand-in."""
         i = self.via_stub(target, copies)
