@@ -30,14 +30,15 @@ from ..validate.code import FuncValidator
 from . import cache, codegen, interp
 from .inline import Inliner
 
-EXIT_SHARE = 4.0
+EXIT_SHARE = 7.0
 """Exit work allowed per second of tier-0 loading (translation and closures) done.
-QuickJS's first process (compare's cold run: start, then its loop) loads 0.40-0.43
-s in tier 0 and needs 1.3-1.5 s CPU to compile all 217 functions it ran (CPython
-3.11, 2026-12-07 qjsstart); with 3.0 its fill stopped ~20 functions short, all of
-them start-up code, and the next start loaded those in tier 0 (101-104 ms CPU
-against 76-80 with everything cached). Earlier shares: 2.0 while tier-0 loading
-cost more; 3.0 once it got cheaper (``qjsauto``)."""
+QuickJS's first process (compare's cold run: start, then its loop) needs 1.3-1.5 s CPU
+to compile all ~217 functions it ran (CPython 3.11, 2026-12-07 qjsstart); its loading
+took 0.40-0.43 s then, 0.20-0.22 s once runs were fused later and handlers made once
+(qjscold2, 2026-12-08), when 4.0 filled 174 entries and the next start took 127 ms CPU,
+6.0 201 and 66 ms, 7.0 all 218 and 64 ms (0.3 s more at the first exit). Earlier shares:
+2.0 while tier-0 loading cost more; 3.0 once it got cheaper (``qjsauto``); 4.0
+(``qjsstart``)."""
 
 EXIT_MIN_SECONDS = 0.1
 """Enough for small modules, whose compiles cost more than their tier-0 loading."""
