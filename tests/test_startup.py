@@ -55,7 +55,8 @@ def test_ran_functions_compiled_at_exit(tmp_path: Any) -> None:
     assert isinstance(inst.exports["f"].compiled, interp.Compiled)  # not hot: tier 0
     assert cache_files(tmp_path) == []
     prefill.fill()
-    assert len(cache_files(tmp_path)) == 2  # f and $sq; $never never ran
+    files = cache_files(tmp_path)  # f and $sq ($never never ran), and their pack
+    assert len(files) == 3 and len([f for f in files if "-pack-" in f]) == 1
 
     cache.clear_memory()  # as in a new process: the disk only
     inst = load()
@@ -232,3 +233,90 @@ def test_cache_writes_make_their_directory_and_leave_no_temporary(tmp_path: Any,
     cache.clear_memory()
     assert [cache.get(("ab" * 8, i), lambda e: True) for i in (1, 2)] == [("entry", 1), ("entry", 2)]
     assert cache.writable()
+
+
+def entry_files(d: Any) -> List[str]:
+    return [os.path.join(r, f) for r, _, fs in os.walk(str(d)) for f in fs if "-pack-" not in f]
+
+
+def pack_file(d: Any) -> str:
+    (path,) = [os.path.join(r, f) for r, _, fs in os.walk(str(d)) for f in fs if "-pack-" in f]
+    return path
+
+
+def test_next_process_reads_the_pack(tmp_path: Any) -> None:
+    """The exit fill gathers a module's entries into one pack: a new process finds
+    them there (here: their files are gone), and opens no file per function."""
+    engine.call(load().exports["f"], [5])
+    prefill.fill()
+    for path in entry_files(tmp_path):
+        os.unlink(path)
+    cache.clear_memory()  # as in a new process
+    inst = load()
+    assert engine.call(inst.exports["f"], [6]) == [37]
+    assert isinstance(inst.exports["f"].compiled, codegen.Tier1)
+    assert isinstance(inst.funcs[0].compiled, codegen.Tier1)
+    assert inst.funcs[1].compiled is None
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", b"\x7b\x00"])  # (a truncated dict)
+def test_a_damaged_pack_is_ignored(tmp_path: Any, damage: bytes) -> None:
+    engine.call(load().exports["f"], [5])
+    prefill.fill()
+    with open(pack_file(tmp_path), "wb") as f:
+        f.write(damage)
+    cache.clear_memory()
+    inst = load()
+    assert engine.call(inst.exports["f"], [6]) == [37]
+    assert isinstance(inst.exports["f"].compiled, codegen.Tier1)  # from its own file
+
+
+def test_a_damaged_entry_in_the_pack_falls_back_to_its_file(tmp_path: Any) -> None:
+    import marshal
+
+    engine.call(load().exports["f"], [5])
+    prefill.fill()
+    path = pack_file(tmp_path)
+    with open(path, "rb") as f:
+        blobs = marshal.load(f)
+    with open(path, "wb") as f:
+        marshal.dump({i: b"\xff" + b[1:] for i, b in blobs.items()}, f)
+    cache.clear_memory()
+    inst = load()
+    assert engine.call(inst.exports["f"], [6]) == [37]
+    assert isinstance(inst.exports["f"].compiled, codegen.Tier1)
+
+
+def test_a_pack_of_other_sources_is_not_read(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine.call(load().exports["f"], [5])
+    prefill.fill()
+    for path in entry_files(tmp_path):
+        os.unlink(path)
+    cache.clear_memory()
+    monkeypatch.setattr(cache, "_stamp", ["other"])  # code generated from other sources
+    inst = load()
+    assert engine.call(inst.exports["f"], [6]) == [37]
+    assert isinstance(inst.exports["f"].compiled, interp.Compiled)
+
+
+def test_pack_rewritten_only_for_new_entries(tmp_path: Any) -> None:
+    """A process whose pack holds every entry on disk leaves it alone; one that
+    finds more entries (its own, or another process's) writes a pack of all."""
+    inst = load()
+    engine.call(inst.exports["f"], [5])
+    prefill.fill()
+    first = os.stat(pack_file(tmp_path)).st_ino
+    cache.clear_memory()
+    inst = load()
+    engine.call(inst.exports["f"], [5])  # all in the pack: tier 1, nothing noted
+    prefill.fill()
+    assert os.stat(pack_file(tmp_path)).st_ino == first
+    cache.clear_memory()
+    engine.call(load().exports["sum"], [3])  # (a loop: tier 1 at once, its entry written)
+    key = codegen._key(inst.funcs[0])[0]
+    cache.pack(key)
+    assert os.stat(pack_file(tmp_path)).st_ino != first
+    for path in entry_files(tmp_path):
+        os.unlink(path)
+    cache.clear_memory()
+    assert [cache.known((key, i)) for i in range(4)] == [True, False, True, True]

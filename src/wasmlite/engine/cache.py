@@ -9,6 +9,13 @@ template must not meet code generated from the old one) and
 ``sys.implementation.cache_tag`` (marshal and bytecode are per interpreter
 version). ``cachedir.directory()`` is where (``WASMLITE_CACHE_DIR``). Writes are atomic (a temporary file, then ``os.replace``);
 a file that cannot be read or decoded is ignored (and rewritten), never an error.
+
+A module's entries are also gathered into one *pack* file (``pack``, at the exit
+fill): a process starting a big program reads that one file instead of one per
+function (QuickJS: 217). The entry files stay the truth; a pack is a copy of some
+of them under the same key and stamps, so a concurrent writer's pack, replacing
+another's, only holds fewer or more of the same entries; an unreadable pack, or
+an entry in it that does not decode, is ignored.
 """
 
 from __future__ import annotations
@@ -71,20 +78,61 @@ def code_stamp() -> str:
     return _stamp[0]
 
 
+def _name(key_hash: str, index: Any) -> str:
+    return f"{key_hash}-{index}-{code_stamp()}-{sys.implementation.cache_tag}.bin"
+
+
 def _path(d: str, key: Tuple[str, int]) -> str:
-    name = f"{key[0]}-{key[1]}-{code_stamp()}-{sys.implementation.cache_tag}.bin"
-    return os.path.join(d, key[0][:2], name)
+    return os.path.join(d, key[0][:2], _name(*key))
+
+
+_packs: Dict[str, Dict[int, bytes]] = {}
+"""Each pack as read (once per process, by its path): its entries' marshalled bytes
+by function index, each dropped once decoded (``get``)."""
+_packed: Dict[str, Set[int]] = {}
+"""The function indices each pack held when read."""
+
+
+def _pack_path(d: str, key_hash: str) -> str:
+    return os.path.join(d, key_hash[:2], _name(key_hash, "pack"))
+
+
+def _pack(d: str, key_hash: str) -> Dict[int, bytes]:
+    """The entries of ``key_hash``'s pack in ``d`` ({} when there is none, or it is
+    damaged)."""
+    path = _pack_path(d, key_hash)
+    p = _packs.get(path)
+    if p is None:
+        try:
+            with open(path, "rb") as f:
+                p = marshal.loads(f.read())
+            if not (isinstance(p, dict) and all(type(i) is int and type(b) is bytes for i, b in p.items())):
+                p = {}
+        except Exception:  # missing, unreadable or corrupt: the entry files alone
+            p = {}
+        _packs[path] = p
+        _packed[path] = set(p)
+    return p
 
 
 def get(key: Tuple[str, int], check: Any) -> Optional[Entry]:
-    """The entry for ``key`` (memory first, then disk), or None. ``check(entry)`` says
-    whether a decoded entry has the expected shape."""
+    """The entry for ``key`` (memory first, then its module's pack, then its file),
+    or None. ``check(entry)`` says whether a decoded entry has the expected shape."""
     e = _memory.get(key)
     if e is not None:
         return e
     d = directory()
     if d is None:
         return None
+    blob = _pack(d, key[0]).pop(key[1], None)
+    if blob is not None:
+        try:
+            e = marshal.loads(blob)
+            if check(e):
+                _remember(key, e)
+                return e
+        except Exception:  # a damaged copy: the file may still be good
+            pass
     try:
         with open(_path(d, key), "rb") as f:
             e = marshal.loads(f.read())
@@ -109,6 +157,8 @@ def known(key: Tuple[str, int]) -> bool:
     d = directory()
     if d is None:
         return False
+    if key[1] in _pack(d, key[0]):
+        return True
     path = _path(d, key)
     sub, name = os.path.split(path)
     names = _listed.get(sub)
@@ -124,6 +174,8 @@ def known(key: Tuple[str, int]) -> bool:
 def _remember(key: Tuple[str, int], e: Entry) -> None:
     if len(_memory) >= MAX_MEMORY_ENTRIES:
         _memory.clear()
+        _packs.clear()
+        _packed.clear()
     _memory[key] = e
 
 
@@ -152,22 +204,58 @@ def put(key: Tuple[str, int], e: Entry) -> None:
     if d is None:
         return
     path = _path(d, key)
-    sub = os.path.dirname(path)
     try:
-        data = marshal.dumps(e)
-        fd, tmp = _temporary(sub)
-        try:
-            try:
-                if os.write(fd, data) != len(data):
-                    raise OSError("short write")  # (a full disk, as a rule)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-            _listed.get(sub, set()).add(os.path.basename(path))
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        _write(path, marshal.dumps(e))
     except (OSError, ValueError):  # read-only or full disk: the cache is optional
+        _unwritable.add(d)
+
+
+def _write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (readers see the old file or the new)."""
+    sub = os.path.dirname(path)
+    fd, tmp = _temporary(sub)
+    try:
+        try:
+            if os.write(fd, data) != len(data):
+                raise OSError("short write")  # (a full disk, as a rule)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        _listed.get(sub, set()).add(os.path.basename(path))
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def pack(key_hash: str) -> None:
+    """Gather the entry files of ``key_hash`` on disk into its pack, unless the pack
+    read by this process already holds them all (best effort, as ``put``)."""
+    d = directory()
+    if d is None:
+        return
+    sub = os.path.join(d, key_hash[:2])
+    head = f"{key_hash}-"
+    tail = _name(key_hash, "")[len(head):]  # an entry's name is head + index + tail
+    try:
+        names = os.listdir(sub)
+    except OSError:
+        return
+    indices = {int(n[len(head):-len(tail)]) for n in names
+               if n.startswith(head) and n.endswith(tail) and n[len(head):-len(tail)].isdigit()}
+    path = _pack_path(d, key_hash)
+    _pack(d, key_hash)
+    if indices <= _packed[path]:
+        return
+    blobs: Dict[int, bytes] = {}
+    for i in sorted(indices):
+        try:
+            with open(os.path.join(sub, _name(key_hash, i)), "rb") as f:
+                blobs[i] = f.read()
+        except OSError:  # (removed meanwhile)
+            pass
+    try:
+        _write(path, marshal.dumps(blobs))
+    except (OSError, ValueError):
         _unwritable.add(d)
 
 
@@ -181,5 +269,7 @@ def writable() -> bool:
 def clear_memory() -> None:
     """Forget the in-process entries (tests use it to reach the disk)."""
     _memory.clear()
+    _packs.clear()
+    _packed.clear()
     _listed.clear()
     _unwritable.clear()

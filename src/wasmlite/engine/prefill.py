@@ -22,7 +22,7 @@ from __future__ import annotations
 import atexit
 import sys
 import time
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 from .. import cachedir, syntax
 from ..runtime.objects import WasmFunction
@@ -66,9 +66,10 @@ def note(f: WasmFunction, size: int) -> None:
 
 
 def fill() -> None:
-    """Compile the noted functions the cache lacks, oldest first, within the budget;
-    not after an interrupt (Ctrl-C), and a second one stops it quietly (every entry
-    is written whole or not at all)."""
+    """Compile the noted functions the cache lacks, oldest first, within the budget,
+    then gather each module's entries into its pack (``cache.pack``); not after an
+    interrupt (Ctrl-C), and a second one stops it quietly (every entry is written
+    whole or not at all)."""
     budget = min(EXIT_MAX_SECONDS, max(EXIT_MIN_SECONDS, EXIT_SHARE * interp.load_seconds))
     deadline = time.perf_counter() + budget
     ran = list(_ran.items())
@@ -76,16 +77,23 @@ def fill() -> None:
     if not cache.writable() or getattr(sys, "last_type", None) is KeyboardInterrupt:
         return
     try:
-        for key, (module, metered, indices) in ran:
-            validator = FuncValidator(module)
-            inliner = Inliner(module, validator)
-            for index in indices:
-                if time.perf_counter() > deadline or not cache.writable():
-                    return  # out of budget, or the disk refuses entries (read-only, full)
-                if not cache.known((key, index)):
-                    codegen.cache_entry(module, index, metered, (key, index), validator, inliner)
+        _compile(ran, deadline)
+        for key, _ in ran:
+            if cache.writable():
+                cache.pack(key)  # one file for the next process to read, not one per function
     except KeyboardInterrupt:
         pass
+
+
+def _compile(ran: List[Tuple[str, Tuple[syntax.Module, bool, Dict[int, None]]]], deadline: float) -> None:
+    for key, (module, metered, indices) in ran:
+        validator = FuncValidator(module)
+        inliner = Inliner(module, validator)
+        for index in indices:
+            if time.perf_counter() > deadline or not cache.writable():
+                return  # out of budget, or the disk refuses entries (read-only, full)
+            if not cache.known((key, index)):
+                codegen.cache_entry(module, index, metered, (key, index), validator, inliner)
 
 
 atexit.register(fill)
