@@ -255,6 +255,7 @@ def pack(key_hash: str) -> None:
             pass
     try:
         _write(path, marshal.dumps(blobs))
+        _packed[path] = set(blobs)
     except (OSError, ValueError):
         _unwritable.add(d)
 
