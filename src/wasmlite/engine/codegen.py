@@ -489,26 +489,31 @@ class _Gen:
         pending = self.pending
         self.pending = None
         exprs, bits, consts, zeros, spans = [], [], [], [], []
+        rid = id(reader)
         for k, x in enumerate(a):
-            value = self.ir.consts[-1 - x] if x < 0 else None
-            const = value if isinstance(value, int) and not isinstance(value, bool) else None
-            fact = self.spans.get((id(reader), k)) if x >= 0 else None
-            if fact is not None and fact[1] >= intervals.M:  # (values that wrap: no interval)
-                fact = (0, intervals.M - 1, fact[2])
+            key = (rid, k)
+            if x < 0:
+                value = self.ir.consts[-1 - x]
+                const = value if isinstance(value, int) and not isinstance(value, bool) else None
+                fact = None
+            else:
+                const = None
+                fact = self.spans.get(key)
+                if fact is not None and fact[1] >= intervals.M:  # (values that wrap: no interval)
+                    fact = (0, intervals.M - 1, fact[2])
             if pending is not None and x == pending[0]:
                 exprs.append(pending[1])
                 bound = pending[2]
                 zeros.append(max(pending[3], fact[2]) if fact else pending[3])
             else:
-                scale = self.scaled_uses.get((id(reader), k))  # an index (see ``_scaled_webs``)
+                scale = self.scaled_uses.get(key)  # an index (see ``_scaled_webs``)
                 exprs.append(self.reg(x) if scale is None else f"(i{x} << {scale})")
-                if (id(reader), k) in self.unmasked_reads:
+                if key in self.unmasked_reads:
                     bound = ranges.CONGRUENT
                 else:
                     bound = None if const is None or const < 0 else const.bit_length()  # < 0: a signed i64
                 zeros.append(_const_zeros(const) if const is not None else
-                             max(self.register_zeros.get((id(reader), k), 0), fact[2] if fact else 0,
-                                 self.scaled_uses.get((id(reader), k), 0)))
+                             max(self.register_zeros.get(key, 0), fact[2] if fact else 0, scale or 0))
             if bound == ranges.CONGRUENT:
                 fact = None
             elif fact is not None:
