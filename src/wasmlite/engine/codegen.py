@@ -2122,7 +2122,9 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
         prologue.insert(0, "global _fuel")
     src += [f"    def fn({params}):"] + ["        " + line for line in prologue] + ["        try:"]
     src += ["    " + line for line in head + g.lines]
-    inlined = tuple((n, int(m.group(1))) for n, line in enumerate(src, 1) for m in [_INLINED.search(line)] if m)
+    # (only ``inline`` tags lines: without inlined callees, no line to search)
+    inlined = tuple((n, int(m.group(1))) for n, line in enumerate(src, 1)
+                    for m in [_INLINED.search(line)] if m) if g.inlined else ()
     callee = []
     if inlined:  # a trap on a line of inlined code happened in that callee
         g.bind("INL", "inlined", inlined)
