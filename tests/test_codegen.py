@@ -1797,7 +1797,7 @@ def test_select_arms_take_pure_expressions_only() -> None:
     for c in (0, 1):
         assert _outcome(insts[0], "f1", [5, 0, c]) == _outcome(insts[1], "f1", [5, 0, c]) == "integer divide by zero"
     src = [f.compiled.gen.source for f in insts[1].funcs]
-    assert "* (16777619)) & 0xFFFFFFFF) if l2 else l1\n" in src[0]
+    assert "* (16777619)) & 0xFFFFFFFF)) if l2 else l1\n" in src[0]  # (the arm parenthesised whole)
     assert "t1 = (l0 // (l1 or trap_div_zero()))\n" in src[1] and "l1 if l2 else t1\n" in src[1]
 
 

@@ -2005,7 +2005,10 @@ def _select_arm(ins: Instr, nxt: Instr, d: int) -> bool:
 
 
 def _paren(expr: str) -> str:
-    return expr if _ATOM.match(expr) or expr.startswith("(") and expr.endswith(")") else f"({expr})"
+    """``expr`` as an operand of a conditional expression: parenthesised unless an
+    atom (``(a) + (b)`` starts and ends with parentheses, yet is no atom; parentheses
+    cost nothing once compiled)."""
+    return expr if _ATOM.match(expr) else f"({expr})"
 
 
 def _reads_once(nxt: Instr, d: int) -> bool:
