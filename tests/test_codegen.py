@@ -980,7 +980,7 @@ def test_a_binary_is_hashed_once(tmp_path: Any, monkeypatch: pytest.MonkeyPatch)
     assert engine.call(inst.exports["fib"], [7]) == [13]
     assert hashed.count(len(binary)) == 1 and max(hashed) == len(binary)
     assert cache.module_hash(module) == module.digest == real(binary).hexdigest()
-    assert os.listdir(tmp_path / "validated" / module.digest[:2])[0].startswith(module.digest)
+    assert any(n.startswith(module.digest + "-valid-") for n in os.listdir(tmp_path / module.digest[:2]))
     other = wasmlite.Module(wat2wasm(CALLS.replace("(i32.const 2)", "(i32.const 3)"))).syntax
     assert cache.module_hash(other) != module.digest
 

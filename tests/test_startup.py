@@ -235,6 +235,32 @@ def test_cache_writes_make_their_directory_and_leave_no_temporary(tmp_path: Any,
     assert cache.writable()
 
 
+def test_a_fresh_cache_opens_nothing_missing_and_makes_one_directory(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small module's first call on an empty cache directory: ``known`` lists the
+    module's directory, and nothing absent from that listing is opened after it (a
+    pack and an entry file were, each a failed open). The validated marker sits in
+    that same directory, so the whole cold start makes one directory (three
+    before: a ``mkdir`` costs about what validating a small module does)."""
+    import wasmlite
+    from wasmlite.text import wat2wasm
+
+    opened: List[str] = []
+
+    def counting(path: str, *args: Any, **kwargs: Any) -> Any:
+        opened.append(path)
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "open", counting, raising=False)
+    module = wasmlite.Module(wat2wasm(WAT)).syntax
+    inst = instantiate(module, [], engine.call)
+    assert engine.call(inst.exports["sum"], [3]) == [6]
+    assert isinstance(inst.exports["sum"].compiled, codegen.Tier1)  # compiled, so its entry written
+    assert opened == []
+    assert os.listdir(str(tmp_path)) == [module.digest[:2]]
+    names = os.listdir(str(tmp_path / module.digest[:2]))
+    assert len(names) == 2 and any("-valid-" in n for n in names)
+
+
 def entry_files(d: Any) -> List[str]:
     return [os.path.join(r, f) for r, _, fs in os.walk(str(d)) for f in fs if "-pack-" not in f]
 

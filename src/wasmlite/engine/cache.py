@@ -103,13 +103,15 @@ def _pack(d: str, key_hash: str) -> Dict[int, bytes]:
     path = _pack_path(d, key_hash)
     p = _packs.get(path)
     if p is None:
-        try:
-            with open(path, "rb") as f:
-                p = marshal.loads(f.read())
-            if not (isinstance(p, dict) and all(type(i) is int and type(b) is bytes for i, b in p.items())):
+        p = {}
+        if not _unlisted(path):
+            try:
+                with open(path, "rb") as f:
+                    p = marshal.loads(f.read())
+                if not (isinstance(p, dict) and all(type(i) is int and type(b) is bytes for i, b in p.items())):
+                    p = {}
+            except Exception:  # missing, unreadable or corrupt: the entry files alone
                 p = {}
-        except Exception:  # missing, unreadable or corrupt: the entry files alone
-            p = {}
         _packs[path] = p
         _packed[path] = set(p)
     return p
@@ -133,8 +135,11 @@ def get(key: Tuple[str, int], check: Any) -> Optional[Entry]:
                 return e
         except Exception:  # a damaged copy: the file may still be good
             pass
+    path = _path(d, key)
+    if _unlisted(path):
+        return None
     try:
-        with open(_path(d, key), "rb") as f:
+        with open(path, "rb") as f:
             e = marshal.loads(f.read())
         if not check(e):
             return None
@@ -145,7 +150,19 @@ def get(key: Tuple[str, int], check: Any) -> Optional[Entry]:
 
 
 _listed: Dict[str, Set[str]] = {}
-"""Names in each cache subdirectory, listed once per process (``known``)."""
+"""Names in each cache subdirectory, listed once per process (``known``), with
+the files this process wrote there since."""
+
+
+def _unlisted(path: str) -> bool:
+    """Whether ``path``'s directory was listed (``known``) without it: then nothing
+    is opened for it. A fresh cache directory's first call asked ``known``, then
+    ``get``, about a pack and an entry file that are not there: three failed
+    opens, ~10 us each (an exception apiece). A file another process writes after
+    the listing is missed, as ``known`` misses it: it is compiled again."""
+    sub, name = os.path.split(path)
+    names = _listed.get(sub)
+    return names is not None and name not in names
 
 
 def known(key: Tuple[str, int]) -> bool:
@@ -157,10 +174,7 @@ def known(key: Tuple[str, int]) -> bool:
     d = directory()
     if d is None:
         return False
-    if key[1] in _pack(d, key[0]):
-        return True
-    path = _path(d, key)
-    sub, name = os.path.split(path)
+    sub, name = os.path.split(_path(d, key))
     names = _listed.get(sub)
     if names is None:
         try:
@@ -168,7 +182,7 @@ def known(key: Tuple[str, int]) -> bool:
         except OSError:
             names = set()
         _listed[sub] = names
-    return name in names
+    return name in names or key[1] in _pack(d, key[0])  # (the pack only if listed)
 
 
 def _remember(key: Tuple[str, int], e: Entry) -> None:
