@@ -248,9 +248,14 @@ def check_facts(wat: str, args: List[int]) -> int:
                 regs[ins.dst] = vals[0] if op == "copy" else numeric.evaluator(op)(*vals)
                 pc += 1
                 continue
+            if op == "br_table":  # (the last arm is the default)
+                target, copies = ins.imm[min(vals[0], len(ins.imm) - 1)]
+                for d, x in copies:
+                    regs[d] = regs[x] if x >= 0 else ir.consts[-1 - x]
+                pc = target
+                continue
             kind, _, cmp = op.partition(".")
-            test = bool(numeric.evaluator(cmp)(*vals)) if cmp else bool(vals[0])
-            if kind == "br" or test == (kind == "br_if"):
+            if kind == "br" or (bool(numeric.evaluator(cmp)(*vals)) if cmp else bool(vals[0])) == (kind == "br_if"):
                 for d, x in ins.copies:
                     regs[d] = regs[x] if x >= 0 else ir.consts[-1 - x]
                 pc = ins.target
@@ -523,6 +528,16 @@ def test_counter_widens_past_other_registers_constants(monkeypatch: Any) -> None
     assert "l1 = (l1 + 1)" in run_both(COUNT_BESIDE_CONSTANTS, [[0], [1], [40], [300]])
 
 
+def test_only_failing_facts_are_widened(monkeypatch: Any) -> None:
+    """A failed guess widens the facts the back edges broke; the others are kept as
+    they are, without their thresholds (``stepped_bounds`` sorts a set per call)."""
+    widened: List[Any] = []
+    widen = intervals._widen
+    monkeypatch.setattr(intervals, "_widen", lambda f, g, bounds: widened.append((f, g)) or widen(f, g, bounds))
+    assert _loop_walks(COUNT_BESIDE_CONSTANTS, [1, 2], monkeypatch) == ((0, intervals.M - 2, 0), 4)
+    assert widened and all(g is not None and not intervals.within(g, f) for f, g in widened)
+
+
 def test_narrowing_never_loosens_a_guess(monkeypatch: Any) -> None:
     """Each narrowed guess is within the proven one before it (strings' loops used to
     swing between two guesses, a register's fact dropped and found again, for three
@@ -755,3 +770,60 @@ def test_fall_through_refines_the_walks_own_state() -> None:
     after = w.branch(pc, ir.code[pc], s)
     assert after is s and s == {0: (10, 100, 0)}  # falling through: not below 10
     assert w.incoming[ir.code[pc].target] == {0: (0, 9, 0)}  # taken: below 10
+
+
+def _random_switch(rng: random.Random) -> str:
+    """A loop over ``l1`` dispatching on ``l0 + l1`` through a ``br_table`` whose arms
+    mostly repeat (C's switch: the default and shared cases), into cases that write
+    sums, constants and compared values (``_random_branches``)."""
+    depth = rng.randint(2, 4)
+    arms = " ".join(str(rng.choice([0, 0, 0, rng.randrange(depth)])) for _ in range(rng.randint(3, 12)))
+    body = f"(br_table {arms} (i32.and (i32.add (local.get 0) (local.get 1)) (i32.const 15)))"
+    for k in range(depth):
+        body = f"(block {body}) {_random_branches(rng, 2)} (br {depth - k})"
+    return f"""(module (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+      (local.set 1 (i32.const 0))
+      (block (loop (block {body})
+        (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 20)))))
+      (i32.add (i32.add (local.get 1) (i32.add (local.get 2) (i32.const 0xFFFFFFF0))) (local.get 3))))"""
+
+
+def test_a_switch_sends_a_repeated_arm_twice(monkeypatch: Any) -> None:
+    """A ``br_table`` sends its state along each distinct arm twice at most (a copy
+    and a join each: state_machine's switch has 40 arms to 3 targets), and the
+    facts are those of sending it along every arm."""
+    rng = random.Random(11)
+    programs = [_random_switch(rng) for _ in range(100)]
+    visits: List[List[int]] = []
+    branch, send = intervals._Walk.branch, intervals._Walk.send
+
+    def counting_branch(w: Any, pc: int, ins: Any, s: Any) -> Any:
+        if ins.op == "br_table":
+            visits.append([])
+        return branch(w, pc, ins, s)
+
+    def counting_send(w: Any, pc: int, target: int, copies: Any, s: Any) -> None:
+        if w.code[pc].op == "br_table":
+            visits[-1].append(target)
+        send(w, pc, target, copies, s)
+
+    monkeypatch.setattr(intervals._Walk, "branch", counting_branch)
+    monkeypatch.setattr(intervals._Walk, "send", counting_send)
+    arms = repeats = 0
+    for wat in programs:
+        module = parse_module(wat)
+        validate_module(module)
+        ir, _, _ = codegen.translate(module, 0)
+        table = next(ins for ins in ir.code if ins.op == "br_table")
+        assert all(not copies for _, copies in table.imm)
+        args = (ir.code, ir.consts, lambda ins: 1, range(1, 4))
+        visits.clear()
+        facts = intervals.analyse(*args)
+        assert visits and all(v.count(t) <= 2 for v in visits for t in v)
+        arms += len(table.imm)
+        repeats += len(table.imm) - len({t for t, _ in table.imm})
+        with monkeypatch.context() as m:
+            m.setattr(intervals, "_arms", lambda imm: [(t, tuple(c)) for t, c in imm])
+            assert intervals.analyse(*args) == facts
+    assert repeats > arms // 3
+    assert sum(check_facts(wat, [0, 1, 5, 6, 11]) for wat in programs) > 500000

@@ -247,15 +247,20 @@ class _Walk:
         self.kinds = [_kind(ins, self.const_facts, results) for ins in code]  # (see ``step``)
         self.near: Optional[List[Tuple[int, ...]]] = None  # (see ``thresholds``)
         self.exit_lists: Dict[int, List[Tuple[int, int, Tuple[Tuple[int, int], ...]]]] = {}  # (see ``exits``)
+        self.arms: Dict[int, List[Tuple[int, Tuple[Tuple[int, int], ...]]]] = {}  # (see ``_arms``)
         self.budget = BUDGET * len(code) + 256
         # loop heads -> end of the code a back edge may come from (nested loops included)
         ends: Dict[int, int] = {}
+        # (where ``walk`` may meet a state sent there, or a loop: the branch targets)
+        self.joins = joins = [False] * len(code)
         for pc, ins in enumerate(code):
             if not self.branches[pc]:
                 continue
             for t in _targets(ins):
                 if 0 <= t <= pc:
                     ends[t] = max(ends.get(t, 0), pc + 1)
+                if 0 <= t < len(code):
+                    joins[t] = True
         for h in sorted(ends, reverse=True):
             for g in ends:
                 if h < g < ends[h]:
@@ -273,19 +278,20 @@ class _Walk:
         return s.get(x, TOP) if x >= 0 else self.const_facts[-1 - x]
 
     def walk(self, pc: int, stop: int, s: Optional[State], head: int = -1) -> Optional[State]:
-        code, ends, branches = self.code, self.ends, self.branches
+        code, ends, branches, joins = self.code, self.ends, self.branches, self.joins
         incoming, record, budget = self.incoming, self.record, self.budget  # (``loop`` may change them)
         while pc < stop:
-            if incoming:
-                came = incoming.pop(pc, None)
-                if came is not None:
-                    s = came if s is None else _join_states(s, came)
-            if pc in ends and pc != head:
-                self.budget = budget
-                s = self.loop(pc, s)
-                incoming, record, budget = self.incoming, self.record, self.budget
-                pc = ends[pc]
-                continue
+            if joins[pc]:
+                if incoming:
+                    came = incoming.pop(pc, None)
+                    if came is not None:
+                        s = came if s is None else _join_states(s, came)
+                if pc in ends and pc != head:
+                    self.budget = budget
+                    s = self.loop(pc, s)
+                    incoming, record, budget = self.incoming, self.record, self.budget
+                    pc = ends[pc]
+                    continue
             budget -= 1
             if budget < 0:
                 raise _GiveUp
@@ -304,13 +310,12 @@ class _Walk:
         return s
 
     def step(self, pc: int, ins: Instr, s: State) -> None:
-        size = _SIZES.get(ins.op)
-        if size is not None and ins.a[0] >= 0:  # (before a load overwrites its base)
-            self.accessed(s, ins.a[0], REACH - ins.imm[1] - size)
+        kind, how, rel, bound = self.kinds[pc]
+        if bound is not None:  # (before a load overwrites its base)
+            self.accessed(s, ins.a[0], bound)
         d = ins.d
         if d is None:
             return
-        kind, how, rel = self.kinds[pc]
         a, cf = ins.a, self.const_facts
         f: Optional[Fact] = None
         if kind == _BINARY:
@@ -319,8 +324,9 @@ class _Walk:
         elif kind == _FIXED_FACT:
             f = how
         elif kind == _OTHER:
-            for k in range(1, how):
-                _assign(s, d + k, None, self.roots)
+            if how > 1:
+                for k in range(1, how):
+                    _assign(s, d + k, None, self.roots)
         else:
             x = a[0]
             f = s.get(x, TOP) if x >= 0 else cf[-1 - x]
@@ -354,7 +360,10 @@ class _Walk:
         """Send ``s`` along ``ins``'s edges; the state after it (falling through)."""
         op = ins.op
         if op == "br_table":
-            for t, copies in ins.imm:
+            arms = self.arms.get(pc)
+            if arms is None:
+                arms = self.arms[pc] = _arms(ins.imm)
+            for t, copies in arms:
                 self.send(pc, t, copies, _copy(s))
             return None
         if op == "br":
@@ -519,9 +528,16 @@ class _Walk:
             else:
                 if n >= MAX_GUESSES:
                     bounds = None
-                widened = ((r, _widen(f, back.get(r), bounds and (self.stepped_bounds(h, r, back) or bounds)))
-                           for r, f in guess.items())
-                guess = {r: w for r, w in widened if w is not None}
+                widened: State = {}
+                for r, f in guess.items():
+                    g = back.get(r)
+                    if g is None:
+                        continue
+                    # (a fact that holds needs no thresholds: ``stepped_bounds`` sorts)
+                    w = f if within(g, f) else _widen(f, g, bounds and (self.stepped_bounds(h, r, back) or bounds))
+                    if w is not None:
+                        widened[r] = w
+                guess = widened
         raise _GiveUp
 
     def stepped_bounds(self, h: int, r: int, back: State) -> Optional[List[int]]:
@@ -620,7 +636,7 @@ class _Walk:
         for pc in range(h, end):
             ins = self.code[pc]
             if ins.d is not None:
-                kind, how, _ = self.kinds[pc]
+                kind, how, _, _ = self.kinds[pc]
                 regs.update(range(ins.d, ins.d + (max(how, 1) if kind == _OTHER else 1)))
             if ins.copies:
                 regs.update(d for d, _ in ins.copies)
@@ -648,10 +664,21 @@ _BINARY, _FIXED_FACT, _COPY, _SELECT, _SAME_VALUE, _OTHER = range(6)
 
 
 def _kind(ins: Instr, const_facts: List[Fact], results: Callable[[Instr], int]
-          ) -> Tuple[int, Any, Optional[Tuple[int, int]]]:
+          ) -> Tuple[int, Any, Optional[Tuple[int, int]], Optional[int]]:
     """How ``step`` treats ``ins``, worked out once per instruction: its kind, the
-    transfer function, fixed fact or number of results, and the relation
-    ``d = a register + a constant`` it makes (modulo ``2**32``), if any."""
+    transfer function, fixed fact or number of results, the relation ``d = a
+    register + a constant`` it makes (modulo ``2**32``), if any, and for an access
+    based on a register, the bound on that register once it did not trap."""
+    return _what(ins, const_facts, results) + (_bound(ins),)
+
+
+def _bound(ins: Instr) -> Optional[int]:
+    size = _SIZES.get(ins.op)
+    return REACH - ins.imm[1] - size if size is not None and ins.a[0] >= 0 else None
+
+
+def _what(ins: Instr, const_facts: List[Fact], results: Callable[[Instr], int]
+          ) -> Tuple[int, Any, Optional[Tuple[int, int]]]:
     op, a = ins.op, ins.a
     if ins.d is None:
         return _OTHER, 0, None
@@ -711,6 +738,19 @@ def _targets(ins: Instr) -> List[int]:
     return [ins.target] if ins.is_branch() else []
 
 
+def _arms(imm: Sequence[Tuple[int, Tuple[Tuple[int, int], ...]]]) -> List[Tuple[int, Tuple[Tuple[int, int], ...]]]:
+    """The edges a ``br_table`` sends its state along: an arm repeated (a switch's
+    default, most of its cases) is sent twice, not once per case. The state joined
+    at its target is the same: the join of equal states is the state (once it has
+    been joined: a join drops what says nothing, an empty relation dict), whatever
+    else is joined there and in what order (its keys keep the first state's order)."""
+    count: Dict[Tuple[int, Tuple[Tuple[int, int], ...]], int] = {}
+    for t, copies in imm:
+        key = (t, tuple(copies))
+        count[key] = count.get(key, 0) + 1
+    return [arm for arm, n in count.items() for _ in range(min(n, 2))]
+
+
 def _join_states(a: State, b: State) -> State:
     out: State = {}
     for r, f in a.items():
@@ -742,7 +782,6 @@ def _assign(s: State, r: int, f: Optional[Fact], roots: Set[int]) -> None:
     """Register ``r`` written with a value ``f`` allows: its old fact and every
     relation it takes part in are gone (``roots``: the registers any relation
     was ever made to, the others need no search)."""
-    s.pop(r, None)
     for key in (RELATIONS, OPPOSED):
         rels = s.get(key)
         if rels:
@@ -752,6 +791,8 @@ def _assign(s: State, r: int, f: Optional[Fact], roots: Set[int]) -> None:
                     del rels[d]
     if f is not None and f != TOP:
         s[r] = f
+    else:
+        s.pop(r, None)
 
 
 def _meet(a: Fact, b: Fact) -> Optional[Fact]:
