@@ -336,13 +336,19 @@ class _Walk:
             elif kind == _SAME_VALUE:
                 f = _proper(f)
         rels = s.get(RELATIONS)
-        if rel is not None and rels and rel[0] in rels:  # related to what its source is related to
-            root, c0 = rels[rel[0]]
-            rel = (root, (c0 + rel[1]) % M)
-        _assign(s, d, f, self.roots)
+        if rels:
+            if rel is not None and rel[0] in rels:  # related to what its source is related to
+                root, c0 = rels[rel[0]]
+                rel = (root, (c0 + rel[1]) % M)
+            _forget(rels, d, self.roots)
+        if OPPOSED in s:
+            _forget(s[OPPOSED], d, self.roots)
+        if f is not None and f != TOP:
+            s[d] = f
+        else:
+            s.pop(d, None)
         if rel is not None and rel[0] != d:
             self.roots.add(rel[0])
-            rels = s.get(RELATIONS)
             if rels is None:
                 s[RELATIONS] = {d: rel}
             else:
@@ -785,14 +791,19 @@ def _assign(s: State, r: int, f: Optional[Fact], roots: Set[int]) -> None:
     for key in (RELATIONS, OPPOSED):
         rels = s.get(key)
         if rels:
-            rels.pop(r, None)
-            if r in roots:
-                for d in [d for d, (x, _) in rels.items() if x == r]:
-                    del rels[d]
+            _forget(rels, r, roots)
     if f is not None and f != TOP:
         s[r] = f
     else:
         s.pop(r, None)
+
+
+def _forget(rels: Dict[int, Any], r: int, roots: Set[int]) -> None:
+    """Register ``r`` written: the relations (or pairs) it takes part in are gone."""
+    rels.pop(r, None)
+    if r in roots:
+        for d in [d for d, (x, _) in rels.items() if x == r]:
+            del rels[d]
 
 
 def _meet(a: Fact, b: Fact) -> Optional[Fact]:
