@@ -675,16 +675,14 @@ def _kind(ins: Instr, const_facts: List[Fact], results: Callable[[Instr], int]
     transfer function, fixed fact or number of results, the relation ``d = a
     register + a constant`` it makes (modulo ``2**32``), if any, and for an access
     based on a register, the bound on that register once it did not trap."""
-    return _what(ins, const_facts, results) + (_bound(ins),)
-
-
-def _bound(ins: Instr) -> Optional[int]:
     size = _SIZES.get(ins.op)
-    return REACH - ins.imm[1] - size if size is not None and ins.a[0] >= 0 else None
+    return _what(ins, const_facts, results) + (
+        REACH - ins.imm[1] - size if size is not None and ins.a[0] >= 0 else None,)
 
 
 def _what(ins: Instr, const_facts: List[Fact], results: Callable[[Instr], int]
           ) -> Tuple[int, Any, Optional[Tuple[int, int]]]:
+    """``_kind`` but the bound."""
     op, a = ins.op, ins.a
     if ins.d is None:
         return _OTHER, 0, None
