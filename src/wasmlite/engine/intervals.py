@@ -392,17 +392,22 @@ class _Walk:
         a = (ins.a[0], self.zero) if unary else ins.a
         if on_true != taken:
             rel = _NEGATE[rel]
-        f, g = self.operand(s, a[0]), self.operand(s, a[1])
+        p, q = a
+        cf = self.const_facts
+        f = s.get(p, TOP) if p >= 0 else cf[-1 - p]
+        g = s.get(q, TOP) if q >= 0 else cf[-1 - q]
         if not unsigned and max(_proper(f)[1], _proper(g)[1]) >= M >> 1:
             return _copy(s) if out is None else out  # signed, and a value may be negative: nothing learnt
         if out is None:
             out = _copy(s)
-        for x, y, r in ((a[0], g, rel), (a[1], f, _SWAP[rel])):
-            nf = _restrict(self.operand(out, x), r, y)
+        for x, y, r in ((p, g, rel), (q, f, _SWAP[rel])):
+            if x < 0:
+                if _restrict(cf[-1 - x], r, y) is None:
+                    return None
+                continue
+            nf = _restrict(out.get(x, TOP), r, y)
             if nf is None:
                 return None
-            if x < 0:
-                continue
             root = out.get(RELATIONS, {}).get(x)
             if root is not None and root[0] >= PSEUDO and y[0] == y[1] and y is not self.const_facts[-1]:
                 # compared with a constant (the 0 of a plain ``br_if`` aside): a threshold of the root
@@ -425,7 +430,7 @@ class _Walk:
                 related.append((root[0], -root[1]))
         for other, c in related:
             c %= M
-            met = _meet(self.operand(out, other), _add(nf, (c, c, zeros_of(c))))
+            met = _meet(out.get(other, TOP), _add(nf, (c, c, zeros_of(c))))
             if met is None:
                 return False
             if met != TOP:
@@ -433,7 +438,7 @@ class _Walk:
         pair = out.get(OPPOSED, {}).get(x)  # other = k - x
         if pair is not None:
             other, k = pair
-            met = _meet(self.operand(out, other), _sub((k, k, zeros_of(k)), nf))
+            met = _meet(out.get(other, TOP), _sub((k, k, zeros_of(k)), nf))
             if met is None:
                 return False
             if met != TOP:
