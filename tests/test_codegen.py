@@ -15,7 +15,7 @@ import pytest
 from conftest import to_tier1
 from wasmlite import engine, numeric, syntax
 from wasmlite.engine import cache, codegen, interp
-from wasmlite.engine.memory_ops import VIEW_ACCESSES
+from wasmlite.engine.memory_ops import LOADS, STORES, VIEW_ACCESSES
 from wasmlite.errors import Trap
 from wasmlite.numeric import NUMERIC, i64_of, ranges
 from wasmlite.runtime import HostFunction, ModuleInstance
@@ -1525,6 +1525,61 @@ def test_functions_over_the_view_limit_use_struct_alone(monkeypatch: pytest.Monk
         engine.call(inst.exports["grow"], [1])
     for a in (0, 1, 3, 8, 65536 - 16, 131072 - 4, 131072 - 2, 0xFFFFFFFC):
         assert _outcome(insts[0], "store_load", [a, 0x0123456789ABCDEF]) == _outcome(insts[1], "store_load", [a, 0x0123456789ABCDEF])
+
+
+def _scalar_accesses_module() -> str:
+    """Every scalar load and store of memory 0, each as a function on i64 bits: a load
+    ``l_<op>`` of a parameter's address and of a constant unaligned one (``c_<op>``),
+    a store ``s_<op>`` of an address and a value."""
+    to64 = {"i32": "(i64.extend_i32_u {})", "i64": "{}", "f32": "(i64.extend_i32_u (i32.reinterpret_f32 {}))",
+            "f64": "(i64.reinterpret_f64 {})"}
+    of64 = {"i32": "(i32.wrap_i64 {})", "i64": "{}", "f32": "(f32.reinterpret_i32 (i32.wrap_i64 {}))",
+            "f64": "(f64.reinterpret_i64 {})"}
+    funcs = []
+    for op in sorted(set(LOADS) | set(STORES)):
+        t = op[:3]
+        if t == "v12":
+            continue
+        name = op.replace(".", "_")
+        if op in LOADS:
+            funcs.append(f'(func (export "l_{name}") (param i32) (result i64) {to64[t].format(f"({op} (local.get 0))")})')
+            funcs.append(f'(func (export "c_{name}") (result i64) {to64[t].format(f"({op} offset=2 (i32.const 65533))")})')
+        else:
+            funcs.append(f'(func (export "s_{name}") (param i32 i64) ({op} (local.get 0) {of64[t].format("(local.get 1)")}))')
+    return "(module (memory 1)\n " + "\n ".join(funcs) + ")"
+
+
+@pytest.mark.parametrize("by_format", [False, True])
+@pytest.mark.parametrize("views", [False, True])
+def test_struct_accesses_by_format(monkeypatch: pytest.MonkeyPatch, by_format: bool, views: bool) -> None:
+    """Under ``STRUCT_BY_FORMAT`` (PyPy's default) struct accesses name their format
+    as a literal (``unpack_from('<I', M0, a)``) instead of calling a bound ``Struct``
+    method; either way every scalar load and store, aligned or not, in bounds or
+    past the end, reads, writes and traps as in tier 0."""
+    monkeypatch.setattr(codegen, "STRUCT_BY_FORMAT", by_format)
+    if not views:
+        monkeypatch.setattr(codegen, "VIEW_MAX_INSTRUCTIONS", 0)
+    wat = _scalar_accesses_module()
+    insts = [load(wat) for _ in range(2)]
+    to_tier1(insts[1])
+    sources = "\n".join(f.compiled.gen.source for f in insts[1].funcs)
+    kinds = {kind for f in insts[1].funcs for _, kind, _ in f.compiled.gen.bindings}
+    assert ("unpack_from('<" in sources and "pack_into('<" in sources) == by_format
+    assert ("U_i32_load" in sources or "P_i32_store" in sources) != by_format
+    assert ("struct" in kinds) == by_format and ("unpack" in kinds or "pack" in kinds) != by_format
+    end = 65536
+    values = [0, 1, 0x80, 0xFFFF8001, 0x7FA00001, 0x7FF8000000000001, 0xFFFFFFFFFFFFFFFF]
+    for name in sorted(insts[0].exports):
+        if name.startswith("c_"):
+            assert _outcome(insts[1], name, []) == _outcome(insts[0], name, [])
+        for a in (0, 1, 3, 6, end - 8, end - 4, end - 3, end - 1, end, 0xFFFFFFFF):
+            if name.startswith("l_"):
+                assert _outcome(insts[1], name, [a]) == _outcome(insts[0], name, [a]), (name, a)
+            elif name.startswith("s_"):
+                for v in values:
+                    got = [_outcome(inst, name, [a, i64_of(v)]) for inst in insts]
+                    assert got[0] == got[1] and insts[0].mems[0].data == insts[1].mems[0].data, (name, a, v)
+    assert any(insts[0].mems[0].data)
 
 
 @pytest.mark.parametrize("address", [0, 65536, 65537, 131072 - 4])

@@ -127,6 +127,14 @@ the cost of ``f32_round``'s struct round trip and call. (PyPy's JIT compiles the
 call.) The view is shared by every call of the function: the value is read back
 in the next statement, and nothing in between (calls are never spliced) writes it."""
 
+STRUCT_BY_FORMAT = sys.implementation.name != "cpython"
+"""Whether tier 1's struct accesses call ``unpack_from('<I', M0, a)`` and
+``pack_into(..)`` with the format a literal, instead of a bound ``Struct`` method
+(``U_i32_load(M0, a)``, cheaper on CPython). PyPy's JIT folds a literal format
+away, but a ``Struct`` read from a closure cell is no constant to it: every access
+read the format and compared it with a string call (3x the cost of an access in
+a loop of loads and stores; sort's tier 1 ~6.5 -> ~4 ms, see NOTES)."""
+
 COPY_SEGMENT = 8
 """Most IR instructions of a switch's common segment (the code after a C switch in
 a loop: its latch) that a branch to it runs in place, instead of selecting it
@@ -607,7 +615,7 @@ class _Gen:
             if op in BYTE_STORES:
                 out.append(f"M0[{addr}] = {value}" if fits else f"M0[{addr}] = {value} & 0xFF")
                 return
-            f = self.bind("P_" + op.replace(".", "_"), "pack", op)
+            f = self.struct_call(op)
             expr = "v" if fits else STORES[op][1]
             self.helpers_of(expr)
             if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
@@ -618,7 +626,7 @@ class _Gen:
                     out.append(f"{view}[{self.index(ins, base, addr, k)}] = {packed}")
                     return
                 if addr.isdigit():  # a constant address, not aligned
-                    out.append(f"{f}(M0, {addr}, {packed})")
+                    out.append(f"{f}{addr}, {packed})")
                     return
                 if not _ATOM.match(addr):
                     out.append(f"a = {addr}")
@@ -626,13 +634,13 @@ class _Gen:
                 if expr != "v" or not _ATOM.match(value):
                     out.append(f"v = {value}")
                     value = expr
-                out.append(f"if {addr} & {size - 1}: {f}(M0, {addr}, {value})")
+                out.append(f"if {addr} & {size - 1}: {f}{addr}, {value})")
                 out.append(f"else: {view}[{addr} >> {k}] = {value}")
             elif expr == "v":
-                out.append(f"{f}(M0, {addr}, {value})")
+                out.append(f"{f}{addr}, {value})")
             else:
                 out.append(f"v = {value}")
-                out.append(f"{f}(M0, {addr}, {expr})")
+                out.append(f"{f}{addr}, {expr})")
         elif op == "global.get":
             out.append(f"{r(ins.dst)} = {self.bind(f'G{ins.imm}', 'global', ins.imm)}.value")
         elif op == "global.set":
@@ -693,19 +701,19 @@ class _Gen:
             if not extended:
                 return f"((M0[{addr}] ^ 0x80) - 0x80)"
             return BYTE_LOADS[op].format(f"M0[{addr}]")
-        unpack = self.bind('U_' + op.replace('.', '_'), 'unpack', op)
+        unpack = self.struct_call(op)
         if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
             view, size = self.view(op)
             k = size.bit_length() - 1
             if self.aligned(ins, zeros[0]) >= k:
                 unpacked = f"{view}[{self.index(ins, base, addr, k)}]"
             elif addr.isdigit():  # a constant address, not aligned
-                unpacked = f"{unpack}(M0, {addr})[0]"
+                unpacked = f"{unpack}{addr})[0]"
             else:
                 first, again = self.bind_twice(addr)
-                unpacked = f"({view}[{again} >> {k}] if not {first} & {size - 1} else {unpack}(M0, {again})[0])"
+                unpacked = f"({view}[{again} >> {k}] if not {first} & {size - 1} else {unpack}{again})[0])"
         else:
-            unpacked = f"{unpack}(M0, {addr})[0]"
+            unpacked = f"{unpack}{addr})[0]"
         expr = LOADS[op][1]
         if expr == "v" or not extended:
             return unpacked
@@ -723,6 +731,17 @@ class _Gen:
             x = f"({form[1]} & {0xFFFFFFFF >> k})" if form[2] else form[1]
             return f"{x} + {off >> k}" if off else x
         return str(int(addr) >> k) if addr.isdigit() else f"({addr}) >> {k}"
+
+    def struct_call(self, op: str) -> str:
+        """The head of load or store ``op``'s struct call on memory 0, up to the
+        address: ``U_i32_load(M0, `` (a bound ``Struct`` method), or under
+        ``STRUCT_BY_FORMAT`` ``unpack_from('<I', M0, ``."""
+        fmt = LOADS[op][0] if op in LOADS else STORES[op][0]
+        if STRUCT_BY_FORMAT:
+            name = "unpack_from" if op in LOADS else "pack_into"
+            return f"{self.bind(name, 'struct', name)}({fmt!r}, M0, "
+        name = ("U_" if op in LOADS else "P_") + op.replace(".", "_")
+        return f"{self.bind(name, 'unpack' if op in LOADS else 'pack', op)}(M0, "
 
     def view(self, op: str) -> Tuple[str, int]:
         """The view of memory 0 that access ``op`` may use (see ``VIEW_ACCESSES``), and its item size."""
@@ -2344,6 +2363,8 @@ def _bind(kind: str, arg: Any, name: str, inst: ModuleInstance) -> Any:
         return UNPACK[arg]
     if kind == "pack":
         return PACK[arg]
+    if kind == "struct":
+        return getattr(struct, arg)
     if kind == "global":
         return inst.globals[arg]
     if kind == "table":
