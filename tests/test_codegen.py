@@ -1254,7 +1254,7 @@ def test_ranges_render_is_exact(name: str) -> None:
 
     evaluate = numeric.evaluator(name)
     for _ in range(400):
-        bounds = [rng.choice([None, ranges.CONGRUENT, 1, 7, 8, 16, 31, w - 1, w]) for w in widths]
+        bounds = [rng.choice([None, ranges.CONGRUENT, 1, 3, 5, 6, 7, 8, 16, 31, w - 1, w]) for w in widths]
         consts = [None] * len(widths)
         values = []
         for k, w in enumerate(widths):
@@ -2159,3 +2159,90 @@ def test_code_stamp_covers_what_shapes_tier1_code() -> None:
                     imported.update(f"{module}.{a.name}" for a in node.names)
     missing = {m for m in imported if m not in cache._STAMPED and m not in shapes_nothing}
     assert not missing
+
+
+def _spread_operand(rng: random.Random) -> str:
+    """An i32 operand for ``_spread_expr``: a parameter, a sum or product a shift
+    left may take unmasked (congruent), a narrow load, a compare, a random tree."""
+    return rng.choice([
+        "(local.get 0)", "(local.get 1)", "(i32.add (local.get 0) (local.get 1))",
+        "(i32.mul (local.get 0) (i32.const 0x9E3779B9))", "(i32.sub (local.get 1) (i32.const 3))",
+        "(i32.load8_u offset=1 (i32.and (local.get 0) (i32.const 0xFF)))", "(i32.lt_u (local.get 0) (local.get 1))",
+        "(i32.shr_u (local.get 0) (i32.const 3))", "(i32.rotl (local.get 1) (i32.const 5))",
+        _random_int_expr(rng, "i32", 2)])
+
+
+def _spread_expr(rng: random.Random, depth: int) -> str:
+    """A value that is all ones or zero (C's ``(int)(x << k) >> 31``, ``x >> 31``,
+    ``-(x & 1)``, ``-(a < b)``), masked by constants or not, and more of them."""
+    x = _spread_operand(rng) if depth == 0 or rng.random() < 0.5 else _spread_expr(rng, depth - 1)
+    shape = rng.choice(["shl", "shl", "shr", "neg", "neg_cmp", "neg_wide"])
+    by31 = rng.choice([31, 63, -1, 95])  # (the count is taken modulo 32)
+    if shape == "shl":
+        k = rng.choice([0, 1, 2, 3, 15, 28, 30, 31, 32, 33, -2])
+        s = f"(i32.shr_s (i32.shl {x} (i32.const {k})) (i32.const {by31}))"
+    elif shape == "shr":
+        s = f"(i32.shr_s {x} (i32.const {by31}))"
+    elif shape == "neg":
+        s = f"(i32.sub (i32.const 0) (i32.and {x} (i32.const 1)))"
+    elif shape == "neg_cmp":
+        s = f"(i32.sub (i32.const 0) (i32.lt_s {x} (local.get 1)))"
+    else:  # an operand that may be 2 or more: no spread
+        s = f"(i32.sub (i32.const 0) (i32.and {x} (i32.const 3)))"
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        k = rng.choice([0, 1, 0xEDB88320, 0x82F63B78, 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF])
+        s = f"(i32.and {s} (i32.const {k}))" if rng.random() < 0.5 else f"(i32.and (i32.const {k}) {s})"
+    return s
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sign_spreads_agree_with_tier0(seed: int) -> None:
+    """A value spread from one bit (by a shift left and a signed shift right by 31,
+    or negated from 0 or 1) and masked by constants is ``(m if cond else 0)`` in
+    tier 1: results, consumers that mask (a sum, a byte store) and a branch on it
+    as tier 0's, at the edges of the bits tested."""
+    rng = random.Random(seed)
+    funcs = []
+    for k in range(6):
+        funcs.append(f"""(func (export "f{k}") (param i32 i32) (result i32) (local i32)
+          (i32.store8 offset=300 (i32.const 0) {_spread_expr(rng, 2)})
+          (local.set 2 (i32.xor {_spread_expr(rng, 2)} (i32.load8_u offset=300 (i32.const 0))))
+          (block (br_if 0 {_spread_expr(rng, 1)}) (local.set 2 (i32.add (local.get 2) (i32.const 77))))
+          (i32.add (local.get 2) (i32.xor {_spread_expr(rng, 3)} {_spread_expr(rng, 1)})))""")
+    data = bytes(rng.getrandbits(8) for _ in range(300))
+    escaped = "".join("\\%02x" % b for b in data)
+    wat = f'(module (memory 1) (data (i32.const 0) "{escaped}")' + "\n".join(funcs) + ")"
+    edges = [0, 1, 2, 3, 4, 8, 0x7FFFFFFF, 0x80000000, 0xC0000000, 0xFFFFFFFF, 0xFFFFFFFE, 0x40000000]
+    agree_on_edges(rng, wat, funcs, edges[::2], edges[1::2])
+
+
+SPREAD_SHAPES = """(module
+  (func (export "crc") (param i32) (result i32)
+    (i32.xor (i32.and (i32.sub (i32.const 0) (i32.and (local.get 0) (i32.const 1))) (i32.const 0xEDB88320))
+             (i32.and (i32.shr_s (i32.shl (local.get 0) (i32.const 28)) (i32.const 31)) (i32.const 0x82F63B78))))
+  (func (export "sign") (param i32) (result i32)
+    (i32.and (i32.const 255) (i32.and (i32.shr_s (local.get 0) (i32.const 31)) (i32.const 0x1234))))
+  (func (export "wide") (param i32) (result i32)
+    (i32.and (i32.sub (i32.const 0) (i32.and (local.get 0) (i32.const 2))) (i32.const 0xEDB88320)))
+  (func (export "count") (param i32 i32) (result i32)
+    (i32.xor (i32.shl (i32.load8_u (i32.const 0)) (i32.and (local.get 1) (i32.const 15)))
+             (i32.shr_u (local.get 0) (i32.and (local.get 1) (i32.const 31)))))
+  (memory 1) (data (i32.const 0) "\\ff"))"""
+
+
+def test_sign_spreads_and_shift_counts_in_range() -> None:
+    """The shapes: a bit spread and masked is one conditional expression on the bit
+    (no 62-bit shift, no compare of it), ``-(x & 2)`` (not 0 or 1) keeps its
+    subtraction; a shift count known below 32 goes without its ``& 31``, and a byte
+    shifted by at most 15 without its mask."""
+    inst = load(SPREAD_SHAPES)
+    to_tier1(inst)
+    crc, sign, wide, count = [f.compiled.gen.source for f in inst.funcs]
+    assert "(3988292384 if (l0 & 1) else 0)" in crc and "(2197175160 if l0 & 8 else 0)" in crc
+    assert "<< 28" not in crc
+    assert "(52 if l0 >= 2147483648 else 0)" in sign
+    assert "(0 - " in wide or "(0) - " in wide
+    assert " << (l1 & 15))" in count and "(l0 >> (l1 & 31))" in count and "& 0xFFFFFFFF" not in count
+    xs = [0, 1, 2, 7, 8, 9, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x12345678]
+    for name, n in (("crc", 1), ("sign", 1), ("wide", 1), ("count", 2)):
+        both_tiers(SPREAD_SHAPES, name, [[x, y][:n] for x in xs for y in xs[:5]])

@@ -323,6 +323,8 @@ class _Gen:
         self.pending: Optional[Tuple[int, str, Optional[int], int]] = None
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         self.scaled: Dict[str, Tuple[int, str, bool]] = {}  # expressions known to be ``x << k``: see ``ranges.scaled``
+        self.signs: Dict[str, str] = {}  # expression -> a test of its bit 31: see ``ranges.spread``
+        self.spreads: Dict[str, Tuple[str, int]] = {}  # ``(m if cond else 0)`` -> (cond, m)
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         # (what they are for: the accesses that may use a view)
         accesses = self.views and any(ins.op in VIEW_ACCESSES for ins in ir.code)
@@ -570,7 +572,9 @@ class _Gen:
                 self.helpers_of(expr)
             elif op in NUMERIC:
                 step = self.scaled_step(ins, consts, spans) if op in _STEPS and self.scaled_uses else None
-                cheaper = (step, 32) if step else self.biased.get(id(ins)) or ranges.render(
+                spread = ranges.spread(op, ops, bits, consts, self.signs, self.spreads) \
+                    if op in ranges.SPREADS else None
+                cheaper = (step, 32) if step else self.biased.get(id(ins)) or spread or ranges.render(
                     op, ops, bits, consts, congruent_ok, self.bind_twice, spans)
                 if cheaper is not None:
                     expr, bound = cheaper
@@ -590,6 +594,8 @@ class _Gen:
                 expr, bound = self.load(ins, extended=False), ranges.CONGRUENT
             else:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
+            if op == "i32.shl" and consts[1] is not None and consts[1] & 31:
+                self.signs[expr] = f"{ops[0]} & {1 << (31 - (consts[1] & 31))}"
             if op in ranges.SCALES:
                 form = ranges.scaled(op, ops, consts, expr, self.scaled)
                 if form is not None:

@@ -202,6 +202,11 @@ def _mul(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
 def _shl(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     c = consts[1]
     if c is None:
+        if bits[1] < n.bit_length():  # a count known below n: no ``& (n - 1)``
+            expr = f"({ops[0]} << {ops[1]})"
+            if bits[0] + (1 << bits[1]) - 1 <= n:
+                return expr, bits[0] + (1 << bits[1]) - 1
+            return (expr, CONGRUENT) if congruent_ok else (f"({expr} & {_mask(n)})", n)
         return (render_unwrapped(name, *ops), CONGRUENT) if congruent_ok else None
     k = c & (n - 1)
     if bits[0] + k <= n:
@@ -214,7 +219,7 @@ def _shl(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
 def _shr_u(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ignore[no-untyped-def]
     c = consts[1]
     if c is None:
-        return None
+        return (f"({ops[0]} >> {ops[1]})", bits[0]) if bits[1] < n.bit_length() else None
     k = c & (n - 1)
     return (f"({ops[0]} >> {k})" if k else ops[0]), max(bits[0] - k, 0)
 
@@ -296,6 +301,38 @@ def _div_rem_s(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # typ
     if not congruent_ok:
         pos, neg = (f"{pos} & {_mask(n)}", neg) if flip else (pos, f"{neg} & {_mask(n)}")
     return f"({pos} if {first} < {top >> 1} else {neg})", CONGRUENT if congruent_ok else n
+
+
+SPREADS = frozenset(("i32.shr_s", "i32.sub", "i32.and"))
+"""The operations ``spread`` may turn into a conditional expression."""
+
+
+def spread(name: str, ops: Sequence[str], bits: Sequence[Optional[int]], consts: Sequence[Optional[int]],
+           signs: Dict[str, str], spreads: Dict[str, Tuple[str, int]]) -> Optional[Tuple[str, int]]:
+    """An i32 value that is all ones or zero by a condition, and a constant mask of
+    it, as ``(m if cond else 0)`` (C's branchless ``-(x & 1) & POLY`` and
+    ``(int)(x << 30) >> 31 & POLY``): ``(POLY if x & 2 else 0)``, small ints and one
+    test, where the templates shift ``x`` into a 62-bit int, mask and compare it.
+    ``signs`` maps an expression to a test of its bit 31 (a shift left's: the bit
+    of its operand that lands there, any congruent operand alike); ``spreads``
+    maps the expressions this made to ``(cond, m)``, and gains the new one."""
+    mask = 0xFFFFFFFF
+    if name == "i32.shr_s" and consts[1] is not None and consts[1] & 31 == 31:
+        cond, m = signs.get(ops[0], f"{ops[0]} >= 2147483648"), mask
+    elif name == "i32.sub" and consts[0] == 0 and bits[1] is not None and bits[1] <= 1:
+        cond, m = ops[1], mask  # 0 - y, y 0 or 1
+    elif name == "i32.and":
+        found = [(spreads[ops[x]], c) for x, c in ((0, consts[1]), (1, consts[0]))
+                 if c is not None and ops[x] in spreads]
+        if not found:
+            return None
+        (cond, m), c = found[0]
+        m &= c
+    else:
+        return None
+    expr = f"({m} if {cond} else 0)"
+    spreads[expr] = (cond, m)
+    return expr, m.bit_length()
 
 
 SCALES = ("i32.shl", "i32.add", "i32.sub")
