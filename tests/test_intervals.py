@@ -21,16 +21,25 @@ from wasmlite.errors import LinkError, Trap
 from wasmlite.validate import validate_module
 
 
-def run_both(wat: str, args: List[List[Any]], name: str = "f") -> str:
-    """Run ``name`` in tier 0 and tier 1 (the results must agree); tier 1's source."""
+def run_both(wat: str, args: List[List[Any]], name: str = "f", traps: bool = False) -> str:
+    """Run ``name`` in tier 0 and tier 1 (the results, or with ``traps`` the traps'
+    messages, must agree); tier 1's source."""
     out = []
     for tier in (0, 1):
         cache.clear_memory()
         inst = load(wat)
         if tier:
             to_tier1(inst)
-        out.append([engine.call(inst.exports[name], list(a)) for a in args])
-    assert out[0] == out[1]
+        got = []
+        for a in args:
+            try:
+                got.append(engine.call(inst.exports[name], list(a)))
+            except Trap as t:
+                if not traps:
+                    raise
+                got.append(str(t))
+        out.append(got)
+    assert out[0] == out[1], wat
     return inst.exports[name].compiled.gen.source  # type: ignore[no-any-return]
 
 
@@ -827,3 +836,122 @@ def test_a_switch_sends_a_repeated_arm_twice(monkeypatch: Any) -> None:
             assert intervals.analyse(*args) == facts
     assert repeats > arms // 3
     assert sum(check_facts(wat, [0, 1, 5, 6, 11]) for wat in programs) > 500000
+
+
+def _rotated_loop(rng: random.Random) -> str:
+    """A loop testing its counter ``x`` (local 1) in the middle, mandelbrot's shape:
+    straight code ``A``, a branch out when ``x`` passes a constant (``gt_u``,
+    ``ge_u``, the constant first with ``lt_u``/``le_u``, or a signed test), ``x = x
+    + c``, then code that may leave, continue or write ``x``, and a test going
+    round. ``A`` may read or write ``x``, trap (a quotient by zero, a load past the
+    end of memory) at some round, or be long; an outer loop may enter again; ``x``
+    is part of the result. Starts and constants near each other and the edges."""
+    edges = [0, 1, 5, 48, 0x7FFFFFFF, 0x80000000, 0xFFFFFFF0, 0xFFFFFFFE, 0xFFFFFFFF]
+    step = rng.choice([1, 1, 1, 2, 3, 16, 0x40000000])
+    limit = rng.choice(edges) if rng.random() < 0.4 else rng.choice([10, 48, 100])
+    start = rng.choice(edges) if rng.random() < 0.3 else (limit - step * rng.choice([0, 1, 7, 8, 9, 30])) & 0xFFFFFFFF
+    test = rng.choice([f"(i32.gt_u (local.get 1) (i32.const {limit}))", f"(i32.ge_u (local.get 1) (i32.const {limit}))",
+                       f"(i32.lt_u (i32.const {limit}) (local.get 1))", f"(i32.le_u (i32.const {limit}) (local.get 1))",
+                       f"(i32.gt_s (local.get 1) (i32.const {limit}))"])
+    a = ["(local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 31)) (local.get 3)))",
+         "(local.set 3 (i32.add (local.get 3) (i32.const 1)))"]
+    if rng.random() < 0.15:
+        a.append("(local.set 2 (i32.xor (local.get 2) (local.get 1)))")  # A reads x
+    if rng.random() < 0.1:
+        a.append("(local.set 1 (i32.add (local.get 1) (i32.const 0)))")  # A writes x
+    if rng.random() < 0.2:  # a trap at round k
+        k = rng.choice([1, 5, 9, 12])
+        a.append(f"(local.set 4 (i32.div_u (i32.const 1000) (i32.sub (local.get 3) (i32.const {k}))))")
+    if rng.random() < 0.2:  # past the end of memory at round k
+        k = rng.choice([3, 10, 40])
+        a.append(f"(local.set 4 (i32.load8_u (i32.add (i32.mul (local.get 3) (i32.const 2048)) (i32.const {65535 - 2048 * k + 2048}))))")
+    if rng.random() < 0.1:  # too long to write twice
+        a += ["(local.set 4 (i32.add (local.get 4) (local.get 2)))"] * 16
+    b = []
+    if rng.random() < 0.3:  # leaves early
+        b.append(f"(br_if $out (i32.eq (i32.and (local.get 2) (i32.const 7)) (i32.const {rng.randrange(8)})))")
+    if rng.random() < 0.2:  # continues early
+        b.append("(br_if $l (i32.eq (i32.and (local.get 3) (i32.const 3)) (i32.const 1)))")
+    if rng.random() < 0.1:  # writes x on a side path
+        b.append(f"(if (i32.eq (local.get 3) (i32.const 4)) (then (local.set 1 (i32.const {rng.choice(edges)}))))")
+    b.append("(br_if $out (i32.gt_u (local.get 3) (i32.const 300)))")  # (a counter that wraps would go on)
+    back = rng.choice(["(br $l)", "(br_if $l (i32.ne (i32.and (local.get 2) (i32.const 15)) (i32.const 3)))"])
+    after = "" if rng.random() < 0.8 else "(local.set 2 (i32.add (local.get 2) (i32.const 1)))"  # (the exit is not the loop's end)
+    loop = f"""(block $out (loop $l {" ".join(a)}
+        (br_if $out {test})
+        (local.set 1 (i32.add (local.get 1) (i32.const {step})))
+        {" ".join(b)} {back}) {after})"""
+    if rng.random() < 0.3:  # entered again with what the last round left, or afresh
+        fresh = rng.choice(["", f"(local.set 1 (i32.const {start}))"])
+        loop = f"""(loop {loop} (local.set 2 (i32.add (local.get 2) (local.get 1))) {fresh}
+          (br_if 0 (i32.lt_u (local.tee 5 (i32.add (local.get 5) (i32.const 1))) (i32.const 3))))"""
+    return f"""(module (memory 1)
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32 i32 i32)
+    (local.set 1 (i32.add (i32.const {start}) (i32.and (local.get 0) (i32.const {rng.choice([0, 1, 3, 255])}))))
+    {loop}
+    (i32.xor (i32.mul (local.get 2) (i32.const 7))
+             (i32.add (i32.shr_u (local.get 1) (i32.const 1)) (i32.shl (local.get 3) (i32.const 20))))))"""
+
+
+def test_random_rotated_loops_agree_with_tier0() -> None:
+    """Loops testing their counter in the middle that tier 1 runs as a ``for`` over a
+    ``range`` with the code before the test written again for exhaustion
+    (``_Structured.rotated``), and loops it must not: results, traps and the
+    counter after the loop as tier 0's."""
+    rng = random.Random(11)
+    rotated = 0
+    for k in range(400):
+        src = run_both(_rotated_loop(rng), [[0], [1], [2], [3], [255], [0xFFFFFFFF]], traps=True)
+        rotated += "for l1 in range(l1 + " in src
+    assert rotated >= 30
+
+
+# ``for (i = 0; i < 50; i++) { z = z * 3 + 1; if (i > 48) break; ...; if (z & 7) continue; break; }``
+# as clang lays it out (mandelbrot's inner loop): the test in the middle.
+ROTATED = """(module
+  (func (export "f") (param i32) (result i32) (local i32 i32 i32)
+    (local.set 1 (i32.and (local.get 0) (i32.const 63)))
+    (block $out (loop $l
+      (local.set 2 (i32.add (i32.mul (local.get 2) (i32.const 3)) (i32.const 1)))
+      (local.set 3 (i32.add (local.get 3) (local.get 2)))
+      (br_if $out (i32.gt_u (local.get 1) (i32.const 48)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if $l (i32.and (local.get 2) (i32.const 7)))))
+    (i32.add (i32.mul (local.get 1) (i32.const 1000003))
+             (i32.xor (i32.xor (local.get 2) (local.get 3)) (i32.shr_u (local.get 1) (i32.const 3))))))"""
+
+
+@pytest.mark.parametrize("change", ["", "reads", "writes", "writes_after", "wraps", "short", "signed"])
+def test_rotated_loop_shapes(change: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mid-loop counter test is a range, the code before it written twice; it stays
+    a ``while`` where that code reads or writes the counter, where ``x + 1`` may wrap,
+    where the interval allows fewer than ``RANGE_TRIPS`` rounds, or for a signed test;
+    and in metered code, whose fuel (spent at the loop head) agrees with tier 0's."""
+    from test_codegen import spent_fuel
+
+    wat = ROTATED
+    if change == "reads":
+        wat = wat.replace("(i32.const 1)))\n      (local.set 3", "(local.get 1)))\n      (local.set 3")
+    elif change == "writes":
+        wat = wat.replace("(local.set 3 (i32.add", "(local.set 1 (i32.or (local.get 1) (i32.const 0))) (local.set 3 (i32.add")
+    elif change == "writes_after":
+        wat = wat.replace("(i32.const 1)))\n      (br_if $l", "(i32.const 1)))\n      (local.set 1 (i32.add (local.get 1) (i32.and (local.get 2) (i32.const 1))))\n      (br_if $l")
+    elif change == "wraps":  # by 16 from near 2**32 to 0xFFFFFFF0, not past it: on to 0
+        wat = wat.replace("(i32.const 48)", "(i32.const -16)").replace(
+            "(local.get 1) (i32.const 1))", "(local.get 1) (i32.const 16))").replace(
+            "(i32.and (local.get 0) (i32.const 63))",
+            "(i32.sub (i32.const -16) (i32.shl (i32.and (local.get 0) (i32.const 3)) (i32.const 4)))")
+    elif change == "short":
+        wat = wat.replace("(i32.and (local.get 0) (i32.const 63))", "(i32.add (i32.const 44) (i32.and (local.get 0) (i32.const 1)))")
+    elif change == "signed":
+        wat = wat.replace("i32.gt_u (local.get 1)", "i32.gt_s (local.get 1)")
+    assert (wat != ROTATED) == bool(change)
+    src = run_both(wat, [[x] for x in (0, 1, 2, 3, 40, 48, 49, 50, 0x7FFFFFFF, 0xFFFFFFFF)])
+    if change:
+        assert "in range(" not in src
+    else:
+        assert "for l1 in range(l1 + 1, 50):" in src and src.count("l3 = ((l3 + l2) & 0xFFFFFFFF)") == 2
+    args = [0, 1, 40, 48, 49, 63]
+    expected = spent_fuel(wat, args)
+    monkeypatch.setattr(interp, "TIER", "1")
+    assert spent_fuel(wat, args) == expected

@@ -867,6 +867,17 @@ and its iterator costs about what 7 iterations save (CPU time of a small loop,
 CPython 3.11; nbody's 5-body loops got slower)."""
 
 
+ROTATE_MAX = 16
+"""The most instructions ``_Structured.rotated`` writes twice (the code before a
+loop's counter test)."""
+
+_ROTATED_TESTS = {"br_if.i32.gt_u": (None, 0), "br_if.i32.ge_u": (None, -1),
+                  "br_if.i32.lt_u": (0, None), "br_if.i32.le_u": (-1, None)}
+"""Branch forms leaving a loop when its counter passes a constant, by the constant's
+operand position: what to add to the constant for the counter's last value that
+goes on (``x > c``: ``c``; ``x >= c``: ``c - 1``; ``c < x``; ``c <= x``)."""
+
+
 def _step(c: int) -> str:
     """``range``'s step argument (none for 1)."""
     return "" if c == 1 else f", {c}"
@@ -1052,6 +1063,56 @@ class _Structured(_Gen):
         if closing is not None and id(step) not in self.scaled_defs and self.biased_sums(r, pc, d):
             header = f"for {x} in range({x} - {intervals.M}, 0{_step(c)}):"
         return header, after
+
+    def rotated(self, r: Region) -> Optional[Tuple[str, int]]:
+        """``(for header, p)`` when loop ``r`` opens with straight code ``A`` (its
+        first ``p - r.start`` instructions: no branch, no read or write of ``x``), then
+        leaves when its counter ``x`` passes a constant (``br_if x > limit`` to the
+        loop's end, at ``p``), then steps it (``x = x + c``, ``c > 0``) and nothing
+        else writes ``x``: mandelbrot's ``for (i = 0; i < N; i++) { ...; if (...)
+        break; }`` with the test in the middle. Run as ``for x in range(x + c,
+        limit + c + 1, c): A ...`` with ``A`` once more on exhaustion (the loop's
+        ``else``): the step moves before ``A``, which does not see ``x``; the range
+        yields ``x + c`` exactly while ``x <= limit`` (no wrap: ``limit + c <
+        2**32``). Not for metered code (fuel is spent at the head), nor for an ``A``
+        longer than ``ROTATE_MAX`` (it is written twice) or a loop the interval says
+        may run fewer than ``RANGE_TRIPS`` times."""
+        if self.metered or not r.items or not isinstance(r.items[0], tuple) or r.items[0][0] != r.start:
+            return None
+        code, consts = self.ir.code, self.ir.consts
+        lo, hi = r.items[0]
+        p = next((q for q in range(lo, min(hi, lo + ROTATE_MAX + 1)) if code[q].is_branch()), hi)
+        if p + 2 > hi or p == lo:
+            return None
+        test, step = code[p], code[p + 1]
+        limit = _ROTATED_TESTS.get(test.op)
+        if limit is None or test.target != r.end or test.copies or p in self.nested or p in self.skip \
+                or len(test.a) != 2 or (test.a[0] < 0) == (test.a[1] < 0):
+            return None
+        j, x = (1, test.a[0]) if test.a[1] < 0 else (0, test.a[1])  # (j: the constant's position)
+        bound, shift = consts[-1 - test.a[j]], limit[j]
+        if shift is None or not isinstance(bound, int):
+            return None
+        end = bound + shift  # the last value of x that goes on
+        if step.op != "i32.add" or step.d != x or x not in step.a or id(step) in self.scaled_defs \
+                or any((id(test), k) in self.scaled_uses for k in (0, 1)):
+            return None
+        y = step.a[1 - step.a.index(x)]
+        c = consts[-1 - y] if y < 0 else None
+        fact = self.spans.get((id(test), 1 - j))
+        if not isinstance(c, int) or c <= 0 or end < 0 or end + c >= intervals.M \
+                or fact is None or end - fact[0] < RANGE_TRIPS * c:
+            return None
+        for q in range(lo, r.end):
+            ins = code[q]
+            if q == p + 1:
+                continue
+            if ins.d is not None and ins.d <= x < ins.d + self.writes(ins) or any(t == x for t, _ in ins.copies) \
+                    or ins.op == "br_table" and any(t == x for _, arm in ins.imm for t, _ in arm) \
+                    or q < p and x in ins.a:
+                return None
+        name = self.reg(x)
+        return f"for {name} in range({name} + {c}, {end + c + 1}{_step(c)}):", p
 
     def byte_walk(self, r: Region) -> Optional[List[str]]:
         """The statements of loop ``r`` when it only walks a pointer up to a zero byte
@@ -1351,7 +1412,8 @@ class _Structured(_Gen):
                     self.emit(ind, line)
                 return
             counted = self.counted(r)
-            loop = self.open_loop(r.end, r.start, ind, counted[0] if counted else "")
+            rotated = None if counted else self.rotated(r)
+            loop = self.open_loop(r.end, r.start, ind, counted[0] if counted else rotated[0] if rotated else "")
             if r.start in self.heads and not _loop_first(r.items, r.start):
                 for line in interp.FUEL_CHECK:  # once per arrival: in the innermost loop there
                     self.emit(ind + 1, line)
@@ -1360,6 +1422,13 @@ class _Structured(_Gen):
                 self.items(r.items[:-1] + ([(lo, hi - 2)] if hi - 2 > lo else []), ind + 1)
                 self.emit(ind, "else:")
                 self.emit(ind + 1, counted[1])
+            elif rotated:
+                p = rotated[1]
+                lo, hi = r.items[0]
+                self.items([(lo, p)] + ([(p + 2, hi)] if p + 2 < hi else []) + r.items[1:], ind + 1)
+                self.emit(ind + 1, "break")
+                self.emit(ind, "else:")  # the range ran out: the counter test would leave
+                self.items([(lo, p)], ind + 1)
             else:
                 self.items(r.items, ind + 1)
                 self.emit(ind + 1, "break")
