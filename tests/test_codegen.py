@@ -2246,3 +2246,66 @@ def test_sign_spreads_and_shift_counts_in_range() -> None:
     xs = [0, 1, 2, 7, 8, 9, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x12345678]
     for name, n in (("crc", 1), ("sign", 1), ("wide", 1), ("count", 2)):
         both_tiers(SPREAD_SHAPES, name, [[x, y][:n] for x in xs for y in xs[:5]])
+
+
+def _based_access(k: int, rng: random.Random) -> str:
+    """Function ``f<k>``: a load or a store at ``p + (i << j)`` (either order) plus
+    an offset, ``p`` of unknown alignment (C's ``p[i]`` through a pointer), for
+    accesses of every width and shifts below, at and above the access's size."""
+    op, size = rng.choice([("i32.load", 4), ("i64.load", 8), ("i32.load16_u", 2), ("f64.load", 8),
+                           ("f32.load", 4), ("i64.load32_s", 4), ("i32.store", 4), ("i64.store", 8),
+                           ("i32.store16", 2), ("f64.store", 8)])
+    j = rng.choice([1, 2, 3, 4])
+    off = rng.choice([0, size, 2 * size, 2, 65536])
+    shifted = f"(i32.shl (local.get 1) (i32.const {j}))"
+    addr = f"(i32.add (local.get 0) {shifted})" if rng.random() < 0.7 else f"(i32.add {shifted} (local.get 0))"
+    t = op[:3]
+    if "store" in op:
+        value = {"i32": "(i32.xor (local.get 1) (i32.const 0x5A5A5A5A))",
+                 "i64": "(i64.mul (i64.extend_i32_u (local.get 1)) (i64.const 0x100000001))",
+                 "f64": "(f64.convert_i32_u (local.get 1))"}[t]
+        return f"""(func (export "f{k}") (param i32 i32) (result i32)
+          ({op} offset={off} {addr} {value}) (i32.load (i32.const 1000)))"""
+    loaded = f"({op} offset={off} {addr})"
+    result = {"i32": loaded, "i64": f"(i32.wrap_i64 (i64.xor {loaded} (i64.const 0)))",
+              "f64": f"(i32.wrap_i64 (i64.reinterpret_f64 {loaded}))",
+              "f32": f"(i32.reinterpret_f32 {loaded})"}[t]
+    return f"""(func (export "f{k}") (param i32 i32) (result i32) {result})"""
+
+
+def test_accesses_at_a_base_plus_a_scaled_index() -> None:
+    """A view access at ``p + (i << j)`` with ``p``'s alignment unknown tests ``p``'s
+    alignment and indexes the view with ``(p >> k) + (i << (j - k))`` modulo
+    ``2**(32 - k)``, no 32-bit sum: values, traps and the memory after stores as
+    tier 0's, for bases aligned and not, sums that wrap past ``2**32`` and
+    addresses past the end of memory."""
+    rng = random.Random(3)
+    funcs = [_based_access(k, rng) for k in range(40)] + [
+        """(func (export "f40") (param i32 i32) (result i32)
+             (i32.load (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))""",
+        """(func (export "f41") (param i32 i32) (result i32)
+             (i32.store offset=4 (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2))) (local.get 1))
+             (i32.load (i32.const 1000)))""",
+        """(func (export "f42") (param i32 i32) (result i32)
+             (i64.store (i32.add (i32.load (local.get 1)) (i32.shl (local.get 1) (i32.const 3))) (i64.const -5))
+             (i32.load (i32.const 1000)))""",
+        """(func (export "f43") (param i32 i32) (result i32)
+             (i32.load (i32.sub (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))"""]
+    data = bytes(rng.getrandbits(8) for _ in range(1024))
+    escaped = "".join("\\%02x" % b for b in data)
+    wat = f'(module (memory 1) (data (i32.const 0) "{escaped}")' + "\n".join(funcs) + ")"
+    insts = [load(wat) for _ in range(2)]
+    to_tier1(insts[1])
+    sources = [f.compiled.gen.source for f in insts[1].funcs]
+    if VIEW_ACCESSES:
+        assert sum("if not l0 & " in src for src in sources) >= 10
+        assert "VI[(((l0 >> 2) + l1) & 1073741823)]" in sources[40]
+        assert "if l0 & 3: " in sources[41] and "VI[(((l0 >> 2) + l1) & 1073741823) + 1] = l1" in sources[41]
+        assert "if t0 & 7: " in sources[42] and "VQ[(((t0 >> 3) + l1) & 536870911)] = " in sources[42]
+    ps = [0, 1, 2, 3, 4, 8, 64, 1000, 65528, 65532, 65535, 0xFFFFFFF0, 0xFFFFFFFC, 0xFFFFFFFF]
+    xs = [0, 1, 2, 3, 16, 0x0FFFFFFF, 0x10000000, 0x3FFFFFFF, 0x40000000, 0xFFFFFFFF, 0xFFFFFFFE]
+    for name in [f"f{k}" for k in range(len(funcs))]:
+        for p in ps:
+            for x in rng.sample(xs, 5):
+                assert _outcome(insts[0], name, [p, x]) == _outcome(insts[1], name, [p, x]), (name, p, x)
+    assert insts[0].mems[0].data == insts[1].mems[0].data

@@ -325,6 +325,7 @@ class _Gen:
         self.scaled: Dict[str, Tuple[int, str, bool]] = {}  # expressions known to be ``x << k``: see ``ranges.scaled``
         self.signs: Dict[str, str] = {}  # expression -> a test of its bit 31: see ``ranges.spread``
         self.spreads: Dict[str, Tuple[str, int]] = {}  # ``(m if cond else 0)`` -> (cond, m)
+        self.based: Dict[str, Tuple[str, str, int, str]] = {}  # base plus a scaled index: see ``based_access``
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         # (what they are for: the accesses that may use a view)
         accesses = self.views and any(ins.op in VIEW_ACCESSES for ins in ir.code)
@@ -596,6 +597,12 @@ class _Gen:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
             if op == "i32.shl" and consts[1] is not None and consts[1] & 31:
                 self.signs[expr] = f"{ops[0]} & {1 << (31 - (consts[1] & 31))}"
+            if op == "i32.add" and bound != ranges.CONGRUENT and consts == [None, None]:
+                for p in (0, 1):  # ``P + (x << k)``, P of unknown alignment (see ``based_access``)
+                    form = self.scaled.get(ops[1 - p])
+                    if form is not None and _ATOM.match(form[1]) and _ATOM.match(ops[p]):
+                        self.based[expr] = (ops[p], ops[1 - p], form[0], form[1])
+                        break
             if op in ranges.SCALES:
                 form = ranges.scaled(op, ops, consts, expr, self.scaled)
                 if form is not None:
@@ -634,6 +641,14 @@ class _Gen:
                     return
                 if addr.isdigit():  # a constant address, not aligned
                     out.append(f"{f}{addr}, {packed})")
+                    return
+                based = self.based_access(ins, base, k)
+                if based is not None:  # (p, item, address)
+                    if expr != "v" or not _ATOM.match(value):
+                        out.append(f"v = {value}")
+                        value = expr
+                    out.append(f"if {based[0]} & {size - 1}: {f}{based[2]}, {value})")
+                    out.append(f"else: {view}[{based[1]}] = {value}")
                     return
                 if not _ATOM.match(addr):
                     out.append(f"a = {addr}")
@@ -717,8 +732,12 @@ class _Gen:
             elif addr.isdigit():  # a constant address, not aligned
                 unpacked = f"{unpack}{addr})[0]"
             else:
-                first, again = self.bind_twice(addr)
-                unpacked = f"({view}[{again} >> {k}] if not {first} & {size - 1} else {unpack}{again})[0])"
+                based = self.based_access(ins, base, k)
+                if based is not None:  # (p, item, address)
+                    unpacked = f"({view}[{based[1]}] if not {based[0]} & {size - 1} else {unpack}{based[2]})[0])"
+                else:
+                    first, again = self.bind_twice(addr)
+                    unpacked = f"({view}[{again} >> {k}] if not {first} & {size - 1} else {unpack}{again})[0])"
         else:
             unpacked = f"{unpack}{addr})[0]"
         expr = LOADS[op][1]
@@ -749,6 +768,24 @@ class _Gen:
             return f"{self.bind(name, 'struct', name)}({fmt!r}, M0, "
         name = ("U_" if op in LOADS else "P_") + op.replace(".", "_")
         return f"{self.bind(name, 'unpack' if op in LOADS else 'pack', op)}(M0, "
+
+    def based_access(self, ins: Instr, base: str, k: int) -> Optional[Tuple[str, str, str]]:
+        """For an access of ``2**k`` bytes at ``base`` (plus an offset that is a
+        multiple of it) where ``base`` is ``P + (x << j)`` modulo ``2**32`` (C's
+        ``p[i]``, ``j >= k``) and ``P``'s alignment is unknown: ``(P, item, addr)``,
+        the view's index, exact when ``P`` is aligned (``((P >> k) + (x << (j -
+        k))) mod 2**(32 - k)``: small ints, no shift back of a 32-bit sum), and the
+        address for the other path. ``P`` and ``x`` are names or literals (a
+        spliced ``x << j`` is the instruction right before the sum: ``P`` was
+        stored)."""
+        parts = self.based.get(base)
+        off = ins.imm[1]
+        if parts is None or off & ((1 << k) - 1) or parts[2] < k:
+            return None
+        p, scaled, j, x = parts
+        index = f"((({p} >> {k}) + {x if j == k else f'({x} << {j - k})'}) & {0xFFFFFFFF >> k})"
+        addr = f"(({p} + {scaled}) & 0xFFFFFFFF)"
+        return p, (f"{index} + {off >> k}" if off else index), (f"{addr} + {off}" if off else addr)
 
     def view(self, op: str) -> Tuple[str, int]:
         """The view of memory 0 that access ``op`` may use (see ``VIEW_ACCESSES``), and its item size."""
