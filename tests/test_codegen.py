@@ -2195,12 +2195,15 @@ def _spread_expr(rng: random.Random, depth: int) -> str:
     return s
 
 
+@pytest.mark.parametrize("branch", [True, False])
 @pytest.mark.parametrize("seed", range(12))
-def test_sign_spreads_agree_with_tier0(seed: int) -> None:
+def test_sign_spreads_agree_with_tier0(seed: int, branch: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """A value spread from one bit (by a shift left and a signed shift right by 31,
-    or negated from 0 or 1) and masked by constants is ``(m if cond else 0)`` in
-    tier 1: results, consumers that mask (a sum, a byte store) and a branch on it
-    as tier 0's, at the edges of the bits tested."""
+    or negated from 0 or 1) and masked by constants is ``(m if cond else 0)`` or
+    ``(-bit & m)`` in tier 1 (``SPREAD_BY_BRANCH``, both here): results, consumers
+    that mask (a sum, a byte store) and a branch on it as tier 0's, at the edges of
+    the bits tested."""
+    monkeypatch.setattr(ranges, "SPREAD_BY_BRANCH", branch)
     rng = random.Random(seed)
     funcs = []
     for k in range(6):
@@ -2230,17 +2233,23 @@ SPREAD_SHAPES = """(module
   (memory 1) (data (i32.const 0) "\\ff"))"""
 
 
-def test_sign_spreads_and_shift_counts_in_range() -> None:
-    """The shapes: a bit spread and masked is one conditional expression on the bit
-    (no 62-bit shift, no compare of it), ``-(x & 2)`` (not 0 or 1) keeps its
-    subtraction; a shift count known below 32 goes without its ``& 31``, and a byte
-    shifted by at most 15 without its mask."""
+@pytest.mark.parametrize("branch", [True, False])
+def test_sign_spreads_and_shift_counts_in_range(branch: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shapes: a bit spread and masked is one conditional expression on the bit,
+    or the bit negated and masked (no 62-bit shift, no compare of it), ``-(x & 2)``
+    (not 0 or 1) keeps its subtraction; a shift count known below 32 goes without
+    its ``& 31``, and a byte shifted by at most 15 without its mask."""
+    monkeypatch.setattr(ranges, "SPREAD_BY_BRANCH", branch)
     inst = load(SPREAD_SHAPES)
     to_tier1(inst)
     crc, sign, wide, count = [f.compiled.gen.source for f in inst.funcs]
-    assert "(3988292384 if (l0 & 1) else 0)" in crc and "(2197175160 if l0 & 8 else 0)" in crc
+    if branch:
+        assert "(3988292384 if (l0 & 1) else 0)" in crc and "(2197175160 if l0 & 8 else 0)" in crc
+        assert "(52 if l0 >= 2147483648 else 0)" in sign
+    else:
+        assert "(-(l0 & 1) & 3988292384)" in crc and "(-(l0 >> 3 & 1) & 2197175160)" in crc
+        assert "(-(l0 >> 31) & 52)" in sign
     assert "<< 28" not in crc
-    assert "(52 if l0 >= 2147483648 else 0)" in sign
     assert "(0 - " in wide or "(0) - " in wide
     assert " << (l1 & 15))" in count and "(l0 >> (l1 & 31))" in count and "& 0xFFFFFFFF" not in count
     xs = [0, 1, 2, 7, 8, 9, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x12345678]

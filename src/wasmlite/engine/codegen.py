@@ -323,8 +323,8 @@ class _Gen:
         self.pending: Optional[Tuple[int, str, Optional[int], int]] = None
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         self.scaled: Dict[str, Tuple[int, str, bool]] = {}  # expressions known to be ``x << k``: see ``ranges.scaled``
-        self.signs: Dict[str, str] = {}  # expression -> a test of its bit 31: see ``ranges.spread``
-        self.spreads: Dict[str, Tuple[str, int]] = {}  # ``(m if cond else 0)`` -> (cond, m)
+        self.signs: Dict[str, Tuple[str, str]] = {}  # expression -> its bit 31 (test, 0 or 1): see ``ranges.spread``
+        self.spreads: Dict[str, Tuple[str, str, int]] = {}  # a spread bit, masked -> (test, 0 or 1, mask)
         self.based: Dict[str, Tuple[str, str, int, str]] = {}  # base plus a scaled index: see ``based_access``
         self.unmasked, self.unmasked_reads = _unmasked(ir.code, self.L)
         # (what they are for: the accesses that may use a view)
@@ -596,7 +596,8 @@ class _Gen:
             else:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
             if op == "i32.shl" and consts[1] is not None and consts[1] & 31:
-                self.signs[expr] = f"{ops[0]} & {1 << (31 - (consts[1] & 31))}"
+                j = 31 - (consts[1] & 31)
+                self.signs[expr] = (f"{ops[0]} & {1 << j}", f"({ops[0]} >> {j} & 1)" if j else f"({ops[0]} & 1)")
             if op == "i32.add" and bound != ranges.CONGRUENT and consts == [None, None]:
                 for p in (0, 1):  # ``P + (x << k)``, P of unknown alignment (see ``based_access``)
                     form = self.scaled.get(ops[1 - p])
