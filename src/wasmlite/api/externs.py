@@ -290,10 +290,13 @@ class Memory:
     def write(self, offset: int, data: Union[bytes, bytearray, memoryview]) -> None:
         """Copy ``data`` to ``offset`` (a ``Trap`` if out of bounds)."""
         buf = self._memory.data
-        n = len(data)
+        src = memoryview(data)
+        if src.format != "B" or not src.c_contiguous:  # its bytes, not its items
+            src = memoryview(src.tobytes())
+        n = src.nbytes
         if offset < 0 or offset + n > len(buf):
             raise _oob()
-        buf[offset:offset + n] = data
+        buf[offset:offset + n] = src
 
     def grow(self, delta: int) -> int:
         """Add ``delta`` pages; the old size in pages. Raises ``WasmError`` when the
@@ -306,7 +309,9 @@ class Memory:
         return old
 
     def view(self) -> memoryview:
-        """A writable view of the whole memory, zero-copy (see the class docstring)."""
+        """A writable view of the whole memory, zero-copy (see the class docstring); of a
+        bytearray or (for a memory created at 1 MiB or more on CPython/Linux) an
+        anonymous mmap: use it as a buffer, not through ``view().obj``."""
         view = memoryview(self._memory.data)
         self.store._watch_view(self._memory, view)
         return view

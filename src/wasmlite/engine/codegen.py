@@ -1154,15 +1154,16 @@ class _Structured(_Gen):
 
     def byte_walk(self, r: Region) -> Optional[List[str]]:
         """The statements of loop ``r`` when it only walks a pointer up to a zero byte
-        (C's ``while (*p) p++``, strlen): one ``bytearray.find`` instead of a round
+        (C's ``while (*p) p++``, strlen): one ``find`` of the memory instead of a round
         per byte. Its straight code moves registers by constants off one register
         ``p`` read on entry, loads one byte at ``p + k`` (``load8``, offset ``off``),
         leaves ``p + 1`` in ``p`` and goes round while the byte is nonzero. The
         addresses it reads, ``a, a + 1, ...`` from ``a = (p + k) mod 2**32 + off``,
         cannot wrap before they pass the end of memory (below ``2**32``), where the
-        loop traps: so it stops at ``M0.find(0, a)``, or traps where that finds
-        none; every register it wrote then holds its form at the last round's
-        ``p``, the byte 0. Not for metered code (fuel is spent per round)."""
+        loop traps: so it stops at ``M0.find(b"\\0", a)`` (bytes: an mmap's ``find``
+        takes no int), or traps where that finds none; every register it wrote then
+        holds its form at the last round's ``p``, the byte 0. Not for metered code
+        (fuel is spent per round)."""
         M = intervals.M
         if self.metered or intervals.REACH >= M or r.items != [(r.start, r.end)] or r.end - r.start > 8:
             return None  # (REACH >= M: a memory of 2**32 bytes would let the walk wrap)
@@ -1198,7 +1199,7 @@ class _Structured(_Gen):
         x = self.reg(p)
         k, off = load
         first = f"(({x} + {k}) & 0xFFFFFFFF)" if k else x
-        lines = [f"a = {first}{f' + {off}' if off else ''}", "e = M0.find(0, a)",
+        lines = [f"a = {first}{f' + {off}' if off else ''}", 'e = M0.find(b"\\0", a)',
                  f"if e < 0: raise Trap({OOB_MEMORY!r})", f"e = ({x} + e - a) & 0xFFFFFFFF"]  # p in the last round
         for d, f in forms.items():
             lines.append(f"{self.reg(d)} = " + ("0" if f == "byte" else f"(e + {f}) & 0xFFFFFFFF" if f else "e"))

@@ -7,7 +7,7 @@ wasmtime. Nothing keeps a memoryview (it would block ``memory.grow``).
 from __future__ import annotations
 
 import struct
-from typing import List, Tuple
+from typing import Any, List, Tuple
 
 from ..errors import Trap
 from .constants import IOVEC_SIZE
@@ -20,11 +20,12 @@ _IOVEC = struct.Struct("<II")
 
 
 class GuestMemory:
-    """The bound instance's memory ``data`` (a bytearray, resized in place by grow)."""
+    """The bound instance's memory ``data`` (a bytearray or an mmap, resized in place by
+    grow; see ``MemoryInstance``)."""
 
     __slots__ = ("data",)
 
-    def __init__(self, data: bytearray) -> None:
+    def __init__(self, data: Any) -> None:
         self.data = data
 
     def check(self, addr: int, size: int) -> None:
