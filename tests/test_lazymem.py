@@ -42,7 +42,7 @@ def backing(monkeypatch: pytest.MonkeyPatch, kind: str) -> type:
 
 def test_the_gate_is_cpython_on_linux() -> None:
     assert objects._mmap_grows() == MMAP_HERE
-    big, small = objects.zeroed(objects.MMAP_MIN_BYTES), objects.zeroed(objects.MMAP_MIN_BYTES - PAGE_SIZE)
+    big, small = objects.zeroed(objects.MMAP_MIN_BYTES), objects.zeroed(max(objects.MMAP_MIN_BYTES - PAGE_SIZE, 0))
     assert type(big) is (mmap.mmap if MMAP_HERE else bytearray) and type(small) is bytearray
     assert len(big) == objects.MMAP_MIN_BYTES and not any(bytes(big))
 
@@ -125,10 +125,11 @@ def test_a_failed_grow_keeps_the_contents_and_the_views(monkeypatch: pytest.Monk
     mem.data[PAGE_SIZE - 3:PAGE_SIZE + 3] = b"abcdef"
     cell = (lambda v: lambda: v)(mem.view("I")).__closure__[0]  # type: ignore[index]
     mem.watch("I", cell)
-    held = memoryview(mem.data)  # a host's view: resizing must fail
-    assert mem.grow(1) == -1 and mem.pages == 2 and bytes(mem.data[PAGE_SIZE - 3:PAGE_SIZE + 3]) == b"abcdef"
-    assert cell.cell_contents[PAGE_SIZE // 4] == int.from_bytes(b"def\0", "little")
-    held.release()
+    if sys.implementation.name == "cpython":  # (PyPy's bytearray resizes under a view: the Store refuses there)
+        held = memoryview(mem.data)  # a host's view: resizing must fail
+        assert mem.grow(1) == -1 and mem.pages == 2 and bytes(mem.data[PAGE_SIZE - 3:PAGE_SIZE + 3]) == b"abcdef"
+        assert cell.cell_contents[PAGE_SIZE // 4] == int.from_bytes(b"def\0", "little")
+        held.release()
     data = mem.data
     assert mem.grow(2) == 2 and mem.data is data and mem.pages == 4 and not any(bytes(data[2 * PAGE_SIZE:]))
     assert len(cell.cell_contents) == PAGE_SIZE and cell.cell_contents[PAGE_SIZE // 4] == int.from_bytes(b"def\0", "little")
