@@ -266,7 +266,7 @@ class _PyLoop:
     segments starts at -> the segment's number, which ``var`` selects."""
 
     __slots__ = ("exit", "head", "code", "crossed", "labels", "var", "stubs", "fall", "selected",
-                 "current", "running", "signals", "copied", "leaf", "cases")
+                 "current", "running", "signals", "copied", "leaf", "cases", "written")
 
     def __init__(self, exit: int, head: Optional[int], code: int) -> None:
         self.exit = exit
@@ -288,6 +288,7 @@ class _PyLoop:
         self.copied = -1  # the segment a branch to it runs in place, by ``leaf(segment, ind)``
         self.leaf: Callable[[int, int, int], None] = lambda k, ind, value: None
         self.cases: Set[int] = set()  # the segments ``fall``'s tree runs at its leaves
+        self.written: Set[int] = set()  # the values code sets ``var`` to (see ``set_var``)
 
 
 def _branch_targets(ins: Instr) -> List[int]:
@@ -1403,7 +1404,7 @@ class _Structured(_Gen):
             if k and k + 1 == loop.copied and ind + 2 * COPY_SEGMENT < MAX_INDENT:
                 leaf(k + 1, ind, value)  # (it ends in a jump)
                 return
-            self.emit(ind, f"{var} = {k + 1}")
+            self.set_var(loop, k + 1, ind)
             if k or k + 1 in ahead:  # (segment 0 falls into the tree, which holds the rest)
                 self.emit(ind, "continue")
 
@@ -1422,9 +1423,11 @@ class _Structured(_Gen):
             raise _Fallback
         self.emit(ind + 1, f"if not {var}:")
         leaf(0, ind + 2, 0)
+        arm = len(self.lines)
         if len(ahead) > 1:
             self.emit(ind + 1, f"elif {var} == {common}:")
             leaf(common, ind + 2, common)
+        arm_end = len(self.lines)
         keys = [k for k in range(len(kept) + 1)
                 if (k not in ahead or k in loop.selected) and k not in loop.cases]
 
@@ -1435,6 +1438,8 @@ class _Structured(_Gen):
                 leaf(keys[i], ind, keys[i])
 
         self.bisect(var, keys, tree_leaf, ind + 1)
+        if common not in loop.written:  # every branch to it runs a copy (``copied``): no code
+            del self.lines[arm:arm_end]  # selects it, so its arm is dead (``compile()`` time)
         self.close_loop(loop, ind)
 
     def region(self, r: Region, ind: int) -> None:
@@ -1507,7 +1512,7 @@ class _Structured(_Gen):
                 return
             if target in loop.labels and target != loop.exit:  # a switch segment
                 if loop.labels[target] != loop.current:
-                    self.emit(ind, f"{loop.var} = {loop.labels[target]}")
+                    self.set_var(loop, loop.labels[target], ind)
                 if fall and not depth and loop.labels[target]:
                     loop.selected.add(loop.labels[target])
                     return  # on into the tree
@@ -1533,6 +1538,11 @@ class _Structured(_Gen):
             self.emit(ind, "break")
             return
         raise AssertionError(f"branch to {target} has no enclosing target")
+
+    def set_var(self, loop: _PyLoop, value: int, ind: int) -> None:
+        """Select segment ``value`` of switch ``loop`` (see ``switch``)."""
+        loop.written.add(value)
+        self.emit(ind, f"{loop.var} = {value}")
 
     def falls(self, pc: int) -> bool:
         return bool(self.loops) and self.loops[-1].fall == pc
@@ -1610,6 +1620,7 @@ class _Structured(_Gen):
                 # straight to the switch segment: one tuple index, no tree of its own
                 *cases, default = [self.segment(loop, t, c) for t, c in arms]
                 self.emit(ind, f"{loop.var} = {tuple(cases)!r}[{index}] if {index} < {len(cases)} else {default}")
+                loop.written.update(cases, (default,))
                 if self.falls(pc):
                     loop.selected.update(cases, (default,))
                 else:
