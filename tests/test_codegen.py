@@ -1031,7 +1031,7 @@ def test_explore_python(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> No
     path.write_text(CALLS)
     assert main(["explore", str(path), "--func", "4", "--python"]) == 0
     out = capsys.readouterr().out
-    assert "def fn(l0, depth):" in out and "(structured)" in out
+    assert "def wasm_func_4(l0, depth):" in out and "(structured)" in out
     compile(out, "<explore>", "exec")
 
 

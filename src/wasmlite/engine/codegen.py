@@ -678,7 +678,7 @@ class _Gen:
         elif op == "call" and ins.imm < self.nimported:
             self.call_import(ins, out)
         elif op == "call":
-            callee = "fn" if ins.imm == self.ir.func_index else self.bind(f"F{ins.imm}", "func", ins.imm)
+            callee = f"wasm_func_{ins.imm}" if ins.imm == self.ir.func_index else self.bind(f"F{ins.imm}", "func", ins.imm)
             passed = ", ".join([r(x) for x in ins.a] + ["deeper"])
             self.call(f"{callee}({passed})", ins.d, len(self.ftypes[ins.imm].results), out)
         elif op == "call_indirect":
@@ -2270,7 +2270,9 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
         prologue.insert(0, "global _depth")
     if g.metered:
         prologue.insert(0, "global _fuel")
-    src += [f"    def fn({params}):"] + ["        " + line for line in prologue] + ["        try:"]
+    # (named as it is called, ``wasm_func_<index>``: setting ``__name__`` after cost more)
+    name = f"wasm_func_{ir.func_index}"
+    src += [f"    def {name}({params}):"] + ["        " + line for line in prologue] + ["        try:"]
     src += ["    " + line for line in head + g.lines]
     # (only ``inline`` tags lines: without inlined callees, no line to search)
     inlined = tuple((n, int(m.group(1))) for n, line in enumerate(src, 1)
@@ -2293,7 +2295,7 @@ def _assemble(g: _Gen, scheme: str) -> Generated:
         src += ["            tb = t.__traceback__"] + ["        " + line for line in callee]
     src += ["            t.frames.append(FRAME)",
             "            raise"]
-    src += [f"    fn.__qualname__ = fn.__name__ = 'wasm_func_{ir.func_index}'", "    return fn", ""]
+    src += [f"    return {name}", ""]
     names = sorted(n for n, (kind, _) in g.bindings.items() if kind != "local")
     src[0] = f"def make({', '.join(names)}):"
     bindings = [(n, g.bindings[n][0], g.bindings[n][1]) for n in names]
