@@ -1774,6 +1774,24 @@ def test_wrapping_scaled_addresses_index_views_modulo() -> None:
             assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)
 
 
+def test_view_only_accesses_bind_no_struct_functions() -> None:
+    """A function whose accesses all index a view (aligned addresses) binds no struct
+    method for them: ``make`` takes only what its code names. Out-of-bounds
+    accesses still trap as in tier 0 (the view's ``IndexError``)."""
+    insts = [load(WRAPPED) for _ in range(2)]
+    to_tier1(insts[1])
+    for f in insts[1].funcs:
+        gen = f.compiled.gen
+        names = [name for name, _, _ in gen.bindings]
+        assert gen.source.startswith(f"def make({', '.join(names)}):")
+        if VIEW_ACCESSES:
+            assert not any(name[:2] in ("U_", "P_") for name in names), (f.index, names)
+    for name in ("f0", "f1", "f2", "f3"):
+        for x in (0, 1, 0x3FFF, 0x4000, 0x1FFF, 0x2000, 0xFFFFFFFF):
+            assert _outcome(insts[0], name, [x]) == _outcome(insts[1], name, [x]), (name, x)
+    assert any(isinstance(_outcome(insts[1], "f1", [x]), str) for x in (0x4000, 0xFFFFFFFF))  # (traps met)
+
+
 SMALL_CONSTANTS = r"""(module
  (memory 1)
  (data (i32.const 0) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10\81\92\a3\f4\ff\06\07\08")

@@ -631,16 +631,16 @@ class _Gen:
             if op in BYTE_STORES:
                 out.append(f"M0[{addr}] = {value}" if fits else f"M0[{addr}] = {value} & 0xFF")
                 return
-            f = self.struct_call(op)
             expr = "v" if fits else STORES[op][1]
             self.helpers_of(expr)
             if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
                 view, size = self.view(op)
                 k = size.bit_length() - 1
                 packed = _V.sub(lambda m: value, expr)
-                if self.aligned(ins, zeros[0]) >= k:
+                if self.aligned(ins, zeros[0]) >= k:  # (no struct to bind)
                     out.append(f"{view}[{self.index(ins, base, addr, k)}] = {packed}")
                     return
+                f = self.struct_call(op)
                 if addr.isdigit():  # a constant address, not aligned
                     out.append(f"{f}{addr}, {packed})")
                     return
@@ -661,10 +661,10 @@ class _Gen:
                 out.append(f"if {addr} & {size - 1}: {f}{addr}, {value})")
                 out.append(f"else: {view}[{addr} >> {k}] = {value}")
             elif expr == "v":
-                out.append(f"{f}{addr}, {value})")
+                out.append(f"{self.struct_call(op)}{addr}, {value})")
             else:
                 out.append(f"v = {value}")
-                out.append(f"{f}{addr}, {expr})")
+                out.append(f"{self.struct_call(op)}{addr}, {expr})")
         elif op == "global.get":
             out.append(f"{r(ins.dst)} = {self.bind(f'G{ins.imm}', 'global', ins.imm)}.value")
         elif op == "global.set":
@@ -725,15 +725,15 @@ class _Gen:
             if not extended:
                 return f"((M0[{addr}] ^ 0x80) - 0x80)"
             return BYTE_LOADS[op].format(f"M0[{addr}]")
-        unpack = self.struct_call(op)
         if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
             view, size = self.view(op)
             k = size.bit_length() - 1
-            if self.aligned(ins, zeros[0]) >= k:
+            if self.aligned(ins, zeros[0]) >= k:  # (no struct to bind)
                 unpacked = f"{view}[{self.index(ins, base, addr, k)}]"
             elif addr.isdigit():  # a constant address, not aligned
-                unpacked = f"{unpack}{addr})[0]"
+                unpacked = f"{self.struct_call(op)}{addr})[0]"
             else:
+                unpack = self.struct_call(op)
                 based = self.based_access(ins, base, k)
                 if based is not None:  # (p, item, address)
                     unpacked = f"({view}[{based[1]}] if not {based[0]} & {size - 1} else {unpack}{based[2]})[0])"
@@ -741,7 +741,7 @@ class _Gen:
                     first, again = self.bind_twice(addr)
                     unpacked = f"({view}[{again} >> {k}] if not {first} & {size - 1} else {unpack}{again})[0])"
         else:
-            unpacked = f"{unpack}{addr})[0]"
+            unpacked = f"{self.struct_call(op)}{addr})[0]"
         expr = LOADS[op][1]
         if expr == "v" or not extended:
             return unpacked
