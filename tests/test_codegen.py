@@ -2339,6 +2339,16 @@ def _based_access(k: int, rng: random.Random) -> str:
     return f"""(func (export "f{k}") (param i32 i32) (result i32) {result})"""
 
 
+def _tier0_and_tier1(data: bytes, funcs: List[str]) -> Tuple[List[ModuleInstance], List[str]]:
+    """Two instances of a module of ``funcs`` with one page of memory starting with
+    ``data``, the second in tier 1; and its functions' sources."""
+    escaped = "".join("\\%02x" % b for b in data)
+    wat = f'(module (memory 1) (data (i32.const 0) "{escaped}")' + "\n".join(funcs) + ")"
+    insts = [load(wat) for _ in range(2)]
+    to_tier1(insts[1])
+    return insts, [f.compiled.gen.source for f in insts[1].funcs]
+
+
 def test_accesses_at_a_base_plus_a_scaled_index() -> None:
     """A view access at ``p + (i << j)`` with ``p``'s alignment unknown tests ``p``'s
     alignment and indexes the view with ``(p >> k) + (i << (j - k))`` modulo
@@ -2358,11 +2368,7 @@ def test_accesses_at_a_base_plus_a_scaled_index() -> None:
         """(func (export "f43") (param i32 i32) (result i32)
              (i32.load (i32.sub (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))"""]
     data = bytes(rng.getrandbits(8) for _ in range(1024))
-    escaped = "".join("\\%02x" % b for b in data)
-    wat = f'(module (memory 1) (data (i32.const 0) "{escaped}")' + "\n".join(funcs) + ")"
-    insts = [load(wat) for _ in range(2)]
-    to_tier1(insts[1])
-    sources = [f.compiled.gen.source for f in insts[1].funcs]
+    insts, sources = _tier0_and_tier1(data, funcs)
     if VIEW_ACCESSES:
         assert sum("if not l0 & " in src for src in sources) >= 10
         assert "VI[(((l0 >> 2) + l1) & 1073741823)]" in sources[40]
@@ -2375,3 +2381,57 @@ def test_accesses_at_a_base_plus_a_scaled_index() -> None:
             for x in rng.sample(xs, 5):
                 assert _outcome(insts[0], name, [p, x]) == _outcome(insts[1], name, [p, x]), (name, p, x)
     assert bytes(insts[0].mems[0].data) == bytes(insts[1].mems[0].data)
+
+
+_SIGNED_CMPS = ["lt_s", "gt_s", "le_s", "ge_s"]
+
+
+def _signed_compare(k: int, rng: random.Random) -> str:
+    """A function ``f<k>(p, q, c)`` comparing signed words loaded at ``p`` and ``q``
+    (offsets 0 or 4; either side a constant at the i32 edges instead), its result as
+    a value, a select's condition or a branch's; a load's value from an ``if``'s
+    merge or through ``local.tee``, which must stay unsigned."""
+    cmp = rng.choice(_SIGNED_CMPS)
+    sides = [f"(i32.load offset={rng.choice([0, 0, 4])} (local.get {x}))" for x in (0, 1)]
+    if rng.random() < 0.3:
+        sides[rng.randrange(2)] = f"(i32.const {rng.choice([0, 1, -1, 5, 0x7FFFFFFF, -0x80000000, -50000])})"
+    if rng.random() < 0.2:  # not a plain load's temporary: no signed read
+        sides[0] = rng.choice([f"(if (result i32) (local.get 2) (then {sides[0]}) (else (i32.const -3)))",
+                               f"(if (result i32) (local.get 2) (then (i32.const -3)) (else {sides[0]}))",
+                               f"(local.tee 3 {sides[0]})"])
+    test = f"(i32.{cmp} {sides[0]} {sides[1]})"
+    use = rng.choice([test, f"(select (i32.const 10) (i32.const 20) {test})",
+                      f"(block (result i32) (drop (br_if 0 (i32.const 7) {test})) (i32.const 8))",
+                      f"(i32.add (local.get 3) {test})"])
+    return f"""(func (export "f{k}") (param i32 i32 i32) (result i32) (local i32) {use})"""
+
+
+def test_signed_compares_of_loaded_words() -> None:
+    """A signed compare of words loaded for it alone (sort's ``v[i] < v[j]``) reads
+    them signed (``Vi``) and compares them as they are; constants as signed ints.
+    Values and traps as tier 0's for words at the edges of the i32 range, addresses
+    unaligned and past the end; a value from a merge or a ``local.tee`` keeps the
+    unsigned form."""
+    rng = random.Random(7)
+    funcs = [_signed_compare(k, rng) for k in range(60)] + [
+        """(func (export "f60") (param i32 i32 i32) (result i32) (local i32)
+             (select (local.get 0) (local.get 1) (i32.lt_s (i32.load (local.get 0)) (i32.load (local.get 1)))))""",
+        """(func (export "f61") (param i32 i32 i32) (result i32) (local i32)
+             (i32.ge_s (if (result i32) (local.get 2) (then (i32.load (local.get 0))) (else (i32.const -3)))
+                       (i32.load (local.get 1))))""",
+        """(func (export "f62") (param i32 i32 i32) (result i32) (local i32)
+             (i32.lt_s (if (result i32) (local.get 2) (then (i32.const -3)) (else (i32.load (local.get 0))))
+                       (i32.load (local.get 1))))"""]
+    words = [0, 1, 2, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF, 0xFFFFFFFE, 50000, 0xFFFF3CB0]
+    data = b"".join(struct.pack("<I", rng.choice(words)) for _ in range(256))
+    insts, sources = _tier0_and_tier1(data, funcs)
+    if VIEW_ACCESSES:
+        assert "t2 = (Vi[l0 >> 2] if not l0 & 3 else U_i64_load32_s(M0, l0)[0])" in sources[60]
+        assert "return l0 if (t2 < ((Vi[l1 >> 2] if not l1 & 3 else " in sources[60]
+        assert "^ 0x80000000" not in sources[60] and "Vi" not in sources[61] + sources[62]
+        assert sum("^ 0x80000000" not in src for src in sources[:60]) >= 30
+    addrs = [0, 1, 3, 4, 8, 401, 1020, 65528, 65532, 65533, 65536, 0xFFFFFFFC]
+    for name in [f"f{k}" for k in range(len(funcs))]:
+        for _ in range(12):
+            args = [rng.choice(addrs), rng.choice(addrs), rng.randrange(2)]
+            assert _outcome(insts[0], name, args) == _outcome(insts[1], name, args), (name, args)

@@ -331,6 +331,9 @@ class _Gen:
         # (what they are for: the accesses that may use a view)
         accesses = self.views and any(ins.op in VIEW_ACCESSES for ins in ir.code)
         self.register_zeros = _register_zeros(ir.code, ir.consts) if accesses else {}
+        # loaded words compared signed, read signed (see ``_signed_compares``; views only)
+        self.signed_loads, self.signed_compares = _signed_compares(ir.code, self.L) \
+            if accesses and "i64.load32_s" in VIEW_ACCESSES else (set(), set())
         self.ftypes = self.function_types()
         nparams = len(ir.type.params)
         self.spans = intervals.analyse(ir.code, ir.consts, self.writes,
@@ -480,6 +483,8 @@ class _Gen:
         """The condition of a branch form, without its sense (``br_if`` or ``br_unless``)."""
         cmp = ins.op.partition(".")[2]
         if cmp:
+            if id(ins) in self.signed_compares:
+                return self.template(SIGNED_COMPARES[cmp]).render_cond(*self.signed_operands(ins.a))
             return self.template(cmp).render_cond(*self.operands(ins.a))
         x = self.operands(ins.a)[0]
         return f"i{ins.a[0]}" if (id(ins), 0) in self.scaled_uses else x  # (nonzero alike)
@@ -538,6 +543,16 @@ class _Gen:
             spans.append((const, const) if const is not None and const >= 0 else fact and (fact[0], fact[1]))
         return exprs, bits, consts, zeros, spans
 
+    def signed_operands(self, a: Tuple[int, ...]) -> List[str]:
+        """The operands of a compare in ``signed_compares``: its loads' signed words
+        as they are, its constants as signed ints."""
+        ops = self.operands(a)
+        for p, x in enumerate(a):
+            if x < 0:
+                v = self.ir.consts[-1 - x] % intervals.M
+                ops[p] = str(v - intervals.M if v >> 31 else v)
+        return ops
+
     def bind_twice(self, expr: str) -> Tuple[str, str]:
         """``expr`` read twice: a walrus binding a scratch local first, then the local
         (a name or literal is read as it is)."""
@@ -563,6 +578,15 @@ class _Gen:
         if op in NUMERIC or op in LOADS:
             d = ins.dst
             splice = d >= self.L and nxt is not None and (_reads_once(nxt, d) or _select_arm(ins, nxt, d))
+            if id(ins) in self.signed_compares:
+                t = self.template(SIGNED_COMPARES[op])
+                ops = self.signed_operands(ins.a)
+                expr = f"({t.render_cond(*ops)})" if splice and nxt.op == "select" else t.render(*ops)  # type: ignore[union-attr]
+                if splice and len(expr) < MAX_EXPR:
+                    self.pending = (d, expr, 1, 0)
+                else:
+                    out.append(f"{r(d)} = {expr}")
+                return
             unmasked = self.unmasked.get(id(ins), ())  # the (reader, operand)s that mask it
             congruent_ok = bool(unmasked) and all(u in self.unmasked_reads for u in unmasked)
             ops, bits, consts, zeros, spans = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [], [])
@@ -716,6 +740,8 @@ class _Gen:
         as a negative int, not brought into the type's range (congruent)."""
         self.bind("M0", "mem", 0)
         op = ins.op
+        if id(ins) in self.signed_loads:  # (an i32 read signed: see ``_signed_compares``)
+            op, extended = "i64.load32_s", False
         (base,), _, _, zeros, _ = self.facts(ins.a, ins)
         addr = self.address(ins, base)
         if op in BYTE_LOADS:  # indexing the bytearray: 3x cheaper than struct
@@ -1757,6 +1783,48 @@ def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[Tuple[in
             producers[id(ins)] = tuple(found)
             reads.update(found)
     return producers, reads
+
+
+SIGNED_COMPARES = {"i32.lt_s": "i32.lt_u", "i32.gt_s": "i32.gt_u", "i32.le_s": "i32.le_u", "i32.ge_s": "i32.ge_u"}
+"""A signed compare -> the compare that gives its result on operands read as signed
+ints (``a < b`` for ``(a ^ 0x80000000) < (b ^ 0x80000000)``)."""
+
+
+def _signed_compares(code: List[Instr], nlocals: int) -> Tuple[Set[int], Set[int]]:
+    """Signed compares of loaded words (C's ``v[i] < v[j]`` on ``int``: sort's
+    heap): ``(ids of the loads, ids of the compares)``. A compare qualifies when
+    each operand is a constant or a temporary an ``i32.load`` wrote in the same
+    straight run (no branch, no branch target, no other write in between: a
+    stack value is read once, by this compare); its loads then read the word
+    signed (``Vi[a]``: a one-digit int for C's small negatives, not a two-digit
+    ``4294967294``) and it compares them as they are, without the two xors of
+    ``i32.lt_s``'s template."""
+    targets = {t for ins in code if ins.is_branch() for t in _branch_targets(ins)}
+    found: Dict[int, Dict[int, int]] = {}  # id of a compare -> operand position -> id of its load
+    for pc, ins in enumerate(code):
+        d = ins.d
+        if ins.op != "i32.load" or d is None or d < nlocals:
+            continue
+        for q in range(pc + 1, min(pc + 1 + UNMASKED_SCAN, len(code))):
+            reader = code[q]
+            if q in targets:
+                break
+            if d in reader.a:
+                name = reader.op.partition(".")[2] if _conditional(reader) else reader.op
+                if name in SIGNED_COMPARES and reader.a.count(d) == 1:
+                    found.setdefault(id(reader), {})[reader.a.index(d)] = id(ins)
+                break
+            if reader.d == d or reader.op not in _STRAIGHT or reader.copies:
+                break
+    by_id = {id(ins): ins for ins in code}
+    signed_loads: Set[int] = set()
+    compares: Set[int] = set()
+    for rid, operands in found.items():
+        reader = by_id[rid]
+        if all(p in operands or x < 0 for p, x in enumerate(reader.a)):
+            compares.add(rid)
+            signed_loads.update(operands.values())
+    return signed_loads, compares
 
 
 def _const_zeros(value: int) -> int:
