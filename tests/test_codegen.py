@@ -2403,7 +2403,12 @@ def _signed_compare(k: int, rng: random.Random) -> str:
     use = rng.choice([test, f"(select (i32.const 10) (i32.const 20) {test})",
                       f"(block (result i32) (drop (br_if 0 (i32.const 7) {test})) (i32.const 8))",
                       f"(i32.add (local.get 3) {test})"])
-    return f"""(func (export "f{k}") (param i32 i32 i32) (result i32) (local i32) {use})"""
+    return f"""(func (export "f{k}") (param i32 i32 i32) (result i32) (local i32 i32) {_looped(use)})"""
+
+
+def _looped(value: str) -> str:
+    """An i32 ``value`` computed in a loop that runs twice (local 4 counts)."""
+    return f"(loop (result i32) {value} (br_if 0 (i32.lt_u (local.tee 4 (i32.add (local.get 4) (i32.const 1))) (i32.const 2))))"
 
 
 def test_signed_compares_of_loaded_words() -> None:
@@ -2414,20 +2419,20 @@ def test_signed_compares_of_loaded_words() -> None:
     unsigned form."""
     rng = random.Random(7)
     funcs = [_signed_compare(k, rng) for k in range(60)] + [
-        """(func (export "f60") (param i32 i32 i32) (result i32) (local i32)
-             (select (local.get 0) (local.get 1) (i32.lt_s (i32.load (local.get 0)) (i32.load (local.get 1)))))""",
-        """(func (export "f61") (param i32 i32 i32) (result i32) (local i32)
-             (i32.ge_s (if (result i32) (local.get 2) (then (i32.load (local.get 0))) (else (i32.const -3)))
-                       (i32.load (local.get 1))))""",
-        """(func (export "f62") (param i32 i32 i32) (result i32) (local i32)
-             (i32.lt_s (if (result i32) (local.get 2) (then (i32.const -3)) (else (i32.load (local.get 0))))
-                       (i32.load (local.get 1))))"""]
+        f"""(func (export "f60") (param i32 i32 i32) (result i32) (local i32 i32) {_looped(
+            "(select (local.get 0) (local.get 1) (i32.lt_s (i32.load (local.get 0)) (i32.load (local.get 1))))")})""",
+        f"""(func (export "f61") (param i32 i32 i32) (result i32) (local i32 i32) {_looped(
+            "(i32.ge_s (if (result i32) (local.get 2) (then (i32.load (local.get 0))) (else (i32.const -3)))"
+            "          (i32.load (local.get 1)))")})""",
+        f"""(func (export "f62") (param i32 i32 i32) (result i32) (local i32 i32) {_looped(
+            "(i32.lt_s (if (result i32) (local.get 2) (then (i32.const -3)) (else (i32.load (local.get 0))))"
+            "          (i32.load (local.get 1)))")})"""]
     words = [0, 1, 2, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF, 0xFFFFFFFE, 50000, 0xFFFF3CB0]
     data = b"".join(struct.pack("<I", rng.choice(words)) for _ in range(256))
     insts, sources = _tier0_and_tier1(data, funcs)
     if VIEW_ACCESSES:
         assert "t2 = (Vi[l0 >> 2] if not l0 & 3 else U_i64_load32_s(M0, l0)[0])" in sources[60]
-        assert "return l0 if (t2 < ((Vi[l1 >> 2] if not l1 & 3 else " in sources[60]
+        assert "t0 = l0 if (t2 < ((Vi[l1 >> 2] if not l1 & 3 else " in sources[60]
         assert "^ 0x80000000" not in sources[60] and "Vi" not in sources[61] + sources[62]
         assert sum("^ 0x80000000" not in src for src in sources[:60]) >= 30
     addrs = [0, 1, 3, 4, 8, 401, 1020, 65528, 65532, 65533, 65536, 0xFFFFFFFC]

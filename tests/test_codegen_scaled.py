@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import pytest
 
@@ -28,8 +28,9 @@ def no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def outcomes(wat: str, argsets: List[List[Any]]) -> str:
-    """Tier 1's source, after checking that each call returns (or traps) as in tier 0."""
-    runs = []
+    """Tier 1's source, after checking that each call returns (or traps) as in tier 0
+    and leaves the same memory."""
+    runs: List[Tuple[List[Any], bytes]] = []
     for tier in (0, 1):
         inst = load(wat)
         if tier:
@@ -40,7 +41,7 @@ def outcomes(wat: str, argsets: List[List[Any]]) -> str:
                 got.append(engine.call(inst.exports["f"], list(args)))
             except Trap as t:
                 got.append(str(t))
-        runs.append(got)
+        runs.append((got, bytes(inst.mems[0].data)))
     assert runs[0] == runs[1]
     return inst.exports["f"].compiled.gen.source  # type: ignore[no-any-return]
 

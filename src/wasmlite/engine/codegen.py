@@ -66,12 +66,13 @@ check at all.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 import struct
 import sys
 import types
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from .. import syntax
 from ..errors import Trap
@@ -331,9 +332,6 @@ class _Gen:
         # (what they are for: the accesses that may use a view)
         accesses = self.views and any(ins.op in VIEW_ACCESSES for ins in ir.code)
         self.register_zeros = _register_zeros(ir.code, ir.consts) if accesses else {}
-        # loaded words compared signed, read signed (see ``_signed_compares``; views only)
-        self.signed_loads, self.signed_compares = _signed_compares(ir.code, self.L) \
-            if accesses and "i64.load32_s" in VIEW_ACCESSES else (set(), set())
         self.ftypes = self.function_types()
         nparams = len(ir.type.params)
         self.spans = intervals.analyse(ir.code, ir.consts, self.writes,
@@ -343,6 +341,12 @@ class _Gen:
         self.scaled_defs: Dict[int, int] = {}
         self.scaled_uses: Dict[Tuple[int, int], int] = {}
         self.scaled_entry: Dict[int, int] = {}
+        # words held as signed ints (see ``_signed_webs``; the views' platforms only)
+        self.signed_loads: Set[int] = set()
+        self.signed_reads: Set[Tuple[int, int]] = set()
+        self.signed_compares: Set[int] = set()
+        if accesses and self.scales and "i64.load32_s" in VIEW_ACCESSES:
+            self.signed_loads, self.signed_reads, self.signed_compares = _signed_webs(ir, self.writes)
         if accesses and self.scales:
             nparams = len(ir.type.params)
             self.scaled_defs, self.scaled_uses, self.scaled_entry, scaled = _scaled_webs(
@@ -528,7 +532,7 @@ class _Gen:
             else:
                 scale = self.scaled_uses.get(key)  # an index (see ``_scaled_webs``)
                 exprs.append(self.reg(x) if scale is None else f"(i{x} << {scale})")
-                if key in self.unmasked_reads:
+                if key in self.unmasked_reads or key in self.signed_reads:
                     bound = ranges.CONGRUENT
                 else:
                     bound = None if const is None or const < 0 else const.bit_length()  # < 0: a signed i64
@@ -616,7 +620,7 @@ class _Gen:
                     expr, bound = t.render(*ops, **fields), ranges.result_bits(op, bits)
                     if splice and nxt.op == "select" and t.cond:  # type: ignore[union-attr]
                         expr = f"({t.render_cond(*ops)})"  # only its truth counts
-            elif congruent_ok and op in ranges.SIGNED_LOADS:
+            elif congruent_ok and op in ranges.SIGNED_LOADS or id(ins) in self.signed_loads:
                 expr, bound = self.load(ins, extended=False), ranges.CONGRUENT
             else:
                 expr, bound = self.load(ins), ranges.LOAD_BITS.get(op)
@@ -654,6 +658,9 @@ class _Gen:
                 value = str(consts[1] & ((1 << width) - 1))
             if op in BYTE_STORES:
                 out.append(f"M0[{addr}] = {value}" if fits else f"M0[{addr}] = {value} & 0xFF")
+                return
+            if (id(ins), 1) in self.signed_reads and op == "i32.store":  # (a word held signed: ``_signed_webs``)
+                self.signed_store(ins, base, addr, value, zeros[0], out)
                 return
             expr = "v" if fits else STORES[op][1]
             self.helpers_of(expr)
@@ -735,12 +742,27 @@ class _Gen:
         else:
             raise NotImplementedError(f"no tier-1 code for {op}")
 
+    def signed_store(self, ins: Instr, base: str, addr: str, value: str, zeros: int, out: List[str]) -> None:
+        """``i32.store`` of a word held signed: an item of the view of signed words,
+        or (not aligned) struct's call on its unsigned form."""
+        view = self.bind("Vi", "view", "i")
+        if self.aligned(ins, zeros) >= 2:  # (no struct to bind)
+            out.append(f"{view}[{self.index(ins, base, addr, 2)}] = {value}")
+            return
+        f = self.struct_call(ins.op)
+        for name, expr in (("v", value), ("a", addr)):
+            if not _ATOM.match(expr):
+                out.append(f"{name} = {expr}")
+        value, addr = (x if _ATOM.match(x) else name for name, x in (("v", value), ("a", addr)))
+        out.append(f"if {addr} & 3: {f}{addr}, {value} & 0xFFFFFFFF)")
+        out.append(f"else: {view}[{addr} >> 2] = {value}")
+
     def load(self, ins: Instr, extended: bool = True) -> str:
         """The expression (an atom) of a load; not ``extended``: a signed load's item
         as a negative int, not brought into the type's range (congruent)."""
         self.bind("M0", "mem", 0)
         op = ins.op
-        if id(ins) in self.signed_loads:  # (an i32 read signed: see ``_signed_compares``)
+        if id(ins) in self.signed_loads:  # (a word held signed: see ``_signed_webs``)
             op, extended = "i64.load32_s", False
         (base,), _, _, zeros, _ = self.facts(ins.a, ins)
         addr = self.address(ins, base)
@@ -1785,46 +1807,14 @@ def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[Tuple[in
     return producers, reads
 
 
-SIGNED_COMPARES = {"i32.lt_s": "i32.lt_u", "i32.gt_s": "i32.gt_u", "i32.le_s": "i32.le_u", "i32.ge_s": "i32.ge_u"}
-"""A signed compare -> the compare that gives its result on operands read as signed
-ints (``a < b`` for ``(a ^ 0x80000000) < (b ^ 0x80000000)``)."""
-
-
-def _signed_compares(code: List[Instr], nlocals: int) -> Tuple[Set[int], Set[int]]:
-    """Signed compares of loaded words (C's ``v[i] < v[j]`` on ``int``: sort's
-    heap): ``(ids of the loads, ids of the compares)``. A compare qualifies when
-    each operand is a constant or a temporary an ``i32.load`` wrote in the same
-    straight run (no branch, no branch target, no other write in between: a
-    stack value is read once, by this compare); its loads then read the word
-    signed (``Vi[a]``: a one-digit int for C's small negatives, not a two-digit
-    ``4294967294``) and it compares them as they are, without the two xors of
-    ``i32.lt_s``'s template."""
-    targets = {t for ins in code if ins.is_branch() for t in _branch_targets(ins)}
-    found: Dict[int, Dict[int, int]] = {}  # id of a compare -> operand position -> id of its load
-    for pc, ins in enumerate(code):
-        d = ins.d
-        if ins.op != "i32.load" or d is None or d < nlocals:
-            continue
-        for q in range(pc + 1, min(pc + 1 + UNMASKED_SCAN, len(code))):
-            reader = code[q]
-            if q in targets:
-                break
-            if d in reader.a:
-                name = reader.op.partition(".")[2] if _conditional(reader) else reader.op
-                if name in SIGNED_COMPARES and reader.a.count(d) == 1:
-                    found.setdefault(id(reader), {})[reader.a.index(d)] = id(ins)
-                break
-            if reader.d == d or reader.op not in _STRAIGHT or reader.copies:
-                break
-    by_id = {id(ins): ins for ins in code}
-    signed_loads: Set[int] = set()
-    compares: Set[int] = set()
-    for rid, operands in found.items():
-        reader = by_id[rid]
-        if all(p in operands or x < 0 for p, x in enumerate(reader.a)):
-            compares.add(rid)
-            signed_loads.update(operands.values())
-    return signed_loads, compares
+SIGNED_COMPARES = {"i32.lt_s": "i32.lt_u", "i32.gt_s": "i32.gt_u", "i32.le_s": "i32.le_u", "i32.ge_s": "i32.ge_u",
+                   "i32.eq": "i32.eq", "i32.ne": "i32.ne"}
+"""A compare -> the compare that gives its result on operands read as signed ints
+(``a < b`` for ``(a ^ 0x80000000) < (b ^ 0x80000000)``)."""
+_COMPARING = {f"{branch}{name}": name for name in SIGNED_COMPARES for branch in ("", "br_if.", "br_unless.")}
+"""The compares of ``SIGNED_COMPARES``, fused with a branch or not -> the compare."""
+_ORDERED = frozenset(op for op, name in _COMPARING.items() if name[-2:] == "_s")
+_OP = operator.attrgetter("op")
 
 
 def _const_zeros(value: int) -> int:
@@ -1882,6 +1872,181 @@ def _register_zeros(code: List[Instr], consts: List[Any]) -> Dict[Tuple[int, int
 _STEPS = frozenset(("i32.add", "i32.sub"))
 _SCALING = _STEPS | {"i32.mul", "i32.shl"}
 _CALLS = frozenset(("call", "call_indirect"))
+
+
+def _linked(seeds: Set[int], links: Dict[int, List[int]]) -> Set[int]:
+    """``seeds`` and the registers ``links`` reach from them, transitively."""
+    found, todo = set(seeds), list(seeds)
+    while todo:
+        for x in links.get(todo.pop(), ()):
+            if x not in found:
+                found.add(x)
+                todo.append(x)
+    return found
+
+
+class _Webs:
+    """Webs of the registers in ``cand`` (see ``_scaled_webs``, ``_signed_webs``): each
+    write of one is a definition (and the value on entry: definitions ``0`` to
+    ``len(regs) - 1``, in ``regs``'s order), reaching reads as reaching definitions
+    over the blocks say (bitsets per block, a worklist to the fixed point); the
+    definitions reaching a common read are joined (union-find). ``walk`` yields the
+    instructions that read or write a candidate; a branch's copies are reads and
+    definitions that are ``bad`` (no rule admits them). ``reads``: candidate -> where
+    it is read; ``writes_at``: candidate -> ``(pc, slot)`` writing it (slot -1: ``d``,
+    else which of a call's results)."""
+
+    def __init__(self, code: List[Instr], cand: Set[int], reads: Dict[int, List[int]],
+                 writes_at: Dict[int, List[Tuple[int, int]]], branches: Set[int], leaders: Set[int]) -> None:
+        # definitions: the 0 on entry of each candidate, then every write of one
+        n = len(code)
+        regs = sorted(cand)
+        site: Dict[Tuple[int, int], int] = {}  # (pc, slot) -> definition; slot -1: ins.d, else copies' order
+        owner: List[int] = list(regs)  # definition -> register
+        entry = {r: k for k, r in enumerate(regs)}
+        touched = {pc for r in regs for pc in reads.get(r, ())}  # (the instructions the walk below visits)
+        for r in regs:
+            for at in writes_at.get(r, ()):
+                site[at] = len(owner)
+                owner.append(r)
+                touched.add(at[0])
+        for pc in branches:
+            ins = code[pc]
+            arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
+            for arm, (_, copies) in enumerate(arms):
+                for j, (d, s) in enumerate(copies):
+                    if d in cand:
+                        site[(pc, 1000 * arm + j)] = len(owner)
+                        owner.append(d)
+                    if d in cand or s in cand:
+                        touched.add(pc)
+        self.regs, self.owner = regs, owner
+        if len(owner) == len(regs):  # (nothing written: the caller need not walk)
+            return
+        regmask: Dict[int, int] = {}
+        for e, r in enumerate(owner):
+            regmask[r] = regmask.get(r, 0) | 1 << e
+
+        # blocks, what their code writes (gen, kill) and their edges (successor, gen and
+        # kill of the branch's copies); reaching definitions to a fixed point
+        starts = sorted(x for x in leaders if x < n)
+        block_at = {pc: b for b, pc in enumerate(starts)}
+        ends = starts[1:] + [n]
+        writing = sorted(((pc, slot, e) for (pc, slot), e in site.items() if pc not in branches))
+        written: Dict[int, List[int]] = {}  # pc -> the definitions it makes, in order
+        gens, kills = [0] * len(starts), [0] * len(starts)
+        for pc, _, e in writing:
+            written.setdefault(pc, []).append(e)
+            b = bisect.bisect_right(starts, pc) - 1
+            mask = regmask[owner[e]]
+            kills[b] |= mask
+            gens[b] = gens[b] & ~mask | 1 << e
+        edges: List[List[Tuple[int, int, int]]] = []
+        exits: List[Tuple[int, int, int]] = []  # the edges to the function's end: (block, gen, kill)
+        for b, lo in enumerate(starts):
+            last = code[ends[b] - 1]
+            out: List[Tuple[int, int, int]] = []
+            if ends[b] - 1 in branches:
+                arms = last.imm if last.op == "br_table" else [(last.target, last.copies)]
+                for arm, (t, copies) in enumerate(arms):
+                    gen = kill = 0
+                    for j, (d, _) in enumerate(copies):
+                        copy_def = site.get((ends[b] - 1, 1000 * arm + j))
+                        if copy_def is not None:
+                            kill |= regmask[d]
+                            gen = gen & ~regmask[d] | 1 << copy_def
+                    if 0 <= t < n:
+                        out.append((block_at[t], gen, kill))
+                    else:
+                        exits.append((b, gen, kill))
+                falls = last.op != "br" and last.op != "br_table"
+            else:
+                falls = last.op != "unreachable"
+            if falls and ends[b] < n:
+                out.append((b + 1, 0, 0))
+            elif falls:
+                exits.append((b, 0, 0))
+            edges.append(out)
+        reach_in = [0] * len(starts)
+        reach_in[0] = (1 << len(regs)) - 1
+        work = list(range(len(starts) - 1, -1, -1))
+        queued = set(work)
+        while work:
+            b = work.pop()
+            queued.discard(b)
+            out_b = reach_in[b] & ~kills[b] | gens[b]
+            for succ, gen, kill in edges[b]:
+                new = reach_in[succ] | (out_b & ~kill | gen)
+                if new != reach_in[succ]:
+                    reach_in[succ] = new
+                    if succ not in queued:
+                        queued.add(succ)
+                        work.append(succ)
+
+        self.leaving = 0  # the definitions that may reach the function's end (its results' values)
+        for b, gen, kill in exits:
+            self.leaving |= (reach_in[b] & ~kills[b] | gens[b]) & ~kill | gen
+        self.code, self.cand, self.branches = code, cand, branches
+        self.site, self.entry = site, entry
+        self.block_at, self.reach_in, self.written, self.regmask = block_at, reach_in, written, regmask
+        self.touching: List[List[int]] = [[] for _ in starts]  # the instructions reading or writing a candidate, by block
+        for pc in sorted(touched):
+            self.touching[bisect.bisect_right(starts, pc) - 1].append(pc)
+        self.parent = list(range(len(owner)))
+        self.bad: Set[int] = set()  # definitions (of webs) that no rule admits
+        self.webs_of: Dict[int, int] = {}  # reaching definitions -> one of them (all joined already)
+
+    def find(self, e: int) -> int:
+        parent = self.parent
+        while parent[e] != e:
+            parent[e] = parent[parent[e]]
+            e = parent[e]
+        return e
+
+    def join(self, e: int, f: int) -> None:
+        self.parent[self.find(e)] = self.find(f)
+
+    def read(self, r: int, reach: int) -> int:
+        """The web of register ``r`` read where ``reach`` reaches: every definition joined."""
+        m = reach & self.regmask[r]
+        first = self.webs_of.get(m)
+        if first is not None:
+            return first
+        if not m:  # (unreachable code) a web of its own, never admitted
+            self.parent.append(len(self.parent))
+            self.owner.append(r)
+            self.bad.add(len(self.parent) - 1)
+            return len(self.parent) - 1
+        first = self.webs_of[m] = (m & -m).bit_length() - 1
+        m &= m - 1
+        while m:
+            e = (m & -m).bit_length() - 1
+            self.join(e, first)
+            m &= m - 1
+        return first
+
+    def walk(self) -> Iterator[Tuple[int, Instr, Dict[int, int]]]:
+        """``(pc, instruction, operand position -> its web)`` for each instruction
+        touching a candidate, in order within each block (the caller applies its rules
+        before the next is yielded)."""
+        code, cand, site, owner, regmask = self.code, self.cand, self.site, self.owner, self.regmask
+        for b, pcs in enumerate(self.touching):
+            reach = self.reach_in[b]
+            for pc in pcs:
+                ins = code[pc]
+                yield pc, ins, {p: self.read(x, reach) for p, x in enumerate(ins.a) if x in cand}
+                if pc in self.branches:
+                    arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
+                    for arm, (_, copies) in enumerate(arms):
+                        for j, (cd, cs) in enumerate(copies):
+                            if cs in cand:
+                                self.bad.add(self.read(cs, reach))
+                            copy_def = site.get((pc, 1000 * arm + j))
+                            if copy_def is not None:
+                                self.bad.add(copy_def)
+                else:
+                    for e in self.written.get(pc, ()):
+                        reach = reach & ~regmask[owner[e]] | 1 << e
 
 
 def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
@@ -1974,208 +2139,75 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
             elif d is not None and d >= L and op != "copy" and pc + 1 < n \
                     and code[pc + 1].a[:1] == (d,) and code[pc + 1].op in VIEW_ACCESSES:
                 based.extend((pc, x) for x in a if x in cand)
-    todo = list({r for pc, r in based if any(h <= pc <= e for h, e in backs)})
-    cand = set(todo)
-    while todo:
-        for x in links.get(todo.pop(), ()):
-            if x not in cand:
-                cand.add(x)
-                todo.append(x)
+    cand = _linked({r for pc, r in based if any(h <= pc <= e for h, e in backs)}, links)
     if cand.isdisjoint(kept):
         return none
 
-    # definitions: the 0 on entry of each candidate, then every write of one
-    regs = sorted(cand)
-    site: Dict[Tuple[int, int], int] = {}  # (pc, slot) -> definition; slot -1: ins.d, else copies' order
-    owner: List[int] = list(regs)  # definition -> register
-    entry = {r: k for k, r in enumerate(regs)}
-    touched = {pc for r in regs for pc in reads.get(r, ())}  # (the instructions the walk below visits)
-    for r in regs:
-        for at in writes_at.get(r, ()):
-            site[at] = len(owner)
-            owner.append(r)
-            touched.add(at[0])
-    for pc in branches:
-        ins = code[pc]
-        arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
-        for arm, (_, copies) in enumerate(arms):
-            for j, (d, s) in enumerate(copies):
-                if d in cand:
-                    site[(pc, 1000 * arm + j)] = len(owner)
-                    owner.append(d)
-                if d in cand or s in cand:
-                    touched.add(pc)
-    if len(owner) == len(regs):
+    webs = _Webs(code, cand, reads, writes_at, branches, leaders)
+    if len(webs.owner) == len(webs.regs):
         return none
-    regmask: Dict[int, int] = {}
-    for e, r in enumerate(owner):
-        regmask[r] = regmask.get(r, 0) | 1 << e
-
-    # blocks, what their code writes (gen, kill) and their edges (successor, gen and
-    # kill of the branch's copies); reaching definitions to a fixed point
-    starts = sorted(x for x in leaders if x < n)
-    block_at = {pc: b for b, pc in enumerate(starts)}
-    ends = starts[1:] + [n]
-    writing = sorted(((pc, slot, e) for (pc, slot), e in site.items() if pc not in branches))
-    written: Dict[int, List[int]] = {}  # pc -> the definitions it makes, in order
-    gens, kills = [0] * len(starts), [0] * len(starts)
-    for pc, _, e in writing:
-        written.setdefault(pc, []).append(e)
-        b = bisect.bisect_right(starts, pc) - 1
-        mask = regmask[owner[e]]
-        kills[b] |= mask
-        gens[b] = gens[b] & ~mask | 1 << e
-    edges: List[List[Tuple[int, int, int]]] = []
-    for b, lo in enumerate(starts):
-        last = code[ends[b] - 1]
-        out: List[Tuple[int, int, int]] = []
-        if ends[b] - 1 in branches:
-            arms = last.imm if last.op == "br_table" else [(last.target, last.copies)]
-            for arm, (t, copies) in enumerate(arms):
-                gen = kill = 0
-                for j, (d, _) in enumerate(copies):
-                    copy_def = site.get((ends[b] - 1, 1000 * arm + j))
-                    if copy_def is not None:
-                        kill |= regmask[d]
-                        gen = gen & ~regmask[d] | 1 << copy_def
-                if 0 <= t < n:
-                    out.append((block_at[t], gen, kill))
-            if last.op != "br" and last.op != "br_table" and ends[b] < n:
-                out.append((b + 1, 0, 0))
-        elif last.op != "unreachable" and ends[b] < n:
-            out.append((b + 1, 0, 0))
-        edges.append(out)
-    reach_in = [0] * len(starts)
-    reach_in[0] = (1 << len(regs)) - 1
-    work = list(range(len(starts) - 1, -1, -1))
-    queued = set(work)
-    while work:
-        b = work.pop()
-        queued.discard(b)
-        out_b = reach_in[b] & ~kills[b] | gens[b]
-        for succ, gen, kill in edges[b]:
-            new = reach_in[succ] | (out_b & ~kill | gen)
-            if new != reach_in[succ]:
-                reach_in[succ] = new
-                if succ not in queued:
-                    queued.add(succ)
-                    work.append(succ)
-
-    # groups: definitions joined through the reads they reach, copies and steps
-    parent = list(range(len(owner)))
-
-    def find(e: int) -> int:
-        while parent[e] != e:
-            parent[e] = parent[parent[e]]
-            e = parent[e]
-        return e
-
-    def join(e: int, f: int) -> None:
-        parent[find(e)] = find(f)
-
-    bad: Set[int] = set()  # definitions (of groups) that cannot be indexes
+    site, owner, bad, join = webs.site, webs.owner, webs.bad, webs.join
     limit: Dict[int, int] = {}  # definition -> the low zero bits its write is known to have
     wants: Dict[int, Set[int]] = {}  # definition -> the k of the views its web is a base for
     use: Dict[Tuple[int, int], int] = {}  # (pc, position) -> a definition of the read's web
-
-    webs_of: Dict[int, int] = {}  # reaching definitions -> one of them (all joined already)
-
-    def read(pc: int, p: int, r: int, reach: int) -> int:
-        """The web of register ``r`` read at ``(pc, p)``: every definition reaching it joined."""
-        m = reach & regmask[r]
-        first = webs_of.get(m)
-        if first is not None:
-            return first
-        if not m:  # (unreachable code) a web of its own, never an index
-            parent.append(len(parent))
-            owner.append(r)
-            bad.add(len(parent) - 1)
-            return len(parent) - 1
-        first = webs_of[m] = (m & -m).bit_length() - 1
-        m &= m - 1
-        while m:
-            e = (m & -m).bit_length() - 1
-            join(e, first)
-            m &= m - 1
-        return first
-
-    # the instructions reading or writing a candidate, by block
-    touching: List[List[int]] = [[] for _ in starts]
-    for pc in sorted(touched):
-        touching[bisect.bisect_right(starts, pc) - 1].append(pc)
-    for b, pcs in enumerate(touching):
-        reach = reach_in[b]
-        for pc in pcs:
-            ins = code[pc]
-            op, a, d = ins.op, ins.a, ins.d
-            webs = {p: read(pc, p, x, reach) for p, x in enumerate(a) if x in cand}
-            for p, e in webs.items():
-                use[(pc, p)] = e
-            good: Set[int] = set()  # operand positions whose read an index serves
-            step: Optional[Tuple[int, int]] = None  # (position, c) of ``x + c`` on a candidate
-            if op == "i32.add":
-                step = next(((p, c) for p in (0, 1) if p in webs for c in [const(a[1 - p])] if c is not None), None)
-            elif op == "i32.sub" and 0 in webs and const(a[1]) is not None:
-                step = (0, -const(a[1]) % M)  # type: ignore[operator]
-            e_def = site.get((pc, -1))
-            if e_def is not None and pc not in branches:
-                e = e_def
-                c1 = const(a[1]) if len(a) > 1 else None
-                if op == "copy" and 0 in webs or step is not None:
-                    p = 0 if op == "copy" else step[0]  # type: ignore[index]
-                    join(e, webs[p])
-                    good.add(p)
-                    if step is not None:
-                        limit[e] = _const_zeros(step[1])
-                elif op == "copy" and const(a[0]) is not None:
-                    limit[e] = _const_zeros(const(a[0]))  # type: ignore[arg-type]
-                elif op == "i32.add" and 0 in webs and 1 in webs:
-                    join(e, webs[0])
-                    join(e, webs[1])
-                    good.update((0, 1))
-                elif op == "i32.mul" and (c1 is not None or const(a[0]) is not None):
-                    limit[e] = _const_zeros(c1 if c1 is not None else const(a[0]))  # type: ignore[arg-type]
-                elif op == "i32.shl" and c1 is not None:
-                    limit[e] = c1 & 31
-                elif pc not in block_at and shifted(pc) is not None:  # (y << s) + c
-                    c, shift = shifted(pc)  # type: ignore[misc]
-                    limit[e] = min(_const_zeros(c), shift)
-                else:
-                    bad.add(e)
-            if op in VIEW_ACCESSES and 0 in webs:
-                size = struct.calcsize(VIEW_ACCESSES[op])
-                if not ins.imm[1] % size:
-                    wants.setdefault(webs[0], set()).add(size.bit_length() - 1)
-                    good.add(0)
-            elif step is not None and d is not None and d >= L and pc + 1 < n:
-                # a sum the next access takes as its base (spliced): indexes by ``i<r> + (c >> k)``
-                nxt = code[pc + 1]
-                if nxt.op in VIEW_ACCESSES and nxt.a[0] == d and _reads_once(nxt, d):
-                    size = struct.calcsize(VIEW_ACCESSES[nxt.op])
-                    if not (nxt.imm[1] | step[1]) % size:
-                        wants.setdefault(webs[step[0]], set()).add(size.bit_length() - 1)
-                        good.add(step[0])
-            elif op == "br_if" or op == "br_unless":
-                good.add(0)  # (a truth test: the index is as good)
-            for p, w in webs.items():
-                if p not in good:
-                    bad.add(w)
-            if pc in branches:
-                arms = ins.imm if op == "br_table" else [(ins.target, ins.copies)]
-                for arm, (_, copies) in enumerate(arms):
-                    for j, (cd, cs) in enumerate(copies):
-                        if cs in cand:
-                            bad.add(read(pc, -1, cs, reach))
-                        copy_def = site.get((pc, 1000 * arm + j))
-                        if copy_def is not None:
-                            bad.add(copy_def)
+    for pc, ins, webs_read in webs.walk():
+        op, a, d = ins.op, ins.a, ins.d
+        for p, e in webs_read.items():
+            use[(pc, p)] = e
+        good: Set[int] = set()  # operand positions whose read an index serves
+        step: Optional[Tuple[int, int]] = None  # (position, c) of ``x + c`` on a candidate
+        if op == "i32.add":
+            step = next(((p, c) for p in (0, 1) if p in webs_read for c in [const(a[1 - p])] if c is not None), None)
+        elif op == "i32.sub" and 0 in webs_read and const(a[1]) is not None:
+            step = (0, -const(a[1]) % M)  # type: ignore[operator]
+        e_def = site.get((pc, -1))
+        if e_def is not None and pc not in branches:
+            e = e_def
+            c1 = const(a[1]) if len(a) > 1 else None
+            if op == "copy" and 0 in webs_read or step is not None:
+                p = 0 if op == "copy" else step[0]  # type: ignore[index]
+                join(e, webs_read[p])
+                good.add(p)
+                if step is not None:
+                    limit[e] = _const_zeros(step[1])
+            elif op == "copy" and const(a[0]) is not None:
+                limit[e] = _const_zeros(const(a[0]))  # type: ignore[arg-type]
+            elif op == "i32.add" and 0 in webs_read and 1 in webs_read:
+                join(e, webs_read[0])
+                join(e, webs_read[1])
+                good.update((0, 1))
+            elif op == "i32.mul" and (c1 is not None or const(a[0]) is not None):
+                limit[e] = _const_zeros(c1 if c1 is not None else const(a[0]))  # type: ignore[arg-type]
+            elif op == "i32.shl" and c1 is not None:
+                limit[e] = c1 & 31
+            elif pc not in webs.block_at and shifted(pc) is not None:  # (y << s) + c
+                c, shift = shifted(pc)  # type: ignore[misc]
+                limit[e] = min(_const_zeros(c), shift)
             else:
-                for e in written.get(pc, ()):
-                    reach = reach & ~regmask[owner[e]] | 1 << e
+                bad.add(e)
+        if op in VIEW_ACCESSES and 0 in webs_read:
+            size = struct.calcsize(VIEW_ACCESSES[op])
+            if not ins.imm[1] % size:
+                wants.setdefault(webs_read[0], set()).add(size.bit_length() - 1)
+                good.add(0)
+        elif step is not None and d is not None and d >= L and pc + 1 < n:
+            # a sum the next access takes as its base (spliced): indexes by ``i<r> + (c >> k)``
+            nxt = code[pc + 1]
+            if nxt.op in VIEW_ACCESSES and nxt.a[0] == d and _reads_once(nxt, d):
+                size = struct.calcsize(VIEW_ACCESSES[nxt.op])
+                if not (nxt.imm[1] | step[1]) % size:
+                    wants.setdefault(webs_read[step[0]], set()).add(size.bit_length() - 1)
+                    good.add(step[0])
+        elif op == "br_if" or op == "br_unless":
+            good.add(0)  # (a truth test: the index is as good)
+        for p, w in webs_read.items():
+            if p not in good:
+                bad.add(w)
 
     # one k per group, from its accesses; every write a multiple of 2**k
+    find, entry = webs.find, webs.entry
     groups: Dict[int, Tuple[Set[int], int, bool]] = {}
-    for e in range(len(parent)):
+    for e in range(len(webs.parent)):
         g = find(e)
         ks, low, spoilt = groups.get(g, (set(), 32, False))
         groups[g] = (ks | wants.get(e, set()), min(low, limit.get(e, 32)), spoilt or e in bad)
@@ -2187,9 +2219,144 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
         return {}, {}, {}, set()
     defs = {id(code[pc]): scale[find(e)] for (pc, slot), e in site.items() if slot == -1 and find(e) in scale}
     uses = {(id(code[pc]), p): scale[find(e)] for (pc, p), e in use.items() if find(e) in scale}
-    starting = {r: scale[find(entry[r])] for r in regs if find(entry[r]) in scale}
+    starting = {r: scale[find(entry[r])] for r in webs.regs if find(entry[r]) in scale}
     pairs = {(owner[e], scale[find(e)]) for e in range(len(owner)) if find(e) in scale}
     return defs, uses, starting, pairs
+
+
+def _signed_webs(ir: IRFunction, writes: Callable[[Instr], int]) -> Tuple[Set[int], Set[Tuple[int, int]], Set[int]]:
+    """Words loaded to be compared signed (C's ``int`` values: sort's ``v[j] > x``), held
+    as signed ints: read from a view of signed words (``Vi``), a one-digit int for C's
+    small negatives where the unsigned form is a two-digit ``4294967xxx``, and compared
+    as they are, without the two xors of ``i32.lt_s``'s template.
+
+    The unit is a web (``_Webs``) of i32 registers; one is kept signed when every write
+    is an ``i32.load``, a copy or a select of such webs (or the 0 a local starts with),
+    and every read is a compare (signed, ``eq`` or ``ne``) whose other operands are
+    signed webs or constants, a stored word (the signed view, or struct on the
+    unsigned form), a copy or a select's value into such a web, a truth test, or an
+    operand that its reader masks anyway (``ranges.accepts_congruent``: a signed int
+    is congruent to the value). Anything else (an address, a call's argument, an
+    unsigned compare, a shift right, a result, a branch's copy) leaves the web as it is.
+
+    Returns the ``id`` of the loads read signed, the ``(id(reader), position)`` of
+    the reads of signed values, and the ``id`` of the compares made on signed ints."""
+    code, L = ir.code, ir.nlocals
+    n = len(code)
+    nparams = len(ir.type.params)
+    none: Tuple[Set[int], Set[Tuple[int, int]], Set[int]] = (set(), set(), set())
+    if _ORDERED.isdisjoint(map(_OP, code)):
+        return none
+    # candidates (cheaply, in one pass): the operands of ordered signed compares in loops,
+    # and the registers copies, selects and compares link them to; some written by a load
+    links: Dict[int, List[int]] = {}
+    loaded: Set[int] = set()
+    backs: List[Tuple[int, int]] = []  # loops: (head, back edge)
+    ordered: List[int] = []
+    for pc, ins in enumerate(code):
+        op, a, d = ins.op, ins.a, ins.d
+        if op[:2] == "br":
+            backs.extend((t, pc) for t in _branch_targets(ins) if 0 <= t <= pc)
+        if op in _COMPARING:
+            if op in _ORDERED:
+                ordered.append(pc)
+            if a[0] >= 0 and a[1] >= 0:
+                links.setdefault(a[0], []).append(a[1])
+                links.setdefault(a[1], []).append(a[0])
+        if d is None:
+            continue
+        if op == "i32.load":
+            loaded.add(d)
+        elif op == "copy" or op == "select":
+            for x in a[:2]:
+                if x >= 0:
+                    links.setdefault(d, []).append(x)
+                    links.setdefault(x, []).append(d)
+    seeds = {x for pc in ordered if any(h <= pc <= e for h, e in backs) for x in code[pc].a if x >= 0}
+    cand = _linked(seeds, links)
+    if cand.isdisjoint(loaded):
+        return none
+    branches: Set[int] = set()
+    leaders = {0}
+    reads: Dict[int, List[int]] = {}
+    writes_at: Dict[int, List[Tuple[int, int]]] = {}
+    for pc, ins in enumerate(code):
+        op, a, d = ins.op, ins.a, ins.d
+        for x in set(a) & cand:
+            reads.setdefault(x, []).append(pc)
+        if op[:2] == "br" or op == "unreachable":
+            leaders.add(pc + 1)
+            if op != "unreachable":
+                branches.add(pc)
+                leaders.update(t for t in _branch_targets(ins) if 0 <= t < n)
+            continue
+        if d is not None:
+            for j in range(writes(ins) if op in _CALLS else 1):
+                if d + j in cand:
+                    writes_at.setdefault(d + j, []).append((pc, j - 1 if j else -1))
+    webs = _Webs(code, cand, reads, writes_at, branches, leaders)
+    if len(webs.owner) == len(webs.regs):
+        return none
+    bad, join = webs.bad, webs.join
+    bad.update(k for k, r in enumerate(webs.regs) if r < nparams)  # (an argument on entry)
+    results = range(L, L + ir.nresults)
+    bad.update(e for e, r in enumerate(webs.owner) if r in results and webs.leaving >> e & 1)  # (a result)
+    admitted: Set[int] = set(range(len(webs.regs)))  # definitions by a rule (and on entry)
+    loads: Dict[int, Instr] = {}  # definition -> its load
+    used: Dict[Tuple[int, int], int] = {}  # (pc, position) -> the web read there
+    compares: Dict[int, Dict[int, int]] = {}  # pc -> its operands' webs
+    for pc, ins, webs_read in webs.walk():
+        op, a = ins.op, ins.a
+        e = webs.site.get((pc, -1)) if pc not in branches else None
+        good: Set[int] = set()  # operand positions a signed int serves
+        if e is not None:
+            if op == "i32.load":
+                loads[e] = ins
+                admitted.add(e)
+            elif op == "copy" and 0 in webs_read or op == "select" and 0 in webs_read and 1 in webs_read:
+                for p in (0, 1) if op == "select" else (0,):
+                    join(e, webs_read[p])
+                    good.add(p)
+                admitted.add(e)
+        if op in _COMPARING and webs_read:
+            compares[pc] = webs_read
+            good.update(webs_read)
+        elif op == "br_if" or op == "br_unless":
+            good.update(webs_read)  # (a truth test: nonzero alike)
+        elif op == "i32.store" or op == "select":
+            good.add(1 if op == "i32.store" else 2)  # (a stored word; a select's condition)
+        elif op in NUMERIC or op in STORES:
+            good.update(p for p in webs_read if ranges.accepts_congruent(op, p))
+        for p, w in webs_read.items():
+            used[(pc, p)] = w
+            if p not in good:
+                bad.add(w)
+    find = webs.find
+    bad.update(e for e in range(len(webs.owner)) if e not in admitted)
+    operands = {pc: {find(w) for w in webs_read.values()} for pc, webs_read in compares.items()}
+    gains = set().union(*(ws for pc, ws in operands.items() if code[pc].op[-2:] == "_s"))
+    changed = True
+    while changed:  # (only the webs an ordered compare reads gain, and those compared with them)
+        changed = False
+        for ws in operands.values():
+            if ws & gains and not ws <= gains:
+                gains |= ws
+                changed = True
+    spoilt = {find(e) for e in bad} | ({find(e) for e in range(len(webs.owner))} - gains)
+    changed = True
+    while changed:  # a compare of a signed web with anything but signed webs and constants
+        changed = False
+        for pc, ws in operands.items():
+            if not ws <= spoilt and (ws & spoilt or len(compares[pc]) + sum(x < 0 for x in code[pc].a) < len(code[pc].a)):
+                spoilt |= ws
+                changed = True
+    signed_loads = {id(ins) for e, ins in loads.items() if find(e) not in spoilt}
+    if not signed_loads:
+        return none
+    signed_reads = {(id(code[pc]), p) for (pc, p), w in used.items() if find(w) not in spoilt}
+    signed_compares = {id(code[pc]) for pc, webs_read in compares.items()
+                       if not {find(w) for w in webs_read.values()} & spoilt}
+    return signed_loads, signed_reads, signed_compares
 
 
 def _index_sum(x: str, c: int, k: int, span: Optional[Tuple[int, int]]) -> str:
