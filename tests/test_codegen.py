@@ -1265,6 +1265,25 @@ def _ranged_operand(rng: random.Random, n: int, bound: Any) -> int:
     return rng.choice([0, 1, (1 << b) - 1, 1 << max(b - 1, 0), rng.getrandbits(b)]) if b else 0
 
 
+def test_a_zero_or_one_added_is_tested_first() -> None:
+    """``x + y`` for a ``y`` of 0 or 1 (C's ``hits += k == n``) tests ``y`` and adds
+    only a 1, wrapping at the width's end; a ``y`` of two bits keeps another form."""
+    for t, n in ranges.WIDTHS.items():  # (i64 too where its values are unsigned)
+        M = (1 << n) - 1
+        for ybits, ys in ((1, (0, 1)), (2, (0, 1, 2, 3))):
+            for p in (0, 1):
+                bits = [n, n]
+                bits[1 - p] = ybits
+                ops = ["x", "x"]
+                ops[1 - p] = "y"
+                expr, bound = ranges.render(f"{t}.add", ops, bits, [None, None], False,
+                                            lambda e: (e, e), [None, None])  # type: ignore[misc]
+                assert (" if y else x)" in expr) == (ybits == 1) and bound == n
+                for x in (0, 1, 2, M - 1, M):
+                    for y in ys:
+                        assert eval(expr, {}, {"x": x, "y": y}) == (x + y) & M, (expr, x, y)
+
+
 @pytest.mark.parametrize("name", sorted(
     f"{t}.{op}" for t in ("i32", "i64") for op in
     ("add", "sub", "mul", "shl", "shr_u", "shr_s", "and", "or", "xor", "div_u", "rem_u", "div_s", "rem_s",

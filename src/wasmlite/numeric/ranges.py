@@ -128,7 +128,12 @@ def _add(n, name, ops, bits, consts, congruent_ok, scratch, spans):  # type: ign
     for x, c in ((0, consts[1]), (1, consts[0])):
         if c is not None:
             return _plus_constant(n, ops[x], c, scratch)
-    for x in (0, 1):  # a small addend (C's ``hits += k == n``): a compare, cheaper than a mask
+    for x in (0, 1):  # a 0 or 1 (C's ``hits += k == n``, mostly 0): tested first, no sum for a 0
+        other = ops[1 - x]  # (in both arms: one of them runs)
+        if bits[x] <= 1 < bits[1 - x] <= n and len(other) <= SMALL_ADDEND_TEXT:
+            first, again = scratch(other)
+            return f"(({again} + 1 if {first} < {_mask(n)} else 0) if {ops[x]} else {other})", n
+    for x in (0, 1):  # a small addend: a compare, cheaper than a mask
         y = ops[x]  # (in both arms: one of them runs, after the compare)
         if bits[x] <= SMALL_ADDEND < bits[1 - x] <= n and len(y) <= SMALL_ADDEND_TEXT:
             first, again = scratch(ops[1 - x])
