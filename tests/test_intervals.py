@@ -511,8 +511,9 @@ COUNT_BESIDE_CONSTANTS = """(module
     (i32.add (local.get 1) (local.get 2))))"""
 
 
-def _loop_walks(wat: str, zeroed: List[int], monkeypatch: Any) -> Any:
-    """``analyse`` of ``wat``'s first function: its facts and the number of walks of loops."""
+def _loop_walks(wat: str, zeroed: List[int], monkeypatch: Any, op: str = "i32.add") -> Any:
+    """``analyse`` of ``wat``'s first function: the fact on the counter (register 1)
+    where ``op`` steps it, and the number of walks of loops."""
     module = parse_module(wat)
     validate_module(module)
     ir, _, _ = codegen.translate(module, 0)
@@ -526,8 +527,8 @@ def _loop_walks(wat: str, zeroed: List[int], monkeypatch: Any) -> Any:
     monkeypatch.setattr(intervals._Walk, "walk", counting)
     facts = intervals.analyse(ir.code, ir.consts, lambda ins: 1, zeroed)
     monkeypatch.setattr(intervals._Walk, "walk", walk)
-    step = next(ins for ins in ir.code if ins.op == "i32.add" and ins.a[0] == 1 and ins.d == 1)
-    return facts[(id(step), 0)], sum(h >= 0 for h in heads)
+    step = next(ins for ins in ir.code if ins.op == op and ins.a[0] == 1 and ins.d == 1)
+    return facts.get((id(step), 0)), sum(h >= 0 for h in heads)
 
 
 def test_counter_widens_past_other_registers_constants(monkeypatch: Any) -> None:
@@ -545,6 +546,25 @@ def test_only_failing_facts_are_widened(monkeypatch: Any) -> None:
     monkeypatch.setattr(intervals, "_widen", lambda f, g, bounds: widened.append((f, g)) or widen(f, g, bounds))
     assert _loop_walks(COUNT_BESIDE_CONSTANTS, [1, 2], monkeypatch) == ((0, intervals.M - 2, 0), 4)
     assert widened and all(g is not None and not intervals.within(g, f) for f, g in widened)
+
+
+# A counter down from 4096 to 0 beside a register compared with many constants
+# (sha256's compression loop has one, from 4096 by 1).
+COUNT_DOWN_BESIDE_CONSTANTS = COUNT_BESIDE_CONSTANTS.replace(
+    "(block (br_if 0 (i32.eqz (local.get 0)))",
+    "(local.set 1 (i32.const 4096)) (local.set 2 (local.get 0)) (block").replace(
+    "(i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0))",
+    "(local.tee 1 (i32.sub (local.get 1) (i32.const 1)))")
+
+
+def test_counter_down_widens_to_one(monkeypatch: Any) -> None:
+    """A counter stepped down widens past the other register's constants straight to
+    1 (what ``x - 1`` needs not to wrap): ``1..4096``, proven at the second walk.
+    Without thresholds of its own it went down the other register's, one failed
+    walk each, and was dropped after six."""
+    assert _loop_walks(COUNT_DOWN_BESIDE_CONSTANTS, [1, 2], monkeypatch, "i32.sub") == ((1, 4096, 0), 2)
+    assert check_facts(COUNT_DOWN_BESIDE_CONSTANTS, [0, 1, 40, 300]) > 10000
+    run_both(COUNT_DOWN_BESIDE_CONSTANTS, [[0], [1], [40], [300]])
 
 
 def test_narrowing_never_loosens_a_guess(monkeypatch: Any) -> None:

@@ -553,14 +553,18 @@ class _Walk:
 
     def stepped_bounds(self, h: int, r: int, back: State) -> Optional[List[int]]:
         """Widening's thresholds for register ``r`` if each iteration of the loop at
-        ``h`` adds the same small constant to it (None: not so). Only a compare can
-        stop it: the constants it (or a register related to it) was compared with
-        in the loop, and no type limit but ``2**32 - 2`` (below an unknown bound)."""
+        ``h`` adds the same constant to it, up or down (None: not so). Only a compare
+        can stop it: the constants it (or a register related to it) was compared with
+        in the loop, and no type limit but ``2**32 - 2`` (below an unknown bound), or
+        counting down, 1 (above one; sha256's round counter, from 4096, went down the
+        loop's other constants one failed walk at a time). Any thresholds are sound:
+        ``prove`` keeps only a guess the back edges lie within."""
         base = PSEUDO * (h + 1)
         step = back.get(RELATIONS, {}).get(r)
-        if step is None or step[0] != base + r or not 0 < step[1] < M >> 1:
+        if step is None or step[0] != base + r or step[1] in (0, M >> 1):  # (half the range: no direction)
             return None
-        return sorted(k for k in {*self.compared.get(base + r, ()), 0, M - 2, M - 1} if 0 <= k < M)
+        limit = M - 2 if step[1] < M >> 1 else 1
+        return sorted(k for k in {*self.compared.get(base + r, ()), 0, limit, M - 1} if 0 <= k < M)
 
     def try_guess(self, h: int, end: int, guess: State, rels: Dict[int, Tuple[int, int]],
                   incoming: Dict[int, State]) -> Optional[State]:
