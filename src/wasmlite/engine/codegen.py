@@ -77,7 +77,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 from .. import syntax
 from ..errors import Trap
 from ..ir import Instr, IRFunction, RefFunc
-from ..numeric import HELPERS, NUMERIC, ROTATES, ROUNDED, UNWRAPPED, f64_to_bits, ranges, render_rotate
+from ..numeric import HELPERS, NUMERIC, ROTATES, ROUNDED, UNWRAPPED, Atom, Wrapped, f64_to_bits, ranges, render_rotate, unwrapped
 from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFunction
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, IF, LOOP, FuncValidator
@@ -497,7 +497,7 @@ class _Gen:
         """The Python condition under which ``ins`` (a br_if/br_unless form) branches
         (or, not ``taken``, does not)."""
         c = self.test(ins)
-        return c if ins.op.startswith("br_if") == taken else f"not ({c})"
+        return c if ins.op.startswith("br_if") == taken else f"not {c}"  # (c: a compare, not or atom)
 
     # -- straight-line instructions --
 
@@ -642,7 +642,7 @@ class _Gen:
             if splice and len(expr) < MAX_EXPR:
                 self.pending = (d, expr, bound, ranges.low_zeros(op, zeros, consts))
                 return
-            out.append(f"{r(d)} = {expr}")
+            out.append(f"{r(d)} = {unwrapped(expr)}")
         elif op == "copy":
             out.append(f"{r(ins.dst)} = {r(ins.a[0])}")
         elif op == "select":
@@ -769,33 +769,34 @@ class _Gen:
         if op in BYTE_LOADS:  # indexing the bytearray: 3x cheaper than struct
             if op in SIGNED_BYTES and self.views:  # a signed view's byte: extended already
                 byte = f"{self.bind('Vb', 'view', 'b')}[{addr}]"
-                return "(" + _V.sub(lambda m: byte, LOADS[op][1]) + ")" if extended else byte
+                return Wrapped("(" + _V.sub(lambda m: byte, LOADS[op][1]) + ")") if extended else Atom(byte)
             if not extended:
-                return f"((M0[{addr}] ^ 0x80) - 0x80)"
-            return BYTE_LOADS[op].format(f"M0[{addr}]")
+                return Wrapped(f"((M0[{addr}] ^ 0x80) - 0x80)")
+            byte = BYTE_LOADS[op].format(f"M0[{addr}]")
+            return Wrapped(byte) if byte[0] == "(" else Atom(byte)
         if op in VIEW_ACCESSES and self.views:  # aligned: an item of a view; else struct
             view, size = self.view(op)
             k = size.bit_length() - 1
             if self.aligned(ins, zeros[0]) >= k:  # (no struct to bind)
-                unpacked = f"{view}[{self.index(ins, base, addr, k)}]"
+                unpacked = Atom(f"{view}[{self.index(ins, base, addr, k)}]")
             elif addr.isdigit():  # a constant address, not aligned
-                unpacked = f"{self.struct_call(op)}{addr})[0]"
+                unpacked = Atom(f"{self.struct_call(op)}{addr})[0]")
             else:
                 unpack = self.struct_call(op)
                 based = self.based_access(ins, base, k)
                 if based is not None:  # (p, item, address)
-                    unpacked = f"({view}[{based[1]}] if not {based[0]} & {size - 1} else {unpack}{based[2]})[0])"
+                    unpacked = Wrapped(f"({view}[{based[1]}] if not {based[0]} & {size - 1} else {unpack}{based[2]})[0])")
                 else:
                     first, again = self.bind_twice(addr)
-                    unpacked = f"({view}[{again} >> {k}] if not {first} & {size - 1} else {unpack}{again})[0])"
+                    unpacked = Wrapped(f"({view}[{again} >> {k}] if not {first} & {size - 1} else {unpack}{again})[0])")
         else:
-            unpacked = f"{self.struct_call(op)}{addr})[0]"
+            unpacked = Atom(f"{self.struct_call(op)}{addr})[0]")
         expr = LOADS[op][1]
         if expr == "v" or not extended:
             return unpacked
         self.helpers_of(expr)
         # (a function, not a string: the address may hold a bytes literal's backslashes)
-        return "(" + _V.sub(lambda m: unpacked, expr) + ")"
+        return Wrapped("(" + _V.sub(lambda m: unpacked, expr) + ")")
 
     def index(self, ins: Instr, base: str, addr: str, k: int) -> str:
         """``addr >> k``, the index of aligned address ``addr`` (``base`` plus the

@@ -31,13 +31,13 @@ from __future__ import annotations
 from .scalar import I64_SIGNED, i64_of, f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
 from .simd import SIMD
 from .templates import (ABSORBS, HELPERS, ROTATES, ROUNDED, SCALAR, UNWRAPPED, Template, evaluator,
-                        helper_namespace, names, render_rotate, render_unwrapped)
+                        helper_namespace, names, render_rotate, render_unwrapped, unwrapped, Atom, Wrapped)
 
 NUMERIC = {**SCALAR, **SIMD}
 """Every numeric instruction's template, scalar and SIMD."""
 
 __all__ = [
     "ABSORBS", "HELPERS", "I64_SIGNED", "i64_of", "SCALAR", "SIMD", "NUMERIC", "Template", "evaluator", "helper_namespace",
-    "names", "ROTATES", "ROUNDED", "UNWRAPPED", "render_rotate", "render_unwrapped",
+    "names", "ROTATES", "ROUNDED", "UNWRAPPED", "render_rotate", "render_unwrapped", "unwrapped", "Atom", "Wrapped",
     "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "f32_round",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
-from .templates import ABSORBS, I64_SIGNED, SCALAR, UNWRAPPED, render_unwrapped
+from .templates import ABSORBS, I64_SIGNED, SCALAR, UNWRAPPED, Wrapped, render_unwrapped
 
 CONGRUENT = 1 << 16
 """The 'bound' of an unmasked expression: not exact, only congruent to the value."""
@@ -77,7 +77,10 @@ def render(name: str, ops: Sequence[str], bits: Sequence[Optional[int]], consts:
     if op in _FITS:
         return _narrow(_FITS[op], ops[0], bits[0])
     full = [n if b is None else b for b in bits]
-    return _RULES[op](n, name, ops, full, consts, congruent_ok, scratch, spans or (None,) * len(ops))
+    out = _RULES[op](n, name, ops, full, consts, congruent_ok, scratch, spans or (None,) * len(ops))
+    if out is None or any(out[0] is x for x in ops):
+        return out
+    return Wrapped(out[0]), out[1]  # (every form a rule writes is wholly parenthesised)
 
 
 def result_bits(name: str, bits: Sequence[Optional[int]]) -> Optional[int]:

@@ -9,10 +9,12 @@ helpers of ``scalar``.
 Conventions every template follows:
 
 * ``{0}``, ``{1}`` stand for the operands. ``render`` parenthesises any operand that
-  is not a plain identifier, so templates may treat operands as atoms
+  is not an atom (a name, an integer literal but where an attribute is read from it,
+  or a rendering), so templates may treat operands as atoms
   (``{0}.bit_length()``, ``-{0}``) and operands may be arbitrary expressions.
 * The rendered expression is itself an atom (a call or fully parenthesised), so a
-  template's output may be an operand of another.
+  template's output may be an operand of another; its type (``Atom``, ``Wrapped``)
+  says so, and spares it a second pair of parentheses there.
 * Operands that occur more than once are listed in ``dup_operands``: evaluating
   them twice is correct (operands have no side effects) but wasteful, so a code
   generator should bind such an operand to a local first unless it is a name or a
@@ -75,15 +77,46 @@ _PLACEHOLDER = re.compile(r"\{(\d)\}")
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 
 
-def _atom(operand: str) -> str:
-    return operand if _IDENT.match(operand) else "(" + operand + ")"
+class Atom(str):
+    """A rendered template that is a call (or an attribute's): an operand as it is."""
+
+    __slots__ = ()
+
+
+class Wrapped(Atom):
+    """A rendered template that is wholly parenthesised (every template not a call
+    is, by the convention above): ``unwrapped`` drops the parentheses where any
+    expression may stand. Only the type says so: telling ``(a) + (b)`` from
+    ``(a + b)`` from the text is a scan, which costs what ``compile()`` saves."""
+
+    __slots__ = ()
+
+
+def _place(operand: str, attribute: bool) -> str:
+    """``operand`` as an atom: a rendered template or a name as it is, an integer
+    literal too unless an attribute is read from it (``{0}.bit_length()``; ``-5``
+    parses as ``-(5)`` does), anything else parenthesised."""
+    if isinstance(operand, Atom) or _IDENT.match(operand) or not attribute and operand.isdigit():
+        return operand
+    return "(" + operand + ")"
+
+
+def unwrapped(expr: str) -> str:
+    """``expr`` without the parentheses of a ``Wrapped`` rendering, for a place that
+    takes any expression (an assignment's right-hand side): fewer tokens to compile."""
+    return expr[1:-1] if type(expr) is Wrapped else expr
+
+
+def _kind(expr: str) -> Optional[type]:
+    """The type a template's rendering gets (None: it is its operand, ``{0}``)."""
+    return None if expr == "{0}" else Wrapped if expr[0] == "(" else Atom
 
 
 class Template:
     """How to compute one instruction as a Python expression."""
 
     __slots__ = ("name", "expr", "cond", "arity", "helpers", "dup_operands", "may_trap",
-                 "fields", "fields_of")
+                 "fields", "fields_of", "kind", "attribute")
 
     def __init__(self, name: str, expr: str, cond: Optional[str], may_trap: bool,
                  fields_of: Optional[Callable[[Any], Dict[str, Any]]] = None) -> None:
@@ -99,16 +132,23 @@ class Template:
         self.fields: Tuple[str, ...] = tuple(sorted(set(_FIELD.findall(expr))))
         self.fields_of = fields_of
         assert bool(self.fields) == (fields_of is not None), name
+        self.kind = _kind(expr)
+        # (``{0}``: its rendering is the operand, an atom even for an attribute)
+        self.attribute = self.kind is None or "}." in expr or cond is not None and "}." in cond
 
     def render(self, *operands: str, **fields: str) -> str:
         """The expression computing the result from operand expressions (and, for an
-        instruction with an immediate, expressions for its ``fields``)."""
-        return self.expr.format(*map(_atom, operands), **fields)
+        instruction with an immediate, expressions for its ``fields``): an atom, typed
+        ``Atom`` or ``Wrapped`` (see ``unwrapped``)."""
+        a = self.attribute
+        s = self.expr.format(*[_place(x, a) for x in operands], **fields)
+        return s if self.kind is None else self.kind(s)
 
     def render_cond(self, *operands: str) -> str:
         """The boolean expression for a branch on the result (``cond`` must be set)."""
         assert self.cond is not None, self.name
-        return self.cond.format(*map(_atom, operands))
+        a = self.attribute
+        return self.cond.format(*[_place(x, a) for x in operands])
 
     def __repr__(self) -> str:
         return f"<Template {self.name}: {self.expr}>"
@@ -332,19 +372,19 @@ def render_rotate(name: str, value: str, count: int, scratch: str, unmasked: boo
     k = count % bits if left else -count % bits
     if k == 0:
         return value
-    first, again = (value, value) if _IDENT.match(value) else (f"({scratch} := {_atom(value)})", scratch)
+    first, again = (value, value) if _IDENT.match(value) else (f"({scratch} := {_place(value, False)})", scratch)
     if bits == 64 and I64_SIGNED:
         if "shl" in scalar.WORD_OPS:
-            return f"(w64_shl({first}, {k}) | w64_shr_u({again}, {bits - k}))"
-        return to_signed64(f"((({first} << {k}) | (({again} & {_M64}) >> {bits - k})) & {_M64})")
+            return Wrapped(f"(w64_shl({first}, {k}) | w64_shr_u({again}, {bits - k}))")
+        return Wrapped(to_signed64(f"((({first} << {k}) | (({again} & {_M64}) >> {bits - k})) & {_M64})"))
     if unmasked:
-        return f"(({first} << {k}) | ({again} >> {bits - k}))"
-    return f"((({first} << {k}) | ({again} >> {bits - k})) & 0x{(1 << bits) - 1:X})"
+        return Wrapped(f"(({first} << {k}) | ({again} >> {bits - k}))")
+    return Wrapped(f"((({first} << {k}) | ({again} >> {bits - k})) & 0x{(1 << bits) - 1:X})")
 
 
 def render_unwrapped(name: str, *operands: str) -> str:
     """``name``'s expression without its final mask (``name`` in ``UNWRAPPED``)."""
-    return UNWRAPPED[name].format(*map(_atom, operands))
+    return Wrapped(UNWRAPPED[name].format(*[_place(x, False) for x in operands]))
 
 
 def _delayed_masks(signed64: bool) -> None:
