@@ -627,7 +627,7 @@ def test_switch_cases_at_the_leaves_of_the_index_tree() -> None:
     assert t is not None and t.gen is not None and t.gen.scheme == "structured"
     src = t.gen.source
     assert "if t0 < 7:" in src and "s0 = (" not in src and "t0 < 8" not in src and "t0 < 9" not in src
-    assert re.search(r"l2 = \(\(l2 \* \(3\)\) & 0xFFFFFFFF\)\n *continue\n", src)  # on to the next opcode
+    assert re.search(r"l2 = \(l2 \* 3\) & 0xFFFFFFFF\n *continue\n", src)  # on to the next opcode
     assert src.count("s0 = 6") == 2  # the case $c4 runs into: from $c4 and from arm 7
     args = [[op, steps] for op in (0, 1, 4, 6, 7, 8, 15, 2**31, M32) for steps in (0, 1, 2, 50)]
     assert both_tiers(INTERPRETER, "f", args) == [[expect_interpreter(*a)] for a in args]
