@@ -82,7 +82,7 @@ from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFuncti
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, IF, LOOP, FuncValidator
 from . import cache, interp, intervals
-from .inline import Inliner
+from .inline import Inliner, function_types
 from .memory_ops import (ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK,
                          VIEW_ACCESSES)
 
@@ -310,7 +310,8 @@ class _Gen:
     const_prefix = "K"  # names of the constants that are no literal
     scales = True  # whether registers may be kept as view indexes (not in an inlined body)
 
-    def __init__(self, ir: IRFunction, module: syntax.Module, metered: bool = False) -> None:
+    def __init__(self, ir: IRFunction, module: syntax.Module, metered: bool = False,
+                 ftypes: Optional[List[syntax.FuncType]] = None) -> None:
         self.ir = ir
         self.views = len(ir.code) <= VIEW_MAX_INSTRUCTIONS
         self.module = module
@@ -332,7 +333,7 @@ class _Gen:
         # (what they are for: the accesses that may use a view)
         accesses = self.views and any(ins.op in VIEW_ACCESSES for ins in ir.code)
         self.register_zeros = _register_zeros(ir.code, ir.consts) if accesses else {}
-        self.ftypes = self.function_types()
+        self.ftypes = function_types(module) if ftypes is None else ftypes  # (what a call returns)
         nparams = len(ir.type.params)
         self.spans = intervals.analyse(ir.code, ir.consts, self.writes,
                                        [nparams + k for k, t in enumerate(ir.local_types) if t in _INTEGERS])
@@ -361,12 +362,6 @@ class _Gen:
         self.nimported = len(module.imports_of(syntax.EXTERN_FUNC))  # imports are called as hosts
         self.sets_depth = False  # whether a call of an import sets ``_depth`` (see ``call_import``)
 
-
-    def function_types(self) -> List[syntax.FuncType]:
-        """The type of each function of the module (what a call returns)."""
-        module = self.module
-        ftypes = [module.types[imp.desc] for imp in module.imports_of(syntax.EXTERN_FUNC)]  # type: ignore[index]
-        return ftypes + [module.types[t] for t in module.funcs]
 
     def writes(self, ins: Instr) -> int:
         """How many registers from ``ins.d`` on ``ins`` writes (a call: its results)."""
@@ -982,8 +977,9 @@ class _Structured(_Gen):
     """The structured scheme (see the module docstring)."""
 
     def __init__(self, ir: IRFunction, module: syntax.Module, root: Region, skip: Set[int],
-                 metered: bool = False, nest: bool = True, flat_from: int = MAX_LOOPS, cases: bool = True) -> None:
-        super().__init__(ir, module, metered)
+                 metered: bool = False, nest: bool = True, flat_from: int = MAX_LOOPS, cases: bool = True,
+                 ftypes: Optional[List[syntax.FuncType]] = None) -> None:
+        super().__init__(ir, module, metered, ftypes)
         self.root = root
         self.skip = skip
         self.nest = nest
@@ -1708,7 +1704,7 @@ class _Inline(_Gen):
     scales = False
 
     def __init__(self, ir: IRFunction, caller: _Gen, args: List[str], d: Optional[int]) -> None:
-        super().__init__(ir, caller.module, caller.metered)
+        super().__init__(ir, caller.module, caller.metered, caller.ftypes)
         self.const_prefix = f"K{ir.func_index}_"
         self.bindings = caller.bindings
         self.prelude = caller.prelude
@@ -1731,9 +1727,6 @@ class _Inline(_Gen):
                 self.tail.append(f"{dst} = j{res}")
             else:
                 self.names[res] = dst
-
-    def function_types(self) -> List[syntax.FuncType]:
-        return []  # (no calls to type)
 
     def reg(self, r: int) -> str:
         return self.names.get(r) or f"j{r}" if r >= 0 else super().reg(r)
@@ -2550,14 +2543,15 @@ def generate(ir: IRFunction, root: Region, skip: Set[int], module: syntax.Module
         for cases in (True, False):
             s: Optional[_Structured] = None
             try:
-                s = _Structured(ir, module, root, skip, metered, nest=nest, flat_from=flat_from, cases=cases)
+                s = _Structured(ir, module, root, skip, metered, nest=nest, flat_from=flat_from, cases=cases,
+                                ftypes=inliner.function_types())
                 s.plan_inlining(inliner)
                 s.run()
                 return _assemble(s, "structured")
             except _Fallback:
                 if s is None or not s.cased:
                     break
-    d = _Dispatch(ir, module, metered)
+    d = _Dispatch(ir, module, metered, inliner.function_types())
     d.plan_inlining(inliner)
     d.run()
     return _assemble(d, "dispatch")
