@@ -132,7 +132,7 @@ REUSED = """(module (memory 1)
 
 def test_a_reused_local_is_an_index_only_where_it_points() -> None:
     src = outcomes(REUSED, [[0], [3], [20]])
-    assert "(VI[i1])" in src and "VI[i1 + 1] = " in src and "if i1:" in src  # (a truth test on the index)
+    assert "VI[i1])" in src and "VI[i1 + 1] = " in src and "if i1:" in src  # (a truth test on the index)
     assert "l1 = l0" in src and "l1 + 1 if" in src  # the counter as it was
 
 
