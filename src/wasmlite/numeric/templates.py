@@ -107,9 +107,24 @@ def unwrapped(expr: str) -> str:
     return expr[1:-1] if type(expr) is Wrapped else expr
 
 
+_PAREN = re.compile(r"[()]")
+
+
 def _kind(expr: str) -> Optional[type]:
-    """The type a template's rendering gets (None: it is its operand, ``{0}``)."""
-    return None if expr == "{0}" else Wrapped if expr[0] == "(" else Atom
+    """The type a template's rendering gets: ``Wrapped`` if its first parenthesis
+    closes at its end, else ``Atom`` (a call: ``(x & M).bit_count()`` on PyPy's signed
+    i64 is one), but None (a plain ``str``) for ``{0}``, whose rendering is its operand."""
+    if expr == "{0}":
+        return None
+    depth = 0
+    for m in _PAREN.finditer(expr):
+        depth += 1 if m.group() == "(" else -1
+        if depth == 0:
+            return Wrapped if m.end() == len(expr) and expr[0] == "(" else Atom
+    return Atom
+
+
+_UNDECIDED = object()
 
 
 class Template:
@@ -132,9 +147,9 @@ class Template:
         self.fields: Tuple[str, ...] = tuple(sorted(set(_FIELD.findall(expr))))
         self.fields_of = fields_of
         assert bool(self.fields) == (fields_of is not None), name
-        self.kind = _kind(expr)
+        self.kind: Any = _UNDECIDED  # (``_kind``, at the first rendering: ~3 us a template)
         # (``{0}``: its rendering is the operand, an atom even for an attribute)
-        self.attribute = self.kind is None or "}." in expr or cond is not None and "}." in cond
+        self.attribute = expr == "{0}" or "}." in expr or cond is not None and "}." in cond
 
     def render(self, *operands: str, **fields: str) -> str:
         """The expression computing the result from operand expressions (and, for an
@@ -142,7 +157,10 @@ class Template:
         ``Atom`` or ``Wrapped`` (see ``unwrapped``)."""
         a = self.attribute
         s = self.expr.format(*[_place(x, a) for x in operands], **fields)
-        return s if self.kind is None else self.kind(s)
+        kind = self.kind
+        if kind is _UNDECIDED:
+            kind = self.kind = _kind(self.expr)
+        return s if kind is None else kind(s)
 
     def render_cond(self, *operands: str) -> str:
         """The boolean expression for a branch on the result (``cond`` must be set)."""
