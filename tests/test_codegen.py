@@ -2450,8 +2450,8 @@ def test_signed_compares_of_loaded_words() -> None:
     data = b"".join(struct.pack("<I", rng.choice(words)) for _ in range(256))
     insts, sources = _tier0_and_tier1(data, funcs)
     if VIEW_ACCESSES:
-        assert "t2 = (Vi[l0 >> 2] if not l0 & 3 else U_i64_load32_s(M0, l0)[0])" in sources[60]
-        assert "t0 = l0 if (t2 < ((Vi[l1 >> 2] if not l1 & 3 else " in sources[60]
+        assert "t2 = Vi[l0 >> 2] if not l0 & 3 else U_i64_load32_s(M0, l0)[0]" in sources[60]
+        assert "t0 = l0 if (t2 < (Vi[l1 >> 2] if not l1 & 3 else " in sources[60]
         assert "^ 0x80000000" not in sources[60] and "Vi" not in sources[61] + sources[62]
         assert sum("^ 0x80000000" not in src for src in sources[:60]) >= 30
     addrs = [0, 1, 3, 4, 8, 401, 1020, 65528, 65532, 65533, 65536, 0xFFFFFFFC]

@@ -72,9 +72,9 @@ ESCAPING = [module(twice("(local.set 1 (i32.load (local.get 0))) (local.set 4 (i
 def test_a_signed_read_elsewhere_keeps_the_word_unsigned(k: int) -> None:
     src = outcomes(ESCAPING[k], [[0], [20], [24], [1], [65535]])
     if k < 3:
-        assert "Vi[" not in src and "(l1 ^ 0x80000000) < ((5) ^ 0x80000000)" in src
+        assert "Vi[" not in src and "(l1 ^ 0x80000000) < (5 ^ 0x80000000)" in src
     else:  # (the other web: l1 signed, l2 unsigned)
-        assert "l1 < (5)" in src and "l2 = VI[1]" in src and "l2 == l0" in src
+        assert "l1 < 5" in src and "l2 = VI[1]" in src and "l2 == l0" in src
 
 
 def test_a_word_returned_by_a_branch_stays_unsigned() -> None:
