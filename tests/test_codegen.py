@@ -1911,13 +1911,24 @@ SELECT_ARMS = """(module
  (func (export "f1") (param i32 i32 i32) (result i32)
    ;; a quotient may trap: computed first, whichever arm is chosen
    (select (local.get 1) (i32.div_u (local.get 0) (local.get 1)) (local.get 2)))
+ (func (export "f2") (param i32 i32 i32) (result i32)
+   ;; a shift cannot trap, but the quotient spliced into it can: not in the arm either
+   (select (local.get 1) (i32.shr_u (i32.const 0) (i32.div_u (local.get 0) (local.get 1))) (local.get 2)))
+ (memory 1)
+ (func (export "f3") (param i32 i32 i32) (result i32)
+   ;; nor a load past the end under a sum
+   (select (local.get 1) (i32.add (i32.load (local.get 0)) (i32.const 1)) (local.get 2)))
+ (func (export "f4") (param i32 i32 i32) (result i32)
+   ;; a compare in an arm is its value, 0 or 1, not a truth
+   (select (i32.lt_u (local.get 0) (local.get 1)) (i32.const 5) (local.get 2)))
 )"""
 
 
 def test_select_arms_take_pure_expressions_only() -> None:
     """A select's arm may hold its operand's expression when that cannot trap (it is
     evaluated only if chosen); a division stays before the select, and traps by a
-    zero divisor even when the other arm is chosen."""
+    zero divisor even when the other arm is chosen, as does a pure operation over
+    a division or a load spliced into it."""
     edges = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
     args = [[x, y, c] for x in edges for y in edges for c in (0, 1)]
     both_tiers(SELECT_ARMS, "f0", args)
@@ -1926,7 +1937,13 @@ def test_select_arms_take_pure_expressions_only() -> None:
     insts = [load(SELECT_ARMS) for _ in range(2)]
     to_tier1(insts[1])
     for c in (0, 1):
-        assert _outcome(insts[0], "f1", [5, 0, c]) == _outcome(insts[1], "f1", [5, 0, c]) == "integer divide by zero"
+        for name in ("f1", "f2"):
+            assert _outcome(insts[0], name, [5, 0, c]) == _outcome(insts[1], name, [5, 0, c]) == "integer divide by zero"
+        assert _outcome(insts[0], "f3", [65535, 0, c]) == _outcome(insts[1], "f3", [65535, 0, c]) \
+            == "out of bounds memory access"
+    both_tiers(SELECT_ARMS, "f2", [a for a in args if a[1]])
+    assert all(type(_outcome(insts[1], "f4", a)[0]) is int for a in args)
+    both_tiers(SELECT_ARMS, "f3", [[x, y, c] for x in (0, 4, 65532) for y in edges for c in (0, 1)])
     src = [f.compiled.gen.source for f in insts[1].funcs]
     assert "* 16777619) & 0xFFFFFFFF)) if l2 else l1\n" in src[0]  # (the arm parenthesised whole)
     assert "t1 = l0 // (l1 or trap_div_zero())\n" in src[1] and "l1 if l2 else t1\n" in src[1]

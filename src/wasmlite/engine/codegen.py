@@ -322,8 +322,9 @@ class _Gen:
         self.bindings: Dict[str, Tuple[str, Any]] = {}
         self.prelude: List[str] = []  # lines run once in make (constants)
         self.lines: List[str] = []
-        # (temporary, expression, bound, known low zero bits): see ``straight``
-        self.pending: Optional[Tuple[int, str, Optional[int], int]] = None
+        # (temporary, expression, bound, known low zero bits, whether it may trap): see ``straight``
+        self.pending: Optional[Tuple[int, str, Optional[int], int, bool]] = None
+        self.spliced_traps = False  # whether an operand ``facts`` last spliced may trap
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         self.scaled: Dict[str, Tuple[int, str, bool]] = {}  # expressions known to be ``x << k``: see ``ranges.scaled``
         self.signs: Dict[str, Tuple[str, str]] = {}  # expression -> its bit 31 (test, 0 or 1): see ``ranges.spread``
@@ -507,6 +508,7 @@ class _Gen:
         their known low zero bits and their intervals (``intervals``; None: unknown)."""
         pending = self.pending
         self.pending = None
+        self.spliced_traps = pending is not None and pending[4] and pending[0] in a
         exprs, bits, consts, zeros, spans = [], [], [], [], []
         rid = id(reader)
         for k, x in enumerate(a):
@@ -576,19 +578,26 @@ class _Gen:
             return
         if op in NUMERIC or op in LOADS:
             d = ins.dst
-            splice = d >= self.L and nxt is not None and (_reads_once(nxt, d) or _select_arm(ins, nxt, d))
+            arm = d >= self.L and nxt is not None and not _reads_once(nxt, d) and _select_arm(ins, nxt, d)
+            splice = arm or d >= self.L and nxt is not None and _reads_once(nxt, d)
             if id(ins) in self.signed_compares:
                 t = self.template(SIGNED_COMPARES[op])
                 ops = self.signed_operands(ins.a)
-                expr = f"({t.render_cond(*ops)})" if splice and nxt.op == "select" else t.render(*ops)  # type: ignore[union-attr]
+                if arm and self.spliced_traps:
+                    splice = False
+                expr = f"({t.render_cond(*ops)})" if splice and not arm and nxt.op == "select" \
+                    else t.render(*ops)  # type: ignore[union-attr]
                 if splice and len(expr) < MAX_EXPR:
-                    self.pending = (d, expr, 1, 0)
+                    self.pending = (d, expr, 1, 0, self.spliced_traps)
                 else:
                     out.append(f"{r(d)} = {expr}")
                 return
             unmasked = self.unmasked.get(id(ins), ())  # the (reader, operand)s that mask it
             congruent_ok = bool(unmasked) and all(u in self.unmasked_reads for u in unmasked)
             ops, bits, consts, zeros, spans = self.facts(ins.a, ins) if op in NUMERIC else ([], [], [], [], [])
+            traps = op in LOADS or NUMERIC[op].may_trap or self.spliced_traps
+            if arm and traps:  # (a select's arm runs only if chosen: no trap may hide in it)
+                splice = False
             if op in ROTATES and consts[1] is not None:  # by a constant: inline, no helper call
                 self.scratch += 1
                 unmask = congruent_ok and op in ranges.MAY_GO_UNMASKED
@@ -613,7 +622,7 @@ class _Gen:
                     t = self.template(op)
                     fields = {f: repr(v) for f, v in t.fields_of(ins.imm).items()} if t.fields else {}
                     expr, bound = t.render(*ops, **fields), ranges.result_bits(op, bits)
-                    if splice and nxt.op == "select" and t.cond:  # type: ignore[union-attr]
+                    if splice and not arm and nxt.op == "select" and t.cond:  # type: ignore[union-attr]
                         expr = f"({t.render_cond(*ops)})"  # only its truth counts
             elif congruent_ok and op in ranges.SIGNED_LOADS or id(ins) in self.signed_loads:
                 expr, bound = self.load(ins, extended=False), ranges.CONGRUENT
@@ -635,7 +644,7 @@ class _Gen:
             if bound != ranges.CONGRUENT:  # exact after all: its readers need not mask
                 self.unmasked_reads.difference_update(unmasked)
             if splice and len(expr) < MAX_EXPR:
-                self.pending = (d, expr, bound, ranges.low_zeros(op, zeros, consts))
+                self.pending = (d, expr, bound, ranges.low_zeros(op, zeros, consts), traps)
                 return
             out.append(f"{r(d)} = {unwrapped(expr)}")
         elif op == "copy":
