@@ -63,7 +63,7 @@ def module_hash(module: syntax.Module) -> str:
 _STAMPED = ("wasmlite.ir", "wasmlite.translate", "wasmlite.numeric.templates", "wasmlite.numeric.ranges",
             "wasmlite.numeric.scalar", "wasmlite.numeric.simd", "wasmlite.engine.memory_ops",
             "wasmlite.engine.interp", "wasmlite.engine.codegen", "wasmlite.engine.inline",
-            "wasmlite.engine.intervals", "wasmlite.runtime.objects")
+            "wasmlite.engine.intervals", "wasmlite.engine.coalesce", "wasmlite.runtime.objects")
 """The sources tier-1 code is generated from: every module ``codegen`` and
 ``intervals`` import that shapes it (``runtime.objects``: ``MAX_PAGES`` bounds
 addresses in ``intervals``)."""

@@ -82,6 +82,7 @@ from ..runtime.objects import Function, HostFunction, ModuleInstance, WasmFuncti
 from ..translate import Translator, translate_function
 from ..validate.code import FUNC, IF, LOOP, FuncValidator
 from . import cache, interp, intervals
+from .coalesce import coalesce
 from .inline import Inliner, function_types
 from .memory_ops import (ACCESSES, BYTE_LOADS, BYTE_STORES, FACTORIES, LOADS, OOB_MEMORY, PACK, STORES, UNPACK,
                          VIEW_ACCESSES)
@@ -365,12 +366,7 @@ class _Gen:
 
 
     def writes(self, ins: Instr) -> int:
-        """How many registers from ``ins.d`` on ``ins`` writes (a call: its results)."""
-        if ins.op == "call":
-            return len(self.ftypes[ins.imm].results)
-        if ins.op == "call_indirect":
-            return len(self.module.types[ins.imm[0]].results)
-        return 1
+        return _writes(self.module, self.ftypes, ins)
 
     def plan_inlining(self, inliner: Inliner) -> None:
         """Choose the callees to inline (before generating): a function whose calls are
@@ -573,6 +569,8 @@ class _Gen:
         unmasked where the consumer masks anyway."""
         op = ins.op
         r = self.reg
+        if op == "copy" and ins.d == ins.a[0]:  # (``coalesce`` leaves a copy it took so)
+            return
         if id(ins) in self.scaled_defs:
             out.append(f"i{ins.d} = {self.scaled_def(ins)}")
             return
@@ -1749,6 +1747,15 @@ class _Inline(_Gen):
         return out + self.tail
 
 
+def _writes(module: syntax.Module, ftypes: List[syntax.FuncType], ins: Instr) -> int:
+    """How many registers from ``ins.d`` on ``ins`` writes (a call: its results)."""
+    if ins.op == "call":
+        return len(ftypes[ins.imm].results)
+    if ins.op == "call_indirect":
+        return len(module.types[ins.imm[0]].results)
+    return 1
+
+
 def _conditional(ins: Instr) -> bool:
     return ins.op.startswith("br_if") or ins.op.startswith("br_unless")
 
@@ -2546,6 +2553,7 @@ def generate(ir: IRFunction, root: Region, skip: Set[int], module: syntax.Module
     ``metered`` code spends fuel as ``interp.FUEL_CHECK`` says; calls of the callees
     ``inliner`` picks are inlined."""
     inliner = inliner or Inliner(module)
+    ir = coalesce(ir, root, lambda ins: _writes(module, inliner.function_types(), ins))  # type: ignore[union-attr]
     # Nesting may go too deep: then loops; loops may: then switches share loops. Cases
     # run at a br_table's leaves (deeper) go back into their switch's tree first.
     for nest, flat_from in ((True, MAX_LOOPS), (False, MAX_LOOPS), (True, FLAT_FROM)) if structured else ():
