@@ -326,6 +326,10 @@ class _Gen:
         # (temporary, expression, bound, known low zero bits, whether it may trap): see ``straight``
         self.pending: Optional[Tuple[int, str, Optional[int], int, bool]] = None
         self.spliced_traps = False  # whether an operand ``facts`` last spliced may trap
+        # a temporary spliced into the instruction after the next (see ``straight``), and
+        # that instruction, when the items being generated have one
+        self.deferred: Optional[Tuple[int, str, Optional[int], int, bool]] = None
+        self.after_next: Optional[Instr] = None
         self.scratch = 0  # locals w1, w2, ... bind a value an inline expression reads twice
         self.scaled: Dict[str, Tuple[int, str, bool]] = {}  # expressions known to be ``x << k``: see ``ranges.scaled``
         self.signs: Dict[str, Tuple[str, str]] = {}  # expression -> its bit 31 (test, 0 or 1): see ``ranges.spread``
@@ -387,6 +391,7 @@ class _Gen:
 
     def reg(self, r: int) -> str:
         assert self.pending is None or self.pending[0] != r, "a spliced value read as a register"
+        assert self.deferred is None or self.deferred[0] != r, "a spliced value read as a register"
         if r >= 0:
             return f"l{r}" if r < self.L else f"t{r - self.L}"
         value = self.ir.consts[-1 - r]
@@ -504,7 +509,12 @@ class _Gen:
         their known low zero bits and their intervals (``intervals``; None: unknown)."""
         pending = self.pending
         self.pending = None
-        self.spliced_traps = pending is not None and pending[4] and pending[0] in a
+        deferred = self.deferred
+        if deferred is not None and deferred[0] in a:
+            self.deferred = None
+        else:
+            deferred = None
+        self.spliced_traps = any(p is not None and p[4] and p[0] in a for p in (pending, deferred))
         exprs, bits, consts, zeros, spans = [], [], [], [], []
         rid = id(reader)
         for k, x in enumerate(a):
@@ -518,10 +528,12 @@ class _Gen:
                 fact = self.spans.get(key)
                 if fact is not None and fact[1] >= intervals.M:  # (values that wrap: no interval)
                     fact = (0, intervals.M - 1, fact[2])
-            if pending is not None and x == pending[0]:
-                exprs.append(pending[1])
-                bound = pending[2]
-                zeros.append(max(pending[3], fact[2]) if fact else pending[3])
+            spliced = pending if pending is not None and x == pending[0] else \
+                deferred if deferred is not None and x == deferred[0] else None
+            if spliced is not None:
+                exprs.append(spliced[1])
+                bound = spliced[2]
+                zeros.append(max(spliced[3], fact[2]) if fact else spliced[3])
             else:
                 scale = self.scaled_uses.get(key)  # an index (see ``_scaled_webs``)
                 exprs.append(self.reg(x) if scale is None else f"(i{x} << {scale})")
@@ -549,6 +561,25 @@ class _Gen:
                 v = self.ir.consts[-1 - x] % intervals.M
                 ops[p] = str(v - intervals.M if v >> 31 else v)
         return ops
+
+    def defers(self, ins: Instr, nxt: Instr, traps: bool, expr: str) -> bool:
+        """Whether ``ins``'s result may wait, as an expression, for the instruction after
+        ``nxt`` (``self.after_next``) that alone reads it: C's ``f(x) op g(y)`` computes
+        ``f(x)`` into a temporary while ``g(y)`` is made for the operation. ``nxt`` must
+        make a temporary of its own without reading ``ins``'s result or writing what
+        ``ins`` reads, and at most one of the two may trap (else their order counts);
+        a rounded f32 (``RF[0]``, which ``nxt`` may write) does not wait."""
+        after, d = self.after_next, ins.dst
+        if after is None or self.deferred is not None or not _reads_once(after, d) or "RF[" in expr:
+            return False
+        op, e = nxt.op, nxt.d
+        if e is None or e < self.L or e == d or d in nxt.a or e in ins.a or id(nxt) in self.scaled_defs:
+            return False
+        if ins.op in LOADS and op == "i32.shl" and after.op == "i32.add":
+            return False  # (a pointer from memory plus ``i << j``: p stays a name for ``based_access``)
+        if op in LOADS:
+            return not traps
+        return op in NUMERIC and (not traps or not NUMERIC[op].may_trap)
 
     def bind_twice(self, expr: str) -> Tuple[str, str]:
         """``expr`` read twice: a walrus binding a scratch local first, then the local
@@ -643,6 +674,9 @@ class _Gen:
                 self.unmasked_reads.difference_update(unmasked)
             if splice and len(expr) < MAX_EXPR:
                 self.pending = (d, expr, bound, ranges.low_zeros(op, zeros, consts), traps)
+                return
+            if d >= self.L and nxt is not None and len(expr) < MAX_EXPR and self.defers(ins, nxt, traps, expr):
+                self.deferred = (d, expr, bound, ranges.low_zeros(op, zeros, consts), traps)
                 return
             out.append(f"{r(d)} = {unwrapped(expr)}")
         elif op == "copy":
@@ -1064,7 +1098,9 @@ class _Structured(_Gen):
             self.checked = False
             for pc in range(lo, hi):
                 if pc not in self.nested:
+                    self.after_next = self.ir.code[pc + 2] if pc + 2 < hi else None
                     self.instr(pc, ind, self.ir.code[pc + 1] if pc + 1 < hi else None)
+                    self.after_next = None
                     continue
                 ins = self.ir.code[pc]
                 out: List[str] = []
@@ -2483,6 +2519,7 @@ class _Dispatch(_Gen):
 
 
 def _assemble(g: _Gen, scheme: str) -> Generated:
+    assert g.deferred is None, "a deferred temporary was never read"
     ir = g.ir
     nparams = len(ir.type.params)
     params = ", ".join([f"l{i}" for i in range(nparams)] + ["depth"])
