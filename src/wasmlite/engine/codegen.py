@@ -614,8 +614,8 @@ class _Gen:
                 ops = self.signed_operands(ins.a)
                 if arm and self.spliced_traps:
                     splice = False
-                expr = f"({t.render_cond(*ops)})" if splice and not arm and nxt.op == "select" \
-                    else t.render(*ops)  # type: ignore[union-attr]
+                cond = splice and not arm and nxt.op == "select"  # type: ignore[union-attr]
+                expr = f"({t.render_cond(*ops)})" if cond else t.render(*ops)
                 if splice and len(expr) < MAX_EXPR:
                     self.pending = (d, expr, 1, 0, self.spliced_traps)
                 else:
