@@ -63,6 +63,17 @@ class Instr:
     def is_branch(self) -> bool:
         return self.op.startswith("br")
 
+    def arms(self) -> List[Tuple[int, Copies]]:
+        """``(target, copies)`` of each way a branch may leave: a ``br_table``'s arms,
+        another branch's one target; none for any other instruction."""
+        if self.op == "br_table":
+            return self.imm  # type: ignore[no-any-return]
+        return [(self.target, self.copies)] if self.is_branch() else []
+
+    def targets(self) -> List[int]:
+        """The instruction indexes a branch may go to (-1: the function's end)."""
+        return [t for t, _ in self.arms()]
+
     def __repr__(self) -> str:
         return f"<Instr {self.op} d={self.d} a={self.a} imm={self.imm!r} -> {self.target}>"
 

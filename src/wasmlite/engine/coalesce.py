@@ -29,14 +29,12 @@ def _successors(code: List[Instr], pc: int) -> List[Tuple[int, Tuple[Tuple[int, 
     """``(next index, copies on that edge)``; ``len(code)`` is the function's end."""
     ins, n = code[pc], len(code)
     op = ins.op
-    if op == "br_table":
-        return [(t if 0 <= t < n else n, c) for t, c in ins.imm]
     if op == "unreachable":
         return []
-    if op[:2] == "br":
-        taken = (ins.target if 0 <= ins.target < n else n, ins.copies)
-        return [taken] if op == "br" else [taken, (pc + 1, ())]
-    return [(pc + 1, ())]
+    if not ins.is_branch():
+        return [(pc + 1, ())]
+    taken = [(t if 0 <= t < n else n, c) for t, c in ins.arms()]
+    return taken if op == "br" or op == "br_table" else taken + [(pc + 1, ())]
 
 
 def _writes(ins: Instr, writes: Callable[[Instr], int]) -> range:
@@ -82,12 +80,10 @@ def _bounds(code: List[Instr], root: Any) -> Set[int]:
     n = len(code)
     cut = {0, n}
     for pc, ins in enumerate(code):
-        if ins.op[:2] == "br" or ins.op == "unreachable":
+        if ins.is_branch() or ins.op == "unreachable":
             cut.add(pc)
             cut.add(pc + 1)
-            for t, _ in ins.imm if ins.op == "br_table" else [(ins.target, ())]:
-                if 0 <= t < n:
-                    cut.add(t)
+            cut.update(t for t in ins.targets() if 0 <= t < n)
     stack = [root]
     while stack:
         r = stack.pop()
@@ -101,28 +97,28 @@ def _bounds(code: List[Instr], root: Any) -> Set[int]:
     return cut
 
 
+def _local_copy(ins: Instr, L: int) -> bool:
+    """Whether ``ins`` copies one local into another (``L``: the locals' count)."""
+    return ins.op == "copy" and ins.d is not None and ins.d < L and 0 <= ins.a[0] < L and ins.d != ins.a[0]
+
+
 def coalesce(ir: IRFunction, root: Any, writes: Callable[[Instr], int]) -> IRFunction:
     """``ir`` with the copies between locals that can go made ``copy a <- a`` (the
     same ``ir`` when none can). ``writes(ins)``: how many registers from ``ins.d``
     on ``ins`` writes (a call: its results)."""
-    code = ir.code
     L = ir.nlocals
-    if not any(ins.op == "copy" and 0 <= ins.a[0] < L and ins.d is not None and ins.d < L
-               and ins.d != ins.a[0] for ins in code):
+    if not any(_local_copy(ins, L) for ins in ir.code):
         return ir
-    code = list(code)
-    targets = {t for ins in code if ins.op[:2] == "br"
-               for t, _ in (ins.imm if ins.op == "br_table" else [(ins.target, ())])}
+    code = list(ir.code)
+    targets = {t for ins in code for t in ins.targets()}
     exit_live = sum(1 << (L + k) for k in range(ir.nresults))
     cut: List[int] = []
     changed = False
-    for p in range(len(code)):
+    for p in range(len(code)):  # (read again: taking a copy reorders code before it)
         ins = code[p]
-        if ins.op != "copy" or ins.d is None:
+        if not _local_copy(ins, L):
             continue
-        a, b = ins.d, ins.a[0]
-        if not (0 <= b < L and a < L and a != b):
-            continue
+        a, b = ins.dst, ins.a[0]
         found = _write_before(code, p, a, b, targets, writes)
         if found is None:
             continue

@@ -293,12 +293,6 @@ class _PyLoop:
         self.written: Set[int] = set()  # the values code sets ``var`` to (see ``set_var``)
 
 
-def _branch_targets(ins: Instr) -> List[int]:
-    if ins.op == "br_table":
-        return [t for t, _ in ins.imm]
-    return [ins.target]
-
-
 _V = re.compile(r"\bv\b")  # the value in memory_ops' LOADS expressions
 _NAME = re.compile(r"(?<!\w)[A-Za-z_]\w*")  # the names in an expression
 _HELPERS_IN: Dict[str, Tuple[str, ...]] = {}
@@ -1059,7 +1053,7 @@ class _Structured(_Gen):
                             and (_conditional(ins) or item is items[-1] and pc == item[1] - 1)):
                         own.append(pc)
                         continue
-                    for t in _branch_targets(ins):
+                    for t in ins.targets():
                         if t < 0 or t >= len(self.ir.code) or t <= pc:
                             continue
                         for a in reversed(ancestors):
@@ -1184,7 +1178,7 @@ class _Structured(_Gen):
         for q in range(r.start, pc):
             ins = code[q]
             if ins.d is not None and ins.d <= d < ins.d + self.writes(ins) or any(t == d for t, _ in ins.copies) \
-                    or ins.is_branch() and r.start in _branch_targets(ins) \
+                    or ins.is_branch() and r.start in ins.targets() \
                     or ins.op == "br_table" and any(t == d for _, arm in ins.imm for t, _ in arm):
                 return None
         if closing is not None and id(step) not in self.scaled_defs and self.biased_sums(r, pc, d):
@@ -1308,7 +1302,7 @@ class _Structured(_Gen):
         for q in range(r.start, pc):
             ins = code[q]
             if ins.is_branch():
-                targets = _branch_targets(ins)
+                targets = ins.targets()
                 if any(0 <= t < len(code) and not r.start < t < r.end for t in targets) or ins.copies \
                         or ins.op == "br_table" and any(arm for _, arm in ins.imm):
                     return False
@@ -1462,7 +1456,7 @@ class _Structured(_Gen):
             for pc in range(chain[0].start, exit):
                 ins = self.ir.code[pc]
                 if ins.is_branch():
-                    arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
+                    arms = ins.arms()
                     for k, (t, copies) in enumerate(arms):
                         if t not in loop.labels:
                             continue
@@ -1833,7 +1827,7 @@ def _unmasked(code: List[Instr], nlocals: int) -> Tuple[Dict[int, Tuple[Tuple[in
                     break
         else:
             if targets is None:
-                targets = {t for i in code if i.is_branch() for t in _branch_targets(i)}
+                targets = {t for i in code if i.is_branch() for t in i.targets()}
             for q in range(pc + 1, min(pc + 1 + UNMASKED_SCAN, len(code))):
                 reader = code[q]
                 # (at a merge, the reader would mask what other paths bring too)
@@ -1874,7 +1868,7 @@ def _register_zeros(code: List[Instr], consts: List[Any]) -> Dict[Tuple[int, int
     check). One pass along the IR: a register's fact holds from its write to the
     next one, and every fact is forgotten at a branch target (a merge) and after
     a branch or an instruction writing more than its destination."""
-    targets = {t for ins in code if ins.is_branch() for t in _branch_targets(ins)}
+    targets = {t for ins in code if ins.is_branch() for t in ins.targets()}
     facts: Dict[int, int] = {}
     known: Dict[Tuple[int, int], int] = {}
     for pc, ins in enumerate(code):
@@ -1958,7 +1952,7 @@ class _Webs:
                 touched.add(at[0])
         for pc in branches:
             ins = code[pc]
-            arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
+            arms = ins.arms()
             for arm, (_, copies) in enumerate(arms):
                 for j, (d, s) in enumerate(copies):
                     if d in cand:
@@ -1993,7 +1987,7 @@ class _Webs:
             last = code[ends[b] - 1]
             out: List[Tuple[int, int, int]] = []
             if ends[b] - 1 in branches:
-                arms = last.imm if last.op == "br_table" else [(last.target, last.copies)]
+                arms = last.arms()
                 for arm, (t, copies) in enumerate(arms):
                     gen = kill = 0
                     for j, (d, _) in enumerate(copies):
@@ -2082,7 +2076,7 @@ class _Webs:
                 ins = code[pc]
                 yield pc, ins, {p: self.read(x, reach) for p, x in enumerate(ins.a) if x in cand}
                 if pc in self.branches:
-                    arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)]
+                    arms = ins.arms()
                     for arm, (_, copies) in enumerate(arms):
                         for j, (cd, cs) in enumerate(copies):
                             if cs in cand:
@@ -2157,7 +2151,7 @@ def _scaled_webs(ir: IRFunction, cand: Set[int], writes: Callable[[Instr], int]
             leaders.add(pc + 1)
             if op != "unreachable":
                 branches.add(pc)
-                for t in _branch_targets(ins):
+                for t in ins.targets():
                     if 0 <= t < n:
                         leaders.add(t)
                         if t <= pc:
@@ -2302,7 +2296,7 @@ def _signed_webs(ir: IRFunction, writes: Callable[[Instr], int]) -> Tuple[Set[in
     for pc, ins in enumerate(code):
         op, a, d = ins.op, ins.a, ins.d
         if op[:2] == "br":
-            backs.extend((t, pc) for t in _branch_targets(ins) if 0 <= t <= pc)
+            backs.extend((t, pc) for t in ins.targets() if 0 <= t <= pc)
         if op in _COMPARING:
             if op in _ORDERED:
                 ordered.append(pc)
@@ -2334,7 +2328,7 @@ def _signed_webs(ir: IRFunction, writes: Callable[[Instr], int]) -> Tuple[Set[in
             leaders.add(pc + 1)
             if op != "unreachable":
                 branches.add(pc)
-                leaders.update(t for t in _branch_targets(ins) if 0 <= t < n)
+                leaders.update(t for t in ins.targets() if 0 <= t < n)
             continue
         if d is not None:
             for j in range(writes(ins) if op in _CALLS else 1):
@@ -2468,7 +2462,7 @@ class _Dispatch(_Gen):
             if ins.is_branch() or ins.op == "unreachable":
                 if not _conditional(ins):
                     leaders.add(i + 1)
-                leaders.update(t for t in _branch_targets(ins) if 0 <= t < n)
+                leaders.update(t for t in ins.targets() if 0 <= t < n)
         starts = sorted(x for x in leaders if x < n) or [0]
         self.block_of = {s: k for k, s in enumerate(starts)}
         self.lines.append("        pc = 0")

@@ -256,7 +256,7 @@ class _Walk:
         for pc, ins in enumerate(code):
             if not self.branches[pc]:
                 continue
-            for t in _targets(ins):
+            for t in ins.targets():
                 if 0 <= t <= pc:
                     ends[t] = max(ends.get(t, 0), pc + 1)
                 if 0 <= t < len(code):
@@ -639,7 +639,7 @@ class _Walk:
             out = self.exit_lists[h] = []
             for pc in range(h, end):
                 ins = self.code[pc]
-                arms = ins.imm if ins.op == "br_table" else [(ins.target, ins.copies)] if self.branches[pc] else []
+                arms = ins.arms() if self.branches[pc] else []
                 out += [(pc, t, c) for t, c in arms if not h <= t < end]
         return out
 
@@ -743,12 +743,6 @@ def _condition(op: str) -> Tuple[Optional[str], bool, bool, bool]:
 
 
 _CONDITIONS: Dict[str, Tuple[Optional[str], bool, bool, bool]] = {}
-
-
-def _targets(ins: Instr) -> List[int]:
-    if ins.op == "br_table":
-        return [t for t, _ in ins.imm]
-    return [ins.target] if ins.is_branch() else []
 
 
 def _arms(imm: Sequence[Tuple[int, Tuple[Tuple[int, int], ...]]]) -> List[Tuple[int, Tuple[Tuple[int, int], ...]]]:
